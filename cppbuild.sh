@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds native/ into target/native/<platform>/{include,lib,bin}: one shared library,
+# libdiffrep_ops.so, with the CPU kernels always and the CUDA kernels when nvcc is on the PATH,
+# plus the native test program. Maven runs this before the JavaCPP plugin compiles the JNI glue;
+# a person can run it by hand. Rebuilds only when a source or a flag changed.
+#
+#   ./cppbuild.sh [--cuda | --no-cuda] [--quiet] [--clean]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+platform=linux-x86_64
+cuda=auto
+quiet=0
+for arg in "$@"; do
+  case "$arg" in
+    --cuda) cuda=1 ;;
+    --no-cuda) cuda=0 ;;
+    --quiet) quiet=1 ;;
+    --clean) rm -rf "target/native/$platform" ;;
+    "") ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "cppbuild.sh: unknown option '$arg' (expected --cuda, --no-cuda, --quiet, --clean)" >&2; exit 2 ;;
+  esac
+done
+
+nvcc_bin=$(command -v nvcc || true)
+if [ "$cuda" = auto ]; then
+  if [ -n "$nvcc_bin" ] && ls native/cuda/*.cu >/dev/null 2>&1; then cuda=1; else cuda=0; fi
+elif [ "$cuda" = 1 ] && [ -z "$nvcc_bin" ]; then
+  echo "cppbuild.sh: --cuda given but nvcc is not on the PATH" >&2; exit 2
+fi
+
+out="target/native/$platform"
+obj="$out/obj"
+mkdir -p "$out/include" "$out/lib" "$out/bin" "$obj"
+cp native/include/*.h "$out/include/"
+
+cxx=${CXX:-g++}
+# -ffp-contract=off: the shared noise math must round the same way on CPU and GPU.
+cxxflags="-O3 -std=c++17 -fPIC -fopenmp -ffp-contract=off -Wall -Wextra -Inative/include -Inative/common"
+nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common \
+  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+  -gencode arch=compute_90,code=compute_90"
+ldflags="-fopenmp"
+[ "$cuda" = 1 ] && cxxflags="$cxxflags -DDIFFREP_WITH_CUDA"
+
+sources=$(ls native/include/*.h native/common/*.h native/cpu/*.cpp native/cpu/*.h native/test/*.cpp native/test/*.h \
+  native/cuda/*.cu native/cuda/*.cuh 2>/dev/null || true)
+stamp=$( (echo "$cxx $cxxflags cuda=$cuda $nvccflags"; cat $sources) | sha256sum | cut -d' ' -f1)
+if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/lib/libdiffrep_ops.so" ]; then
+  [ "$quiet" = 1 ] || echo "cppbuild.sh: $out is up to date"
+  exit 0
+fi
+rm -f "$out/.stamp"
+
+say() { [ "$quiet" = 1 ] || echo "$@"; }
+objs=()
+for src in native/cpu/*.cpp; do
+  o="$obj/$(basename "${src%.cpp}").o"
+  say "c++   $src"
+  $cxx $cxxflags -c "$src" -o "$o"
+  objs+=("$o")
+done
+if [ "$cuda" = 1 ]; then
+  cuda_home=$(dirname "$(dirname "$(readlink -f "$nvcc_bin")")")
+  for src in native/cuda/*.cu; do
+    o="$obj/$(basename "${src%.cu}").o"
+    say "nvcc  $src"
+    "$nvcc_bin" $nvccflags -c "$src" -o "$o"
+    objs+=("$o")
+  done
+  # The CUDA runtime is linked statically, so the library loads on machines without CUDA;
+  # it then reports no device and the CPU kernels run.
+  ldflags="$ldflags -L$cuda_home/lib64 -L$cuda_home/lib64/stubs -lcudart_static -lpthread -ldl -lrt"
+fi
+say "link  $out/lib/libdiffrep_ops.so (cuda=$cuda)"
+$cxx -shared -o "$out/lib/libdiffrep_ops.so" "${objs[@]}" $ldflags -Wl,-soname,libdiffrep_ops.so -Wl,--no-undefined
+
+if ls native/test/*.cpp >/dev/null 2>&1; then
+  say "c++   native/test -> $out/bin/diffrep_ops_test"
+  $cxx $cxxflags native/test/*.cpp -o "$out/bin/diffrep_ops_test" -L"$out/lib" -ldiffrep_ops \
+    -Wl,-rpath,'$ORIGIN/../lib' -fopenmp
+fi
+echo "$stamp" > "$out/.stamp"
+say "cppbuild.sh: built $out (cuda=$cuda)"

@@ -1,0 +1,39 @@
+package org.diffrep.cli;
+
+import org.bytedeco.javacpp.Loader;
+import org.diffrep.ops.Devices;
+import org.diffrep.ops.NativeOps;
+import org.diffrep.ops.Threads;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+
+/** {@code diffrep info}: what this installation runs on. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Print Java and LibTorch versions, thread counts, the native library and CUDA status.")
+final class InfoCommand implements Runnable {
+
+    @Override
+    public void run() {
+        PrintStream out = System.out;
+        out.printf("diffrep          %s%n", VersionProvider.version());
+        out.printf("java             %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
+        out.printf("libtorch         %s%n", BuildInfo.LIBTORCH);
+        out.printf("cores            %d%n", Runtime.getRuntime().availableProcessors());
+        out.printf("threads          libtorch intra-op %d, native kernels %d%n",
+                Threads.torchThreads(), Threads.kernelThreads());
+        out.printf("native library   %s (ABI %d)%n", nativeLibraryPath(), NativeOps.diffrep_abi_version());
+        out.printf("cuda kernels     %s%n", NativeOps.diffrep_cuda_compiled() == 1 ? "compiled in" : "not compiled in");
+        out.printf("cuda status      %s%n", Devices.nativeCudaStatus());
+        out.printf("libtorch cuda    %s%n", Devices.torchCudaAvailable() ? "available" : "not available (CPU LibTorch or no GPU)");
+        out.printf("default device   %s%n", Devices.defaultDevice());
+        String openmp = torch.get_openmp_version().getString();
+        out.printf("libtorch openmp  %s%n", openmp.isEmpty() ? "-" : openmp);
+    }
+
+    private static String nativeLibraryPath() {
+        String path = Loader.load(NativeOps.class);
+        return path == null ? "(statically linked)" : path;
+    }
+}

@@ -1,0 +1,47 @@
+package org.diffrep.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code diffrep} command: global options and the list of subcommands. */
+@Command(name = "diffrep",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "What diffusion denoisers know: extract, probe, cluster and explain their features.",
+        subcommands = {
+                InfoCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
+            description = "Threads for LibTorch and the native kernels together (default: all cores).")
+    void setThreads(int threads) {
+        if (threads < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--threads must be >= 1, got " + threads);
+        }
+        ThreadSetting.requested = threads;
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure, 2 usage or input error). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setExecutionStrategy(new ThreadSetting.Strategy());
+        return cl.execute(args);
+    }
+}

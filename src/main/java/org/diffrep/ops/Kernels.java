@@ -1,0 +1,247 @@
+package org.diffrep.ops;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.Arrays;
+
+/**
+ * The safe face of the native kernels: takes LibTorch tensors, checks dtype, contiguity, device
+ * and shapes, allocates outputs on the input's device and calls {@link NativeOps}. Bad arguments
+ * give an {@link IllegalArgumentException}; they never reach native code.
+ */
+public final class Kernels {
+
+    private Kernels() {
+    }
+
+    /** How top-k ranks a row. */
+    public enum Rank {
+        VALUE(NativeOps.TOPK_VALUE), MAGNITUDE(NativeOps.TOPK_MAGNITUDE);
+
+        final int code;
+
+        Rank(int code) {
+            this.code = code;
+        }
+    }
+
+    /** Pooled maps: mean always; max and active fraction when asked for (else null). */
+    public record Pooled(Tensor mean, Tensor max, Tensor active) {
+    }
+
+    /** Top-k values and their int64 indices, both [N, k], sorted descending. */
+    public record TopK(Tensor values, Tensor indices) {
+    }
+
+    /** Spatial means [N, C] and their top-k. */
+    public record PooledTopK(Tensor mean, TopK topk) {
+    }
+
+    /**
+     * Noise over a grid of levels in one call: for x0 [N, ...] returns [S, N, ...] with
+     * {@code out[j, i] = scales[j] * (x0[i] + sigmas[j] * eps(seed, ids[i], j))}.
+     *
+     * @param ids    sample ids [N] (int64, same device as x0), or null for 0..N-1; the noise of a
+     *               sample depends on its id, never on its place in the batch
+     * @param scales per-level scale (VP input scaling), or null for 1
+     * @param clean  when true, eps = 0 (the clean-input mode)
+     */
+    public static Tensor noiseInject(Tensor x0, float[] sigmas, float[] scales, Tensor ids, long seed, boolean clean) {
+        requireFloat("x0", x0);
+        if (x0.dim() < 1) {
+            throw new IllegalArgumentException("x0 must have a batch dimension, got a scalar");
+        }
+        if (sigmas == null || sigmas.length == 0) {
+            throw new IllegalArgumentException("sigmas must hold at least one noise level");
+        }
+        for (float s : sigmas) {
+            if (!Float.isFinite(s) || s < 0) {
+                throw new IllegalArgumentException("sigmas must be finite and >= 0, got " + Arrays.toString(sigmas));
+            }
+        }
+        if (scales != null && scales.length != sigmas.length) {
+            throw new IllegalArgumentException("scales has " + scales.length + " entries, sigmas " + sigmas.length);
+        }
+        long n = x0.size(0);
+        long d = n == 0 ? 0 : x0.numel() / n;
+        if (ids != null) {
+            requireSameDevice("ids", ids, x0);
+            requireType("ids", ids, ScalarType.Long);
+            if (ids.dim() != 1 || ids.size(0) != n) {
+                throw new IllegalArgumentException("ids must have shape [" + n + "], got " + shape(ids));
+            }
+        }
+        long[] outShape = new long[(int) x0.dim() + 1];
+        outShape[0] = sigmas.length;
+        for (int i = 0; i < x0.dim(); i++) {
+            outShape[i + 1] = x0.size(i);
+        }
+        Tensor out = torch.empty(outShape, x0.options(), null);
+        try (DeviceArray sig = DeviceArray.of(sigmas, x0);
+             DeviceArray sc = scales == null ? null : DeviceArray.of(scales, x0)) {
+            int rc = NativeOps.diffrep_noise_inject(floats(x0), n, d, sig.pointer(),
+                    sc == null ? null : sc.pointer(), sigmas.length,
+                    ids == null ? null : ids.data_ptr_long(), seed, clean ? 1 : 0,
+                    floats(out), device(x0), stream(x0));
+            check(rc);
+        }
+        return out;
+    }
+
+    /** Pools x [N, C, H, W] (or [N, C, L]) over its spatial positions in one pass. */
+    public static Pooled pool(Tensor x, boolean withMax, boolean withActive, float threshold) {
+        long[] ncs = spatial("x", x);
+        long[] nc = {ncs[0], ncs[1]};
+        Tensor mean = torch.empty(nc, x.options(), null);
+        Tensor max = withMax ? torch.empty(nc, x.options(), null) : null;
+        Tensor active = withActive ? torch.empty(nc, x.options(), null) : null;
+        int rc = NativeOps.diffrep_pool(floats(x), ncs[0], ncs[1], ncs[2], floats(mean),
+                max == null ? null : floats(max), active == null ? null : floats(active), threshold,
+                device(x), stream(x));
+        check(rc);
+        return new Pooled(mean, max, active);
+    }
+
+    /** Top-k of each row of x [N, C]: sorted descending, ties to the lower index. */
+    public static TopK topk(Tensor x, int k, Rank by) {
+        requireFloat("x", x);
+        if (x.dim() != 2) {
+            throw new IllegalArgumentException("x must be [N, C], got " + shape(x));
+        }
+        long n = x.size(0), c = x.size(1);
+        requireK(k, c);
+        TopK out = allocTopK(x, n, k);
+        int rc = NativeOps.diffrep_topk(floats(x), n, c, k, by.code, floats(out.values()),
+                out.indices().data_ptr_long(), device(x), stream(x));
+        check(rc);
+        return out;
+    }
+
+    /** Spatial mean of x [N, C, H, W] and its top-k per row, in one pass over x. */
+    public static PooledTopK poolTopk(Tensor x, int k, Rank by, boolean withMean) {
+        long[] ncs = spatial("x", x);
+        requireK(k, ncs[1]);
+        Tensor mean = withMean ? torch.empty(new long[]{ncs[0], ncs[1]}, x.options(), null) : null;
+        TopK out = allocTopK(x, ncs[0], k);
+        int rc = NativeOps.diffrep_pool_topk(floats(x), ncs[0], ncs[1], ncs[2], k, by.code,
+                mean == null ? null : floats(mean), floats(out.values()), out.indices().data_ptr_long(),
+                device(x), stream(x));
+        check(rc);
+        return new PooledTopK(mean, out);
+    }
+
+    private static TopK allocTopK(Tensor like, long n, int k) {
+        Tensor values = torch.empty(new long[]{n, k}, like.options(), null);
+        TensorOptions longs = like.options().dtype(new ScalarTypeOptional(ScalarType.Long));
+        Tensor indices = torch.empty(new long[]{n, k}, longs, null);
+        return new TopK(values, indices);
+    }
+
+    private static void requireK(int k, long c) {
+        if (k < 1 || k > c) {
+            throw new IllegalArgumentException("k must be in [1, " + c + "], got " + k);
+        }
+    }
+
+    /** [N, C, positions] of a tensor with at least 3 dimensions. */
+    private static long[] spatial(String name, Tensor x) {
+        requireFloat(name, x);
+        if (x.dim() < 3) {
+            throw new IllegalArgumentException(name + " must be [N, C, H, W] or [N, C, L], got " + shape(x));
+        }
+        long hw = 1;
+        for (int i = 2; i < x.dim(); i++) {
+            hw *= x.size(i);
+        }
+        if (hw < 1) {
+            throw new IllegalArgumentException(name + " has no spatial positions: " + shape(x));
+        }
+        return new long[]{x.size(0), x.size(1), hw};
+    }
+
+    static void requireFloat(String name, Tensor t) {
+        requireType(name, t, ScalarType.Float);
+    }
+
+    static void requireType(String name, Tensor t, ScalarType type) {
+        if (t == null || t.isNull() || !t.defined()) {
+            throw new IllegalArgumentException(name + " is not a defined tensor");
+        }
+        if (t.scalar_type() != type) {
+            throw new IllegalArgumentException(name + " must be " + type + ", got " + t.scalar_type());
+        }
+        if (!t.is_contiguous()) {
+            throw new IllegalArgumentException(name + " must be contiguous (call .contiguous() first), shape "
+                    + shape(t));
+        }
+        if (!t.is_cpu() && !t.is_cuda()) {
+            throw new IllegalArgumentException(name + " must be on the CPU or a CUDA device, got "
+                    + t.device().str().getString());
+        }
+        if (t.is_cuda() && !Devices.cudaKernelsUsable()) {
+            throw new IllegalArgumentException(name + " is a CUDA tensor but the native library cannot run CUDA: "
+                    + Devices.nativeCudaStatus());
+        }
+    }
+
+    private static void requireSameDevice(String name, Tensor t, Tensor ref) {
+        if (t.is_cuda() != ref.is_cuda() || (t.is_cuda() && t.device().index() != ref.device().index())) {
+            throw new IllegalArgumentException(name + " must be on the same device as x0");
+        }
+    }
+
+    static String shape(Tensor t) {
+        long[] s = new long[(int) t.dim()];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = t.size(i);
+        }
+        return Arrays.toString(s);
+    }
+
+    private static FloatPointer floats(Tensor t) {
+        return t.data_ptr_float();
+    }
+
+    private static int device(Tensor t) {
+        return t.is_cuda() ? t.device().index() : NativeOps.DEVICE_CPU;
+    }
+
+    private static Pointer stream(Tensor t) {
+        return t.is_cuda() ? CudaStreams.current(t.device().index()) : null;
+    }
+
+    private static void check(int rc) {
+        if (rc == NativeOps.OK) {
+            return;
+        }
+        String msg = NativeOps.diffrep_last_error().getString();
+        if (rc == NativeOps.EINVAL) {
+            throw new IllegalArgumentException(msg);
+        }
+        throw new IllegalStateException(msg);
+    }
+
+    /** A small float array on the device of a reference tensor, for the kernels' per-level arguments. */
+    private record DeviceArray(Tensor tensor) implements AutoCloseable {
+        static DeviceArray of(float[] values, Tensor like) {
+            Tensor host = Tensors.fromFloats(values);
+            return new DeviceArray(like.is_cuda() ? host.to(like.options(), false, false, null) : host);
+        }
+
+        FloatPointer pointer() {
+            return tensor.data_ptr_float();
+        }
+
+        @Override
+        public void close() {
+            // Freed with the enclosing PointerScope; kept alive until the kernel is enqueued.
+        }
+    }
+}
