@@ -71,6 +71,27 @@ class FolderReaderTest {
     }
 
     @Test
+    void wideImagesKeepTheirCentre() throws IOException {
+        BufferedImage img = new BufferedImage(24, 8, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 24; x++) {
+                img.setRGB(x, y, x < 8 ? 0xFF0000 : x < 16 ? 0x00FF00 : 0x0000FF);
+            }
+        }
+        Files.createDirectories(dir.resolve("only"));
+        ImageIO.write(img, "png", dir.resolve("only/wide.png").toFile());
+        Dataset d = DataSpec.open("folder:" + dir + ",size=8");
+        try (PointerScope scope = new PointerScope()) {
+            float[] x = Tensors.toFloats(d.batch(new long[]{0}).images());
+            for (int p = 0; p < 64; p++) {
+                assertEquals(-1f, x[p], 1e-6f);
+                assertEquals(1f, x[64 + p], 1e-6f);
+                assertEquals(-1f, x[128 + p], 1e-6f);
+            }
+        }
+    }
+
+    @Test
     void emptyAndBadFoldersGiveOneClearError() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         assertError("folder:" + empty, "empty", "expected one subfolder per class");
