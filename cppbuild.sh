@@ -37,7 +37,7 @@ cp native/include/*.h "$out/include/"
 
 cxx=${CXX:-g++}
 # -ffp-contract=off: the shared noise math must round the same way on CPU and GPU.
-cxxflags="-O3 -std=c++17 -fPIC -fopenmp -ffp-contract=off -Wall -Wextra -Inative/include -Inative/common"
+cxxflags="-O3 -std=c++17 -fPIC -fopenmp -ffp-contract=off -fno-math-errno -Wall -Wextra -Inative/include -Inative/common"
 nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common \
   -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
   -gencode arch=compute_90,code=compute_90"
@@ -77,9 +77,13 @@ say "link  $out/lib/libdiffrep_ops.so (cuda=$cuda)"
 $cxx -shared -o "$out/lib/libdiffrep_ops.so" "${objs[@]}" $ldflags -Wl,-soname,libdiffrep_ops.so -Wl,--no-undefined
 
 if ls native/test/*.cpp >/dev/null 2>&1; then
+  # With CUDA the tests allocate device memory themselves (their own static runtime, the same
+  # primary context as the library's), so they see the runtime's headers and library too.
+  test_cuda_flags=()
+  [ "$cuda" = 1 ] && test_cuda_flags=(-I"$cuda_home/include" -L"$cuda_home/lib64" -lcudart_static -lpthread -ldl -lrt)
   say "c++   native/test -> $out/bin/diffrep_ops_test"
   $cxx $cxxflags native/test/*.cpp -o "$out/bin/diffrep_ops_test" -L"$out/lib" -ldiffrep_ops \
-    -Wl,-rpath,'$ORIGIN/../lib' -fopenmp
+    -Wl,-rpath,'$ORIGIN/../lib' -fopenmp "${test_cuda_flags[@]}"
 fi
 echo "$stamp" > "$out/.stamp"
 say "cppbuild.sh: built $out (cuda=$cuda)"
