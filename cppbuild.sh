@@ -62,7 +62,9 @@ for src in native/cpu/*.cpp; do
   objs+=("$o")
 done
 if [ "$cuda" = 1 ]; then
-  cuda_home=$(dirname "$(dirname "$(readlink -f "$nvcc_bin")")")
+  # nvcc may be a wrapper script; nvcc itself knows where its toolkit is (TOP in --dryrun).
+  cuda_home=${CUDA_HOME:-$(cd /tmp && "$nvcc_bin" --dryrun -c -x cu /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -1)}
+  cuda_home=$(readlink -f "${cuda_home:-$(dirname "$(dirname "$(readlink -f "$nvcc_bin")")")}")
   for src in native/cuda/*.cu; do
     o="$obj/$(basename "${src%.cu}").o"
     say "nvcc  $src"

@@ -1,6 +1,7 @@
 // CPU kernels: OpenMP across rows; the inner loops are written so that g++ vectorises them, and
-// the hot functions are compiled three times (AVX-512, AVX2, baseline x86-64) with the best one
-// picked at load time, so the library stays portable. No clone uses FMA and all of them do the
+// the hot functions are compiled twice (AVX2 and baseline x86-64) with the best one picked at load
+// time, so the library stays portable; Philox has hand-written AVX2 (32x32->64-bit multiplies on
+// even and odd lanes), which g++ does not find by itself. No clone uses FMA and all of them do the
 // same IEEE operations in the same order, so every clone returns the same bits.
 #include "backend.h"
 #include "diffrep_ops.h"
@@ -9,12 +10,16 @@
 #include "topk_key.h"
 
 #include <omp.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #if defined(__x86_64__) && !defined(DIFFREP_NO_CLONES)
-#define DIFFREP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define DIFFREP_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DIFFREP_CLONES
 #endif
@@ -29,14 +34,9 @@ namespace {
 
 constexpr int64_t kNoiseChunkBlocks = 256;  // 1024 elements: the work unit of one thread
 
-// Elements [4 * blk0, 4 * blk0 + m) of one output row: Philox for all blocks first (one vector
-// lane per block), then Box-Muller over the words, then the fused scale-add.
-DIFFREP_CLONES
-void noise_chunk(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                 uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
-  alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
-  alignas(64) float z[4 * kNoiseChunkBlocks];
-  const int64_t nb = (m + 3) / 4;
+// Philox words of blocks blk0 .. blk0 + nb - 1, one array per output word.
+void philox_blocks_scalar(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
+                          uint32_t key1, uint32_t* w0, uint32_t* w1, uint32_t* w2, uint32_t* w3) {
   for (int64_t b = 0; b < nb; ++b) {
     u32x4 c;
     c.v[0] = blk0 + (uint32_t)b;
@@ -49,6 +49,60 @@ void noise_chunk(const float* xr, float* o, int64_t m, float sig, float sc, uint
     w2[b] = r.v[2];
     w3[b] = r.v[3];
   }
+}
+
+#if defined(__x86_64__)
+// The same, eight blocks per step: vpmuludq multiplies the even 32-bit lanes, a 64-bit shift
+// brings the odd ones down, blends put the low and high halves back in lane order.
+__attribute__((target("avx2")))
+void philox_blocks_avx2(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
+                        uint32_t key1, uint32_t* w0, uint32_t* w1, uint32_t* w2, uint32_t* w3) {
+  const __m256i M0 = _mm256_set1_epi32((int)0xD2511F53u), M1 = _mm256_set1_epi32((int)0xCD9E8D57u);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  int64_t b = 0;
+  for (; b + 8 <= nb; b += 8) {
+    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(blk0 + (uint32_t)b)), lane);
+    __m256i c1 = _mm256_set1_epi32((int)j), c2 = _mm256_set1_epi32((int)id_lo), c3 = _mm256_set1_epi32((int)id_hi);
+    uint32_t k0 = key0, k1 = key1;
+    for (int r = 0; r < 10; ++r) {
+      const __m256i e0 = _mm256_mul_epu32(c0, M0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), M0);
+      const __m256i e1 = _mm256_mul_epu32(c2, M1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), M1);
+      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
+      c1 = lo1;
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
+      c3 = lo0;
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    _mm256_storeu_si256((__m256i*)(w0 + b), c0);
+    _mm256_storeu_si256((__m256i*)(w1 + b), c1);
+    _mm256_storeu_si256((__m256i*)(w2 + b), c2);
+    _mm256_storeu_si256((__m256i*)(w3 + b), c3);
+  }
+  philox_blocks_scalar(blk0 + (uint32_t)b, nb - b, j, id_lo, id_hi, key0, key1, w0 + b, w1 + b, w2 + b, w3 + b);
+}
+
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
+void philox_blocks(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
+                   uint32_t key1, uint32_t* w0, uint32_t* w1, uint32_t* w2, uint32_t* w3) {
+#if defined(__x86_64__)
+  if (kHaveAvx2) return philox_blocks_avx2(blk0, nb, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+#endif
+  philox_blocks_scalar(blk0, nb, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+}
+
+// Box-Muller over the words, then the fused scale-add, for m elements of one output row.
+DIFFREP_CLONES
+void noise_finish(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3, const float* xr,
+                  float* o, int64_t m, float sig, float sc) {
+  alignas(64) float z[4 * kNoiseChunkBlocks];
+  const int64_t nb = (m + 3) / 4;
   for (int64_t b = 0; b < nb; ++b) {
     float a0, a1, a2, a3;
     box_muller(w0[b], w1[b], &a0, &a1);
@@ -59,6 +113,14 @@ void noise_chunk(const float* xr, float* o, int64_t m, float sig, float sc, uint
     z[4 * b + 3] = a3;
   }
   for (int64_t t = 0; t < m; ++t) o[t] = sc * (xr[t] + sig * z[t]);
+}
+
+// Elements [4 * blk0, 4 * blk0 + m) of one output row (m <= 4 * kNoiseChunkBlocks).
+void noise_chunk(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                 uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+  alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
+  philox_blocks(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+  noise_finish(w0, w1, w2, w3, xr, o, m, sig, sc);
 }
 
 DIFFREP_CLONES
@@ -135,43 +197,83 @@ void mean_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) 
 // Top-k (ranking keys in topk_key.h, shared with the CUDA kernel)
 // ---------------------------------------------------------------------------------------------
 
-// Does x possibly rank above the row's current k-th (value tv)? A cheap float test, true for
-// every element whose key is greater (NaN included); the exact test follows on the few that pass.
-DIFFREP_CLONES
-bool any_above(const float* p, int64_t m, float tv, int by) {
-  int any = 0;
+// Bit l set when p[l] (l < m <= 64) may rank above the row's current k-th (value tv): a cheap
+// float test, true for every element whose key is greater (NaN included); the exact composite
+// test follows on the few that pass.
+uint64_t above_mask_scalar(const float* p, int64_t m, float tv, int by) {
+  uint64_t mask = 0;
   if (by == DIFFREP_TOPK_MAGNITUDE) {
     const float ta = std::fabs(tv);
-    for (int64_t l = 0; l < m; ++l) any |= !(std::fabs(p[l]) <= ta);
+    for (int64_t l = 0; l < m; ++l) mask |= (uint64_t)!(std::fabs(p[l]) <= ta) << l;
   } else {
-    for (int64_t l = 0; l < m; ++l) any |= !(p[l] <= tv);
+    for (int64_t l = 0; l < m; ++l) mask |= (uint64_t)!(p[l] <= tv) << l;
   }
-  return any != 0;
+  return mask;
 }
 
-// Small k: a sorted buffer of the k best composite keys, filled by insertion while scanning the
-// row; the scan tests 64 elements at a time against the current k-th with vector compares.
-void topk_row_small(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
-                    uint64_t* buf) {
-  for (int64_t t = 0; t < k; ++t) buf[t] = topk_composite(row[t], (uint32_t)t, by);
-  std::sort(buf, buf + k, [](uint64_t a, uint64_t b) { return a > b; });
-  uint64_t thr = buf[k - 1];
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+uint64_t above_mask_avx2(const float* p, int64_t m, float tv, int by) {
+  if (m < 64) return above_mask_scalar(p, m, tv, by);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const bool mag = by == DIFFREP_TOPK_MAGNITUDE;
+  const __m256 t = _mm256_set1_ps(mag ? std::fabs(tv) : tv);
+  uint64_t mask = 0;
+  for (int q = 0; q < 8; ++q) {
+    __m256 v = _mm256_loadu_ps(p + 8 * q);
+    if (mag) v = _mm256_and_ps(v, abs_mask);
+    // not (v <= t): true for v > t and for NaN on either side
+    const __m256 gt = _mm256_cmp_ps(v, t, _CMP_NLE_UQ);
+    mask |= (uint64_t)(uint32_t)_mm256_movemask_ps(gt) << (8 * q);
+  }
+  return mask;
+}
+#endif
+
+uint64_t above_mask(const float* p, int64_t m, float tv, int by) {
+#if defined(__x86_64__)
+  if (kHaveAvx2) return above_mask_avx2(p, m, tv, by);
+#endif
+  return above_mask_scalar(p, m, tv, by);
+}
+
+// Top-k of one row by buffered filtering: composite keys above the current threshold go into an
+// unsorted buffer of 2k (at least k + 32); when it is full, nth_element keeps the best k and their
+// k-th becomes the threshold. Once there is a threshold, the row is tested 64 elements at a time
+// with vector compares, so most elements cost one compare. At the end, nth_element and a sort of
+// the best k. About c + k log(c/k) steps, and the same code serves every k up to c.
+void topk_row(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices, uint64_t* buf,
+              int64_t cap) {
+  auto greater = [](uint64_t a, uint64_t b) { return a > b; };
+  uint64_t thr = 0;  // every composite is > 0 (index < 2^32 - 1)
+  bool have_thr = false;
+  int64_t cnt = 0;
   constexpr int64_t kScan = 64;
-  for (int64_t t0 = k; t0 < c && (thr >> 32) != 0xffffffffu; t0 += kScan) {
+  for (int64_t t0 = 0; t0 < c; t0 += kScan) {
     const int64_t m = std::min(kScan, c - t0);
-    if (!any_above(row + t0, m, row[topk_index(thr)], by)) continue;
-    for (int64_t l = 0; l < m; ++l) {
+    uint64_t mask;
+    if (have_thr) {
+      if ((thr >> 32) == 0xffffffffu) break;  // the k-th is NaN: nothing later ranks above it
+      mask = above_mask(row + t0, m, row[topk_index(thr)], by);
+    } else {
+      mask = m == 64 ? ~0ull : ((1ull << m) - 1);
+    }
+    while (mask) {
+      const int l = __builtin_ctzll(mask);
+      mask &= mask - 1;
       const uint64_t key = topk_composite(row[t0 + l], (uint32_t)(t0 + l), by);
       if (key <= thr) continue;
-      int64_t pos = k - 1;
-      while (pos > 0 && buf[pos - 1] < key) {
-        buf[pos] = buf[pos - 1];
-        --pos;
+      buf[cnt++] = key;
+      if (cnt == cap) {
+        std::nth_element(buf, buf + (k - 1), buf + cnt, greater);
+        cnt = k;
+        thr = buf[k - 1];
+        have_thr = true;
       }
-      buf[pos] = key;
-      thr = buf[k - 1];
     }
   }
+  if (cnt > k) std::nth_element(buf, buf + (k - 1), buf + cnt, greater);
+  std::sort(buf, buf + k, greater);
   for (int64_t t = 0; t < k; ++t) {
     const uint32_t idx = topk_index(buf[t]);
     indices[t] = idx;
@@ -179,32 +281,12 @@ void topk_row_small(const float* row, int64_t c, int64_t k, int by, float* value
   }
 }
 
-// Large k: composite keys of the whole row, nth_element, then sort the first k.
-void topk_row_large(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
-                    uint64_t* all) {
-  for (int64_t t = 0; t < c; ++t) all[t] = topk_composite(row[t], (uint32_t)t, by);
-  auto greater = [](uint64_t a, uint64_t b) { return a > b; };
-  if (k < c) std::nth_element(all, all + (k - 1), all + c, greater);
-  std::sort(all, all + k, greater);
-  for (int64_t t = 0; t < k; ++t) {
-    const uint32_t idx = topk_index(all[t]);
-    indices[t] = idx;
-    values[t] = row[idx];
-  }
-}
-
-constexpr int64_t kSmallK = 128;
-
 struct TopkScratch {
   std::vector<uint64_t> keys;
   void topk(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices) {
-    if (k <= kSmallK) {
-      keys.resize((size_t)k);
-      topk_row_small(row, c, k, by, values, indices, keys.data());
-    } else {
-      keys.resize((size_t)c);
-      topk_row_large(row, c, k, by, values, indices, keys.data());
-    }
+    const int64_t cap = std::min(c, k + std::max<int64_t>(k, 32));
+    keys.resize((size_t)cap);
+    topk_row(row, c, k, by, values, indices, keys.data(), cap);
   }
 };
 

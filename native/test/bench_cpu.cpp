@@ -4,32 +4,49 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <functional>
 #include <string>
 
 namespace dtest {
 
+static double cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Median wall time; the median CPU time of the process (all threads) goes to *cpu. On a shared
+// machine the CPU time divided by the thread count is the better estimate of an unloaded run.
+static double last_cpu = 0;
 static double median_seconds(const std::function<void()>& f, int reps) {
   f();  // warm-up
-  std::vector<double> t;
+  std::vector<double> t, c;
   for (int r = 0; r < reps; ++r) {
+    const double c0 = cpu_seconds();
     auto a = std::chrono::steady_clock::now();
     f();
     auto b = std::chrono::steady_clock::now();
+    c.push_back(cpu_seconds() - c0);
     t.push_back(std::chrono::duration<double>(b - a).count());
   }
   std::sort(t.begin(), t.end());
+  std::sort(c.begin(), c.end());
+  last_cpu = c[c.size() / 2];
   return t[t.size() / 2];
 }
 
+static int bench_threads = 1;
 static void row(const std::string& name, double sec, double elements, double bytes) {
-  std::printf("%-40s %10.3f ms %8.3f ns/elem %8.2f GB/s\n", name.c_str(), sec * 1e3, sec * 1e9 / elements,
-              bytes / sec / 1e9);
+  const double cpu = last_cpu / bench_threads;  // CPU seconds per thread
+  std::printf("%-36s %9.3f ms %7.3f ns/el %7.2f GB/s | cpu/thread %9.3f ms %7.3f ns/el %7.2f GB/s\n", name.c_str(),
+              sec * 1e3, sec * 1e9 / elements, bytes / sec / 1e9, cpu * 1e3, cpu * 1e9 / elements, bytes / cpu / 1e9);
 }
 
 int bench_cpu(int threads) {
   diffrep_set_num_threads(threads);
+  bench_threads = diffrep_get_num_threads();
   std::printf("CPU kernels, %d thread(s); median of repeated runs\n", diffrep_get_num_threads());
   Rng rng(9);
   {  // noise: [256, 3072] over 10 sigmas -> [10, 256, 3072]
