@@ -4,7 +4,7 @@
 # plus the native test program. Maven runs this before the JavaCPP plugin compiles the JNI glue;
 # a person can run it by hand. Rebuilds only when a source or a flag changed.
 #
-#   ./cppbuild.sh [--cuda | --no-cuda] [--quiet] [--clean]
+#   ./cppbuild.sh [--cuda | --no-cuda] [--quiet] [--clean]      (env: CXX, CUDA_HOME, CUDA_ARCHS)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -38,9 +38,12 @@ cp native/include/*.h "$out/include/"
 cxx=${CXX:-g++}
 # -ffp-contract=off: the shared noise math must round the same way on CPU and GPU.
 cxxflags="-O3 -std=c++17 -fPIC -fopenmp -ffp-contract=off -fno-math-errno -Wall -Wextra -Inative/include -Inative/common"
-nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common \
-  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
-  -gencode arch=compute_90,code=compute_90"
+# CUDA_ARCHS: the SM versions to build for (default "80 90"); PTX of the last one is embedded too,
+# so newer GPUs JIT it.
+cuda_archs=${CUDA_ARCHS:-80 90}
+nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common"
+for a in $cuda_archs; do nvccflags="$nvccflags -gencode arch=compute_$a,code=sm_$a"; done
+nvccflags="$nvccflags -gencode arch=compute_${cuda_archs##* },code=compute_${cuda_archs##* }"
 ldflags="-fopenmp"
 [ "$cuda" = 1 ] && cxxflags="$cxxflags -DDIFFREP_WITH_CUDA"
 
