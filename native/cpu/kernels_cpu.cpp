@@ -319,12 +319,62 @@ void topk_row(const float* row, int64_t c, int64_t k, int by, float* values, int
   }
 }
 
+DIFFREP_CLONES
+void row_keys(const float* row, int64_t c, int by, uint32_t* keys) {
+  for (int64_t t = 0; t < c; ++t) keys[t] = topk_key(row[t], by);
+}
+
+DIFFREP_CLONES
+int64_t count_at_least(const uint32_t* keys, int64_t c, uint32_t v) {
+  int32_t cnt = 0;  // c <= kShortRow
+  for (int64_t t = 0; t < c; ++t) cnt += keys[t] >= v;
+  return cnt;
+}
+
+// Top-k of a short row without data-dependent branches in the hot part: the 32-bit keys of the
+// row, then the k-th largest key T by bisection over the key range (32 vectorised counting
+// passes), then the elements above T and the first ones equal to T, sorted.
+void topk_row_short(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
+                    uint32_t* keys, uint64_t* cand) {
+  row_keys(row, c, by, keys);
+  uint32_t lo = 0, hi = 0xffffffffu;  // count(keys >= lo) >= k always; find the largest such lo
+  while (lo < hi) {
+    const uint32_t mid = lo + (uint32_t)(((uint64_t)hi - lo + 1) / 2);
+    if (count_at_least(keys, c, mid) >= k) lo = mid;
+    else hi = mid - 1;
+  }
+  int64_t n = 0, need_eq = k - (lo == 0xffffffffu ? 0 : count_at_least(keys, c, lo + 1));
+  for (int64_t t = 0; t < c; ++t) {
+    if (keys[t] > lo) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
+    else if (keys[t] == lo && need_eq > 0) {
+      cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
+      --need_eq;
+    }
+  }
+  std::sort(cand, cand + k, [](uint64_t a, uint64_t b) { return a > b; });
+  for (int64_t t = 0; t < k; ++t) {
+    const uint32_t idx = topk_index(cand[t]);
+    indices[t] = idx;
+    values[t] = row[idx];
+  }
+}
+
+constexpr int64_t kShortRow = 2048;
+
 struct TopkScratch {
-  std::vector<uint64_t> keys;
+  std::vector<uint64_t> cand;
+  std::vector<uint32_t> keys;
   void topk(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices) {
+    // Short rows: bisection unless k is so small that few elements ever pass the filter.
+    if (c <= kShortRow && k >= 16) {
+      keys.resize((size_t)c);
+      cand.resize((size_t)k);
+      topk_row_short(row, c, k, by, values, indices, keys.data(), cand.data());
+      return;
+    }
     const int64_t cap = std::min(c, k + std::max<int64_t>(k, 32));
-    keys.resize((size_t)cap);
-    topk_row(row, c, k, by, values, indices, keys.data(), cap);
+    cand.resize((size_t)cap);
+    topk_row(row, c, k, by, values, indices, cand.data(), cap);
   }
 };
 
