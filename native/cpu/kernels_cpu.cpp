@@ -359,14 +359,51 @@ void topk_row_short(const float* row, int64_t c, int64_t k, int by, float* value
   }
 }
 
+DIFFREP_CLONES
+void lane_max16(const uint32_t* keys, int64_t c, uint32_t* mx) {
+  for (int l = 0; l < 16; ++l) mx[l] = 0;
+  int64_t t = 0;
+  for (; t + 16 <= c; t += 16)
+    for (int l = 0; l < 16; ++l) mx[l] = keys[t + l] > mx[l] ? keys[t + l] : mx[l];
+  for (int l = 0; t + l < c; ++l) mx[l] = keys[t + l] > mx[l] ? keys[t + l] : mx[l];
+}
+
+// Top-k of a short row for k <= 16: the k-th largest of the 16 lane maxima (lane l holds
+// positions l, l + 16, ...) is at most the row's k-th largest key, since those k maxima are k
+// distinct elements; so only the few elements at or above it can be in the top k.
+void topk_row_short_small_k(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
+                            uint32_t* keys, uint64_t* cand) {
+  row_keys(row, c, by, keys);
+  uint32_t mx[16];
+  lane_max16(keys, c, mx);
+  std::nth_element(mx, mx + (k - 1), mx + 16, [](uint32_t a, uint32_t b) { return a > b; });
+  const uint32_t t0 = mx[k - 1];
+  int64_t n = 0;
+  for (int64_t t = 0; t < c; ++t)
+    if (keys[t] >= t0) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
+  auto greater = [](uint64_t a, uint64_t b) { return a > b; };
+  if (n > k) std::nth_element(cand, cand + (k - 1), cand + n, greater);
+  std::sort(cand, cand + k, greater);
+  for (int64_t t = 0; t < k; ++t) {
+    const uint32_t idx = topk_index(cand[t]);
+    indices[t] = idx;
+    values[t] = row[idx];
+  }
+}
+
 constexpr int64_t kShortRow = 2048;
 
 struct TopkScratch {
   std::vector<uint64_t> cand;
   std::vector<uint32_t> keys;
   void topk(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices) {
-    // Short rows: bisection unless k is so small that few elements ever pass the filter.
-    if (c <= kShortRow && k >= 16) {
+    if (c <= kShortRow && k <= 16) {
+      keys.resize((size_t)c);
+      cand.resize((size_t)c);
+      topk_row_short_small_k(row, c, k, by, values, indices, keys.data(), cand.data());
+      return;
+    }
+    if (c <= kShortRow) {
       keys.resize((size_t)c);
       cand.resize((size_t)k);
       topk_row_short(row, c, k, by, values, indices, keys.data(), cand.data());
