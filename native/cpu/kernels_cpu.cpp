@@ -331,27 +331,25 @@ int64_t count_at_least(const uint32_t* keys, int64_t c, uint32_t v) {
   return cnt;
 }
 
-// Top-k of a short row without data-dependent branches in the hot part: the 32-bit keys of the
-// row, then the k-th largest key T by bisection over the key range (32 vectorised counting
-// passes), then the elements above T and the first ones equal to T, sorted.
+// Top-k of a short row with few data-dependent branches: the 32-bit keys of the row; the largest
+// 16-bit prefix P with at least k keys >= P * 2^16, by bisection (16 vectorised counting passes);
+// then the elements at or above it (k plus the few that share the prefix), selected and sorted.
 void topk_row_short(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
                     uint32_t* keys, uint64_t* cand) {
   row_keys(row, c, by, keys);
-  uint32_t lo = 0, hi = 0xffffffffu;  // count(keys >= lo) >= k always; find the largest such lo
+  uint32_t lo = 0, hi = 0xffffu;  // count(keys >= lo << 16) >= k always; find the largest such lo
   while (lo < hi) {
-    const uint32_t mid = lo + (uint32_t)(((uint64_t)hi - lo + 1) / 2);
-    if (count_at_least(keys, c, mid) >= k) lo = mid;
+    const uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (count_at_least(keys, c, mid << 16) >= k) lo = mid;
     else hi = mid - 1;
   }
-  int64_t n = 0, need_eq = k - (lo == 0xffffffffu ? 0 : count_at_least(keys, c, lo + 1));
-  for (int64_t t = 0; t < c; ++t) {
-    if (keys[t] > lo) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
-    else if (keys[t] == lo && need_eq > 0) {
-      cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
-      --need_eq;
-    }
-  }
-  std::sort(cand, cand + k, [](uint64_t a, uint64_t b) { return a > b; });
+  const uint32_t t0 = lo << 16;
+  int64_t n = 0;
+  for (int64_t t = 0; t < c; ++t)
+    if (keys[t] >= t0) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
+  auto greater = [](uint64_t a, uint64_t b) { return a > b; };
+  if (n > k) std::nth_element(cand, cand + (k - 1), cand + n, greater);
+  std::sort(cand, cand + k, greater);
   for (int64_t t = 0; t < k; ++t) {
     const uint32_t idx = topk_index(cand[t]);
     indices[t] = idx;
@@ -405,7 +403,7 @@ struct TopkScratch {
     }
     if (c <= kShortRow) {
       keys.resize((size_t)c);
-      cand.resize((size_t)k);
+      cand.resize((size_t)c);
       topk_row_short(row, c, k, by, values, indices, keys.data(), cand.data());
       return;
     }
