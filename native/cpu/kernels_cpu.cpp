@@ -18,7 +18,7 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__) && !defined(DIFFREP_NO_CLONES)
+#if defined(__x86_64__) && !defined(DIFFREP_BASELINE_ONLY)
 #define DIFFREP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DIFFREP_CLONES
@@ -122,8 +122,12 @@ void philox_blocks_avx512(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo,
 }
 #pragma GCC diagnostic pop
 
+#if defined(DIFFREP_BASELINE_ONLY)  // for testing the fallback paths on a newer CPU
+const bool kHaveAvx512 = false, kHaveAvx2 = false;
+#else
 const bool kHaveAvx512 = __builtin_cpu_supports("avx512f");
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+#endif
 #endif
 
 void philox_blocks(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
