@@ -85,7 +85,27 @@ void test_abi() {
   CHECK_TRUE(diffrep_get_num_threads() >= 1, "threads default to all cores");
 }
 
+// Philox4x32-10 against the known-answer vectors of Random123 (kat_vectors).
+static void test_philox_kat() {
+  struct Kat { uint32_t ctr[4], key[2], out[4]; };
+  const Kat kats[3] = {
+      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
+      {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, {0xffffffffu, 0xffffffffu},
+       {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}},
+      {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}, {0xa4093822u, 0x299f31d0u},
+       {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}}};
+  bool ok = true;
+  for (const Kat& kat : kats) {
+    diffrep::u32x4 c;
+    for (int t = 0; t < 4; ++t) c.v[t] = kat.ctr[t];
+    const diffrep::u32x4 r = diffrep::philox4x32_10(c, kat.key[0], kat.key[1]);
+    for (int t = 0; t < 4; ++t) ok &= r.v[t] == kat.out[t];
+  }
+  CHECK_TRUE(ok, "Philox4x32-10 matches the Random123 known answers");
+}
+
 void test_noise() {
+  test_philox_kat();
   Rng rng(1);
   const int64_t shapes[][3] = {{3, 1, 1}, {5, 7, 3}, {4, 1029, 10}, {2, 3000, 2}, {1, 4096, 1}};
   const float sigmas[10] = {0.002f, 0.01f, 0.1f, 0.5f, 1, 2, 5, 10, 40, 80};
