@@ -20,6 +20,11 @@ DIFFREP_HD float pool_tree_sum(float* acc) {
   return acc[0] + acc[1];
 }
 
+// The larger of a and b (NaN is tracked separately by the kernels). A zero maximum is reported as
+// +0 (pool_max_result), so the result does not depend on the order of -0 and +0 ties.
+DIFFREP_HD float pool_max(float a, float b) { return b > a ? b : a; }
+DIFFREP_HD float pool_max_result(float m) { return m + 0.0f; }
+
 }  // namespace diffrep
 
 #endif

@@ -199,7 +199,7 @@ void pool_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, 
       for (int l = 0; l < kPoolLanes; ++l) {
         const float v = p[t + l];
         acc[l] += v;
-        mx[l] = v > mx[l] ? v : mx[l];
+        mx[l] = pool_max(mx[l], v);
         above[l] += v > threshold;
         nans[l] += v != v;
       }
@@ -207,7 +207,7 @@ void pool_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, 
     for (int l = 0; t + l < hw; ++l) {
       const float v = p[t + l];
       acc[l] += v;
-      mx[l] = v > mx[l] ? v : mx[l];
+      mx[l] = pool_max(mx[l], v);
       above[l] += v > threshold;
       nans[l] += v != v;
     }
@@ -216,10 +216,10 @@ void pool_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, 
       float m = -INFINITY;
       int32_t nn = 0;
       for (int l = 0; l < kPoolLanes; ++l) {
-        m = mx[l] > m ? mx[l] : m;
+        m = pool_max(m, mx[l]);
         nn += nans[l];
       }
-      max[r] = nn ? NAN : m;
+      max[r] = nn ? NAN : pool_max_result(m);
     }
     if (active) {
       int64_t a = 0;

@@ -98,7 +98,7 @@ __global__ void pool_kernel(const float* __restrict__ x, int64_t rows, int64_t h
       for (int64_t t = lane; t < hw; t += kPoolLanes) {
         const float v = __ldg(p + t);
         acc = acc + v;
-        mx = v > mx ? v : mx;
+        mx = pool_max(mx, v);
         above += v > threshold;
         nans += v != v;
       }
@@ -106,13 +106,13 @@ __global__ void pool_kernel(const float* __restrict__ x, int64_t rows, int64_t h
     for (int off = kPoolLanes / 2; off >= 1; off >>= 1) {
       acc = acc + __shfl_xor_sync(0xffffffffu, acc, off, kPoolLanes);
       const float om = __shfl_xor_sync(0xffffffffu, mx, off, kPoolLanes);
-      mx = om > mx ? om : mx;
+      mx = pool_max(mx, om);
       above += __shfl_xor_sync(0xffffffffu, above, off, kPoolLanes);
       nans += __shfl_xor_sync(0xffffffffu, nans, off, kPoolLanes);
     }
     if (live && lane == 0) {
       mean[r] = acc / fhw;
-      if (max) max[r] = nans ? NAN : mx;
+      if (max) max[r] = nans ? NAN : pool_max_result(mx);
       if (active) active[r] = (float)above / fhw;
     }
   }

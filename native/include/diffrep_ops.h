@@ -73,8 +73,8 @@ int diffrep_noise_inject(const float* x0, int64_t n, int64_t d,
  *   mean[i, c] = mean over positions; max[i, c] = maximum (optional, NULL to skip);
  *   active[i, c] = share of positions with x > threshold (optional, NULL to skip).
  * hw must be >= 1. The mean is summed in float in a fixed order (16 strided lane sums added as a
- * tree; native/common/pool_order.h), identical on CPU and GPU; max is NaN when any position is NaN;
- * NaN is never active.
+ * tree; native/common/pool_order.h), identical on CPU and GPU; max is NaN when any position is NaN
+ * and +0 when it is zero; NaN is never active.
  */
 int diffrep_pool(const float* x, int64_t n, int64_t c, int64_t hw,
                  float* mean, float* max, float* active, float threshold,

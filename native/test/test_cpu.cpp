@@ -51,7 +51,7 @@ void ref_pool(const float* x, int64_t n, int64_t c, int64_t hw, double* mean, fl
       above += v > threshold;
     }
     mean[r] = sum / (double)hw;
-    max[r] = nan ? NAN : mx;
+    max[r] = nan ? NAN : mx + 0.0f;  // a zero maximum is +0
     active[r] = (float)above / (float)hw;
   }
 }
@@ -234,6 +234,11 @@ void test_pool() {
       x[(size_t)(2 * hw) + 2] = -INFINITY;
       x[(size_t)(3 * hw)] = 0.5f;  // equal to the threshold: not active
     }
+    if (n * c > 5 && hw > 2) {  // a row whose maximum is zero of both signs: reported as +0
+      for (int64_t t = 0; t < hw; ++t) x[(size_t)(5 * hw + t)] = -1.0f;
+      x[(size_t)(5 * hw + 1)] = -0.0f;
+      x[(size_t)(5 * hw + 2)] = 0.0f;
+    }
     const size_t rows = (size_t)(n * c);
     std::vector<double> rmean(rows);
     std::vector<float> rmax(rows), ract(rows), mean(rows), max(rows), act(rows);
@@ -245,7 +250,7 @@ void test_pool() {
       const double tol = ((double)hw / 16 + 5) * 6e-8 * 3.0;
       if (std::isnan(rmean[r]) || std::isinf(rmean[r])) mean_ok &= std::isnan(rmean[r]) ? std::isnan(mean[r]) : mean[r] == rmean[r];
       else mean_ok &= std::fabs(mean[r] - rmean[r]) <= tol;
-      max_ok &= std::isnan(rmax[r]) ? std::isnan(max[r]) : max[r] == rmax[r];
+      max_ok &= std::isnan(rmax[r]) ? std::isnan(max[r]) : same_bits(&max[r], &rmax[r], 1);
       act_ok &= act[r] == ract[r];
     }
     std::string tag = " n=" + std::to_string(n) + " c=" + std::to_string(c) + " hw=" + std::to_string(hw);
