@@ -10,6 +10,9 @@
 #include "topk_key.h"
 
 #include <omp.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -427,12 +430,33 @@ inline void thread_range(int64_t total, int64_t* begin, int64_t* end) {
 
 }  // namespace
 
+namespace {
+
+// A fresh large output (a new tensor: untouched pages from mmap) costs one page fault per 4 KiB
+// on first write, which took as long as the noise itself here (191 ms against 101 ms pre-touched
+// for 84 MB). Asking for transparent huge pages on the untouched 2 MiB-aligned interior cuts that
+// to 111 ms. Only a hint: pages already present are unaffected and errors are ignored.
+void advise_huge_pages(void* p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = (uintptr_t)2 << 20;
+  if (bytes < 4 * kHuge) return;
+  const uintptr_t a = ((uintptr_t)p + kHuge - 1) & ~(kHuge - 1), e = ((uintptr_t)p + bytes) & ~(kHuge - 1);
+  if (e > a) (void)madvise((void*)a, e - a, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+}  // namespace
+
 void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas, const float* scales,
                       int64_t s, const int64_t* ids, uint64_t seed, int clean, float* out) {
   const int64_t chunk = 4 * kNoiseChunkBlocks;
   const int64_t chunks = (d + chunk - 1) / chunk;
   const int64_t items = s * n * chunks;
   const uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
+  advise_huge_pages(out, (size_t)(s * n * d) * sizeof(float));
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
   for (int64_t it = 0; it < items; ++it) {
     const int64_t row = it / chunks, ch = it % chunks;
