@@ -282,6 +282,41 @@ uint64_t above_mask(const float* p, int64_t m, float tv, int by) {
   return above_mask_scalar(p, m, tv, by);
 }
 
+// The k largest of n distinct composites, sorted descending into out. For small n, each
+// element's rank is counted with vector compares (no data-dependent branches); else nth_element
+// and sort. `cand` may be reordered.
+DIFFREP_CLONES
+void rank_select(const uint64_t* cand, int64_t n, int64_t k, uint64_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t v = cand[i];
+    int64_t r = 0;
+    for (int64_t j = 0; j < n; ++j) r += cand[j] > v;
+    if (r < k) out[r] = v;
+  }
+}
+
+constexpr int64_t kRankSelectMax = 96;
+
+// The best k of the n candidate composites of a row (n >= k), sorted, decoded into values and
+// indices. `cand` may be reordered.
+void finish_topk(const float* row, uint64_t* cand, int64_t n, int64_t k, float* values, int64_t* indices) {
+  uint64_t best[kRankSelectMax];
+  const uint64_t* sorted = cand;
+  if (n <= kRankSelectMax) {
+    rank_select(cand, n, k, best);
+    sorted = best;
+  } else {
+    auto greater = [](uint64_t a, uint64_t b) { return a > b; };
+    if (n > k) std::nth_element(cand, cand + (k - 1), cand + n, greater);
+    std::sort(cand, cand + k, greater);
+  }
+  for (int64_t t = 0; t < k; ++t) {
+    const uint32_t idx = topk_index(sorted[t]);
+    indices[t] = idx;
+    values[t] = row[idx];
+  }
+}
+
 // Top-k of one row by buffered filtering: composite keys above the current threshold go into an
 // unsorted buffer of 2k (at least k + 32); when it is full, nth_element keeps the best k and their
 // k-th becomes the threshold. Once there is a threshold, the row is tested 64 elements at a time
@@ -317,13 +352,7 @@ void topk_row(const float* row, int64_t c, int64_t k, int by, float* values, int
       }
     }
   }
-  if (cnt > k) std::nth_element(buf, buf + (k - 1), buf + cnt, greater);
-  std::sort(buf, buf + k, greater);
-  for (int64_t t = 0; t < k; ++t) {
-    const uint32_t idx = topk_index(buf[t]);
-    indices[t] = idx;
-    values[t] = row[idx];
-  }
+  finish_topk(row, buf, cnt, k, values, indices);
 }
 
 DIFFREP_CLONES
@@ -354,14 +383,7 @@ void topk_row_short(const float* row, int64_t c, int64_t k, int by, float* value
   int64_t n = 0;
   for (int64_t t = 0; t < c; ++t)
     if (keys[t] >= t0) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
-  auto greater = [](uint64_t a, uint64_t b) { return a > b; };
-  if (n > k) std::nth_element(cand, cand + (k - 1), cand + n, greater);
-  std::sort(cand, cand + k, greater);
-  for (int64_t t = 0; t < k; ++t) {
-    const uint32_t idx = topk_index(cand[t]);
-    indices[t] = idx;
-    values[t] = row[idx];
-  }
+  finish_topk(row, cand, n, k, values, indices);
 }
 
 DIFFREP_CLONES
@@ -386,14 +408,7 @@ void topk_row_short_small_k(const float* row, int64_t c, int64_t k, int by, floa
   int64_t n = 0;
   for (int64_t t = 0; t < c; ++t)
     if (keys[t] >= t0) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
-  auto greater = [](uint64_t a, uint64_t b) { return a > b; };
-  if (n > k) std::nth_element(cand, cand + (k - 1), cand + n, greater);
-  std::sort(cand, cand + k, greater);
-  for (int64_t t = 0; t < k; ++t) {
-    const uint32_t idx = topk_index(cand[t]);
-    indices[t] = idx;
-    values[t] = row[idx];
-  }
+  finish_topk(row, cand, n, k, values, indices);
 }
 
 constexpr int64_t kShortRow = 2048;
