@@ -454,7 +454,9 @@ namespace {
 void advise_huge_pages(void* p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHuge = (uintptr_t)2 << 20;
-  if (bytes < 2 * kHuge) return;
+  // From 32 MiB only: glibc always serves those with a fresh mmap, while smaller blocks often
+  // come back from its heap with their pages present (advising those only risks compaction).
+  if (bytes < 16 * kHuge) return;
   const uintptr_t a = ((uintptr_t)p + kHuge - 1) & ~(kHuge - 1), e = ((uintptr_t)p + bytes) & ~(kHuge - 1);
   if (e > a) (void)madvise((void*)a, e - a, MADV_HUGEPAGE);
 #else
