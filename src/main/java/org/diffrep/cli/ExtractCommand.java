@@ -88,8 +88,9 @@ final class ExtractCommand implements Runnable {
                 .batch(batch).forwardRows(forwardRows).shardSize(shardSize).seed(seed).limit(limit)
                 .split(SplitSelection.parse(split)).trainFrac(trainFrac).out(out).resume(resume)
                 .build();
+        // Progress and the summary line go to stderr; stdout gets the store directory.
         ExtractSummary sum = new Extractor(cfg).run();
-        System.out.println(sum.line());
+        System.out.println(sum.store());
     }
 
     private static SigmaGrid parseSigmas(String spec) {

@@ -203,6 +203,35 @@ class ExtractorTest {
         assertTrue(e.getMessage().contains("a-file"), e.getMessage());
     }
 
+    @Test
+    void poolNoneStoresWholeMapsWhoseMeansAreTheMeanFeatures(@TempDir Path tmp) {
+        // A tiny UNet (random init, seed 3) for 4-D taps: [N, C, H, W] maps, pooled by the native kernel.
+        org.diffrep.model.UNet.Config c = new org.diffrep.model.UNet.Config(new long[]{1, 28, 28}, new int[]{8, 8}, 1,
+                new int[0], "sinusoidal", org.diffrep.model.Parametrisation.EDM);
+        NetworkDenoiser unet = org.diffrep.model.ModelFiles.build("unet",
+                org.diffrep.model.ModelFiles.configJson(new org.diffrep.model.UNet(c)), 3);
+        Path none = tmp.resolve("none"), mean = tmp.resolve("mean");
+        ExtractConfig.Builder cfg = ExtractFixture.config(none).layers(List.of("mid")).sigmas(0.5f).limit(20).batch(8)
+                .forwardRows(8);
+        ExtractFixture.run(cfg.pool(Pooling.NONE).build(), unet);
+        ExtractFixture.run(cfg.out(mean).pool(Pooling.MEAN).build(), unet);
+        FeatureStore n = FeatureStore.open(none), m = FeatureStore.open(mean);
+        long[] map = n.mapShape("mid");
+        int channels = (int) map[0], positions = (int) (map[1] * map[2]);
+        assertEquals((long) channels * positions, n.rowLength("mid"));
+        float[][] full = n.features("mid", 0), means = m.features("mid", 0);
+        assertEquals(channels * positions, full[0].length);
+        for (int i = 0; i < 20; i++) {
+            for (int ch = 0; ch < channels; ch++) {
+                double sum = 0;
+                for (int p = 0; p < positions; p++) {
+                    sum += full[i][ch * positions + p];
+                }
+                assertEquals(sum / positions, means[i][ch], 1e-5, "sample " + i + " channel " + ch);
+            }
+        }
+    }
+
     static double meanAbsDiff(float[][] a, float[][] b) {
         double s = 0;
         long n = 0;
