@@ -104,8 +104,10 @@ public final class ExtractBenchmark {
 
     private static ExtractSummary extract(Denoiser model, Dataset data, String spec, float[] sigmas, int n, int batch,
                                           Path out) {
+        // Forwards of batch x sigmas rows at most 128: no padded rows (640 = 5 x 128; 64 x 1 = 64).
+        int rows = Math.min(128, batch * sigmas.length);
         ExtractConfig cfg = ExtractConfig.builder().data(spec).layers(List.of("mid")).sigmas(sigmas).limit(n)
-                .batch(batch).out(out).build();
+                .batch(batch).forwardRows(rows).out(out).build();
         return new Extractor(cfg).log(null).run(model, "unet-seed-0", data);
     }
 
