@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
         subcommands = {
                 InfoCommand.class,
                 DataCommand.class,
+                TrainCommand.class,
                 ExtractCommand.class,
                 CommandLine.HelpCommand.class,
         })
