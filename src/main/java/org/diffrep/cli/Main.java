@@ -12,6 +12,8 @@ import picocli.CommandLine.Option;
         subcommands = {
                 InfoCommand.class,
                 DataCommand.class,
+                TrainCommand.class,
+                ExtractCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
