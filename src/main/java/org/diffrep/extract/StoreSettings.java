@@ -23,12 +23,12 @@ import java.util.Objects;
  * @param shardSize   images per shard
  * @param seed        noise seed
  * @param split       train, test or all
- * @param trainFrac   share of the dataset in the train part of the split
+ * @param trainFrac   share of the dataset in the train part of the split (null: the dataset's own split, else 0.8)
  * @param limit       at most this many images (0: all)
  */
 public record StoreSettings(String model, String modelId, String data, long count, List<String> layers,
                             List<Float> sigmas, String input, int noiseDraws, String pool, int topk, int batch,
-                            int shardSize, long seed, String split, double trainFrac, long limit) {
+                            int shardSize, long seed, String split, Double trainFrac, long limit) {
 
     /** "name: stored X, requested Y" for each setting that differs (empty when they agree). */
     public List<String> differences(StoreSettings requested) {
