@@ -9,10 +9,12 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Batch;
+import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
 import org.diffrep.extract.NpyArrays.DType;
 import org.diffrep.model.Denoiser;
+import org.diffrep.model.ModelFiles;
 import org.diffrep.noise.Seeds;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
@@ -98,6 +100,16 @@ public final class Extractor {
         }
     }
 
+    /** Loads the model file and the dataset of the configuration, then runs {@link #run(Denoiser, String, Dataset)}. */
+    public ExtractSummary run() {
+        if (cfg.model() == null || cfg.data() == null) {
+            throw new InvalidInputException("--model and --data are required");
+        }
+        Dataset data = DataSpec.open(cfg.data());
+        Denoiser model = ModelFiles.load(cfg.model());
+        return run(model, fileId(cfg.model()), data);
+    }
+
     /**
      * Runs the extraction with a model and dataset already in memory.
      *
@@ -109,6 +121,7 @@ public final class Extractor {
             Threads.set(cfg.threads());
         }
         checkModelAndData(model, data);
+        model.train(false);
         long[] selected = select(data);
         if (selected.length == 0) {
             throw new InvalidInputException("--data " + cfg.data() + ": no images left after --split "
