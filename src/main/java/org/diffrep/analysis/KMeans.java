@@ -30,12 +30,13 @@ public final class KMeans {
             throw new InvalidInputException("--k " + cfg.k() + " is larger than the number of rows N = " + n);
         }
         double tolAbs = cfg.tol() * meanVariance(x);
+        float[] norms = RowDistances.norms(x);
         SplittableRandom root = new SplittableRandom(cfg.seed());
         KMeansResult best = null;
         double[] inertias = new double[cfg.nInit()];
         for (int init = 0; init < cfg.nInit(); init++) {
             SplittableRandom rng = root.split();
-            KMeansResult r = lloyd(x, seed(x, cfg.k(), rng), cfg, tolAbs);
+            KMeansResult r = lloyd(x, norms, seed(x, norms, cfg.k(), rng), cfg, tolAbs);
             inertias[init] = r.inertia();
             if (best == null || r.inertia() < best.inertia()) {
                 best = r;
@@ -47,19 +48,19 @@ public final class KMeans {
 
     /** Sum of squared distances of every row to its nearest centre. */
     public static double inertia(Tensor x, float[][] centroids) {
-        RowDistances.Nearest nn = RowDistances.nearest(x, flatten(centroids), centroids.length, false);
+        RowDistances.Nearest nn = RowDistances.nearest(x, RowDistances.norms(x), flatten(centroids), centroids.length, false);
         return sum(nn.distance());
     }
 
     /** Greedy k-means++: returns k centres, flattened [k*d]. */
-    static float[] seed(Tensor x, int k, SplittableRandom rng) {
+    static float[] seed(Tensor x, float[] norms, int k, SplittableRandom rng) {
         int n = (int) x.size(0);
         int d = (int) x.size(1);
         int trials = 2 + (int) Math.log(k);
         float[] centres = new float[k * d];
         int first = rng.nextInt(n);
         System.arraycopy(row(x, first), 0, centres, 0, d);
-        float[] closest = RowDistances.all(x, row(x, first), 1)[0];
+        float[] closest = RowDistances.all(x, norms, row(x, first), 1)[0];
         double pot = sum(closest);
         double[] cumulative = new double[n];
         for (int c = 1; c < k; c++) {
@@ -76,7 +77,7 @@ public final class KMeans {
                 candIds[t] = Math.min(id, n - 1);
                 System.arraycopy(row(x, candIds[t]), 0, cand, t * d, d);
             }
-            float[][] dist = RowDistances.all(x, cand, trials);
+            float[][] dist = RowDistances.all(x, norms, cand, trials);
             int bestT = -1;
             double bestPot = Double.POSITIVE_INFINITY;
             for (int t = 0; t < trials; t++) {
@@ -99,14 +100,14 @@ public final class KMeans {
         return centres;
     }
 
-    private static KMeansResult lloyd(Tensor x, float[] centres, KMeansConfig cfg, double tolAbs) {
+    private static KMeansResult lloyd(Tensor x, float[] norms, float[] centres, KMeansConfig cfg, double tolAbs) {
         int k = cfg.k();
         int d = (int) x.size(1);
         int[] previous = null;
         int iterations = 0;
         for (int it = 0; it < cfg.maxIter(); it++) {
             iterations = it + 1;
-            RowDistances.Nearest nn = RowDistances.nearest(x, centres, k, true);
+            RowDistances.Nearest nn = RowDistances.nearest(x, norms, centres, k, true);
             float[] next = new float[k * d];
             boolean[] taken = new boolean[(int) x.size(0)];
             for (int j = 0; j < k; j++) {
@@ -133,7 +134,7 @@ public final class KMeans {
             }
         }
         // Final assignment step, so labels and inertia belong to the returned centres.
-        RowDistances.Nearest last = RowDistances.nearest(x, centres, k, false);
+        RowDistances.Nearest last = RowDistances.nearest(x, norms, centres, k, false);
         int[] sizes = new int[k];
         for (int j = 0; j < k; j++) {
             sizes[j] = (int) last.counts()[j];

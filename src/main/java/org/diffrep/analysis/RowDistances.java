@@ -57,8 +57,30 @@ public final class RowDistances {
         return like.is_cpu() ? c : c.to(like.device(), ScalarType.Float);
     }
 
-    /** Squared distances of every row of X to every centre, [m][N] (row-major over centres). */
+    /** Squared norms of the rows of X, [N]; pass them to the distance methods when X is reused. */
+    public static float[] norms(Tensor x) {
+        long n = x.size(0);
+        float[] out = new float[(int) n];
+        long rows = chunkRows(x.size(1));
+        try (PointerScope scope = new PointerScope()) {
+            for (long s = 0; s < n; s += rows) {
+                try (PointerScope inner = new PointerScope()) {
+                    Tensor xc = x.narrow(0, s, Math.min(rows, n - s));
+                    float[] v = Tensors.toFloats(xc.mul(xc).sum(1));
+                    System.arraycopy(v, 0, out, (int) s, v.length);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@link #all(Tensor, float[], float[], int)} computing the row norms itself. */
     public static float[][] all(Tensor x, float[] centresFlat, int m) {
+        return all(x, norms(x), centresFlat, m);
+    }
+
+    /** Squared distances of every row of X to every centre, [m][N] (row-major over centres). */
+    public static float[][] all(Tensor x, float[] xNorms, float[] centresFlat, int m) {
         long n = x.size(0);
         int d = (int) x.size(1);
         float[][] out = new float[m][(int) n];
@@ -69,7 +91,7 @@ public final class RowDistances {
             for (long s = 0; s < n; s += rows) {
                 try (PointerScope inner = new PointerScope()) {
                     long b = Math.min(rows, n - s);
-                    Tensor d2 = chunkDistances(x.narrow(0, s, b), c, cn).t().contiguous();
+                    Tensor d2 = chunkDistances(x.narrow(0, s, b), norms(xNorms, s, b, x), c, cn).t().contiguous();
                     float[] flat = Tensors.toFloats(d2);
                     for (int j = 0; j < m; j++) {
                         System.arraycopy(flat, (int) (j * b), out[j], (int) s, (int) b);
@@ -85,7 +107,7 @@ public final class RowDistances {
     }
 
     /** For each row of X its nearest centre; also the per-centre row sums [m*d] and counts [m]. */
-    public static Nearest nearest(Tensor x, float[] centresFlat, int m, boolean wantSums) {
+    public static Nearest nearest(Tensor x, float[] xNorms, float[] centresFlat, int m, boolean wantSums) {
         long n = x.size(0);
         int d = (int) x.size(1);
         float[] dist = new float[(int) n];
@@ -100,7 +122,7 @@ public final class RowDistances {
                 try (PointerScope inner = new PointerScope()) {
                     long b = Math.min(rows, n - s);
                     Tensor xc = x.narrow(0, s, b);
-                    T_TensorTensor_T min = chunkDistances(xc, c, cn).min(1);
+                    T_TensorTensor_T min = chunkDistances(xc, norms(xNorms, s, b, x), c, cn).min(1);
                     Tensor idx = min.get1();
                     float[] md = Tensors.toFloats(min.get0());
                     long[] mi = Tensors.toLongs(idx);
@@ -123,8 +145,13 @@ public final class RowDistances {
         return new Nearest(dist, index, sums, counts);
     }
 
-    private static Tensor chunkDistances(Tensor xc, Tensor c, Tensor cn) {
-        Tensor xn = xc.mul(xc).sum(1).unsqueeze(1);
+    private static Tensor norms(float[] xNorms, long start, long b, Tensor like) {
+        float[] part = java.util.Arrays.copyOfRange(xNorms, (int) start, (int) (start + b));
+        Tensor t = Tensors.fromFloats(part, b, 1);
+        return like.is_cpu() ? t : t.to(like.device(), ScalarType.Float);
+    }
+
+    private static Tensor chunkDistances(Tensor xc, Tensor xn, Tensor c, Tensor cn) {
         // ||x||^2 - 2 x c^T + ||c||^2; rounding can make it slightly negative for coincident points
         return xc.mm(c.t()).mul(new Scalar(-2.0)).add(xn).add(cn).clamp_min_(new Scalar(0.0));
     }

@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
         subcommands = {
                 InfoCommand.class,
                 ClusterCommand.class,
+                SparsityCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
