@@ -62,18 +62,19 @@ public final class SparsityPlots {
     public static void writeHeatmap(Path png, ChannelSparsity c) {
         int k = c.classes().length;
         List<Number[]> cells = new ArrayList<>();
-        List<Long> labels = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
         for (int a = 0; a < k; a++) {
-            labels.add(c.classes()[a]);
+            labels.add(Long.toString(c.classes()[a]));
             for (int b = 0; b < k; b++) {
-                cells.add(new Number[]{a, b, Double.isNaN(c.overlap()[a][b]) ? 0 : c.overlap()[a][b]});
+                // rounded so the legend's scale reads as two decimals
+                double v = Double.isNaN(c.overlap()[a][b]) ? 0 : c.overlap()[a][b];
+                cells.add(new Number[]{a, b, Math.round(v * 100) / 100.0});
             }
         }
         HeatMapChart chart = new HeatMapChartBuilder().width(560).height(500)
                 .title(String.format("Jaccard overlap by class, sigma %.4g", c.sigma()))
                 .xAxisTitle("class").yAxisTitle("class").build();
-        chart.getStyler().setShowValue(k <= 12);
-        chart.getStyler().setDecimalPattern("0.00");
+        chart.getStyler().setShowValue(false);
         chart.getStyler().setPlotContentSize(1.0);
         chart.addSeries("overlap", labels, labels, cells);
         Path tmp = png.resolveSibling("tmp-" + png.getFileName());
