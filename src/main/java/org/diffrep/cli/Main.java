@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
                 InfoCommand.class,
                 ClusterCommand.class,
                 SparsityCommand.class,
+                CompareCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
