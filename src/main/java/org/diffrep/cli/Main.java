@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
                 ClusterCommand.class,
                 SparsityCommand.class,
                 CompareCommand.class,
+                NeighboursCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
