@@ -16,9 +16,14 @@ import java.util.Map;
  * index i the pixels plus i times a fixed offset pattern, so each sigma is distinct. Tests only; the
  * manifest follows docs of the extract package (snake_case fields).
  */
-final class PixelStore {
+public final class TestStores {
 
-    private PixelStore() {
+    private TestStores() {
+    }
+
+    /** A store of the first {@code count} MNIST digits' pixels at the given sigmas. */
+    public static Path mnistPixels(Path dir, int count, float[] sigmas) throws IOException {
+        return write(dir, MnistPixels.load(count), sigmas);
     }
 
     static Path write(Path dir, MnistPixels m, float[] sigmas) throws IOException {
