@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
                 SparsityCommand.class,
                 CompareCommand.class,
                 NeighboursCommand.class,
+                TrainCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -32,6 +32,8 @@ public final class ModelFiles {
     public static final String PROVENANCE = "diffrep.provenance";
 
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Writes configuration records as JSON (for building networks from options). */
+    public static final com.fasterxml.jackson.databind.ObjectWriter JSON_WRITER = JSON.writer();
 
     private ModelFiles() {
     }
@@ -42,6 +44,7 @@ public final class ModelFiles {
             torch.manual_seed(seed);
             return switch (kind) {
                 case "mlp" -> new MlpDenoiser(JSON.readValue(configJson, MlpDenoiser.Config.class));
+                case "unet" -> new UNet(JSON.readValue(configJson, UNet.Config.class));
                 default -> throw new InvalidInputException("model kind must be mlp or unet, got '" + kind + "'");
             };
         } catch (JsonProcessingException e) {
