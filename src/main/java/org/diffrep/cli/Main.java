@@ -16,6 +16,8 @@ import picocli.CommandLine.Option;
                 CompareCommand.class,
                 NeighboursCommand.class,
                 TrainCommand.class,
+                DataCommand.class,
+                ExtractCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

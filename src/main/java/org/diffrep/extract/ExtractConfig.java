@@ -18,8 +18,8 @@ import java.util.List;
  * @param noiseDraws       noisy mode: features averaged over this many noise draws (default 1)
  * @param pool             mean, mean+max or none (default mean)
  * @param topk             also store the top-k channels of the spatial means (0: no, the default)
- * @param batch            images per batch (default 64); with S sigmas a clean-mode forward takes up to
- *                         S*batch images, limited by {@code maxForwardImages}
+ * @param batch            images read per batch (default 64); its S*batch (image, sigma) rows go
+ *                         through the network {@code forwardRows} at a time
  * @param seed             seed of the noise and the split (default 0)
  * @param limit            at most this many images after the split filter (0: all)
  * @param split            train, test or all (default all)
@@ -28,12 +28,13 @@ import java.util.List;
  * @param resume           continue the store in {@code out}
  * @param threads          LibTorch and kernel threads (0: leave as set)
  * @param shardSize        images per shard (default 1024): the unit of resumption
- * @param maxForwardImages most images in one forward when sigmas are stacked (default 1024)
+ * @param forwardRows      rows of every forward (default 128); the last forward of a batch is padded,
+ *                         so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
  */
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
-                            int shardSize, int maxForwardImages) {
+                            int shardSize, int forwardRows) {
 
     public static Builder builder() {
         return new Builder();
@@ -58,7 +59,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         private boolean resume = false;
         private int threads = 0;
         private int shardSize = 1024;
-        private int maxForwardImages = 1024;
+        private int forwardRows = 128;
 
         public Builder model(Path v) { model = v; return this; }
         public Builder data(String v) { data = v; return this; }
@@ -78,7 +79,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder resume(boolean v) { resume = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
         public Builder shardSize(int v) { shardSize = v; return this; }
-        public Builder maxForwardImages(int v) { maxForwardImages = v; return this; }
+        public Builder forwardRows(int v) { forwardRows = v; return this; }
 
         public ExtractConfig build() {
             require(out != null, "--out is required");
@@ -94,11 +95,11 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
             require(batch >= 1, "--batch must be >= 1, got " + batch);
             require(limit >= 0, "--limit must be >= 0, got " + limit);
             require(shardSize >= 1, "shard size must be >= 1, got " + shardSize);
-            require(maxForwardImages >= 1, "max forward images must be >= 1, got " + maxForwardImages);
+            require(forwardRows >= 1, "forward rows must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
                     "--train-frac: expected a fraction in (0, 1], got " + trainFrac);
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
-                    limit, split, trainFrac, out, resume, threads, shardSize, maxForwardImages);
+                    limit, split, trainFrac, out, resume, threads, shardSize, forwardRows);
         }
 
         private static void require(boolean ok, String message) {

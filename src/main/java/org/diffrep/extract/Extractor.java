@@ -6,7 +6,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Batch;
 import org.diffrep.data.DataSpec;
@@ -45,8 +48,9 @@ import java.util.Set;
  *
  * <p>Per batch: the noise of all sigmas comes from one {@link Kernels#noiseInject} call (ids =
  * dataset indices, so a sample's noise never depends on the batch); the sigma copies are stacked
- * into one forward of up to {@code maxForwardImages} images; the network stops at the deepest tap;
- * the maps are pooled (and top-k selected) by the native kernels. Batches are cut inside fixed
+ * into forwards of {@code forwardRows} rows (images x sigmas); the network stops at the deepest tap;
+ * the maps are pooled (and top-k selected) by the native kernels. Every forward has the same
+ * number of rows, so features do not depend on the batch size; batches are cut inside fixed
  * shards, so a resumed run computes exactly the batches an uninterrupted one would.
  */
 public final class Extractor {
@@ -122,12 +126,13 @@ public final class Extractor {
         }
         checkModelAndData(model, data);
         model.train(false);
-        long[] selected = select(data);
+        Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
+        long[] selected = select(data, split);
         if (selected.length == 0) {
             throw new InvalidInputException("--data " + cfg.data() + ": no images left after --split "
                     + cfg.split().id() + (cfg.limit() > 0 ? " and --limit " + cfg.limit() : ""));
         }
-        byte[] splitMask = Split.choose(data, cfg.trainFrac(), cfg.seed()).mask();
+        byte[] splitMask = split.mask();
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
         StoreSettings settings = settings(modelId, selected.length);
         StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
@@ -137,6 +142,9 @@ public final class Extractor {
                 store.removeShards();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+            if (log != null) {
+                log.println("extract: " + cfg.out() + " is already complete; nothing to do");
             }
             return summary(selected.length, 0, t, start);
         }
@@ -222,79 +230,91 @@ public final class Extractor {
         return sum;
     }
 
-    /** Noise, stacked forwards, pooling and the shard writes for one batch. */
+    /**
+     * Noise, stacked forwards, pooling and the shard writes for one batch. The S*n rows (sigma j,
+     * image i at row j*n + i) go through the network in forwards of exactly {@code forwardRows}
+     * rows, the last one padded with zeros: LibTorch picks GEMM and convolution kernels by batch
+     * size, so a fixed forward size is what makes a sample's features independent of the batch
+     * size and of where a resumed run starts.
+     */
     private void processBatch(Denoiser model, Batch b, byte[] splitMask, ShardWriter shard, Timings t)
             throws IOException {
         long[] ids = b.indices();
         int n = ids.length;
         float[] sigmas = cfg.sigmas();
         int s = sigmas.length;
+        long rows = (long) s * n;
+        int f = cfg.forwardRows();
         Tensor x = b.images().contiguous();
         Tensor idT = Tensors.fromLongs(ids);
         Set<String> taps = new LinkedHashSet<>(cfg.layers());
-        int perForward = Math.max(1, Math.min(s, cfg.maxForwardImages() / n));
         boolean clean = cfg.input() == InputMode.CLEAN;
         int draws = clean ? 1 : cfg.noiseDraws();
-
-        // Noise for all sigmas of each draw in one kernel call: [S, n, ...] with eps keyed by (seed_r, id, j).
-        long f0 = System.nanoTime();
-        Tensor[] noisy = new Tensor[draws];
-        for (int r = 0; r < draws; r++) {
-            noisy[r] = Kernels.noiseInject(x, sigmas, null, idT, drawSeed(r), clean);
+        float[] sigmaRows = new float[(int) rows];
+        for (int j = 0; j < s; j++) {
+            Arrays.fill(sigmaRows, j * n, (j + 1) * n, sigmas[j]);
         }
-        t.forward += System.nanoTime() - f0;
 
-        for (int j0 = 0; j0 < s; j0 += perForward) {
-            int g = Math.min(perForward, s - j0);
-            float[] sigmaRows = new float[g * n];
-            for (int j = 0; j < g; j++) {
-                Arrays.fill(sigmaRows, j * n, (j + 1) * n, sigmas[j0 + j]);
-            }
-            Map<String, Tensor[]> acc = new LinkedHashMap<>();
-            for (int r = 0; r < draws; r++) {
+        Map<String, Tensor[]> acc = new LinkedHashMap<>();
+        for (int r = 0; r < draws; r++) {
+            // Noise for all sigmas of the batch in one kernel call: [S, n, ...], eps keyed by (seed_r, id, j).
+            long f0 = System.nanoTime();
+            Tensor noisy = Kernels.noiseInject(x, sigmas, null, idT, drawSeed(r), clean);
+            long[] inShape = Tensors.shape(noisy);
+            long[] flatShape = new long[inShape.length - 1];
+            flatShape[0] = rows;
+            System.arraycopy(inShape, 2, flatShape, 1, flatShape.length - 1);
+            Tensor all = noisy.reshape(flatShape);
+            t.forward += System.nanoTime() - f0;
+            Map<String, List<Tensor[]>> pieces = new LinkedHashMap<>();
+            for (long c0 = 0; c0 < rows; c0 += f) {
+                int len = (int) Math.min(f, rows - c0);
                 long fa = System.nanoTime();
-                long[] inShape = Tensors.shape(noisy[r]);
-                long[] stacked = new long[inShape.length - 1];
-                stacked[0] = (long) g * n;
-                System.arraycopy(inShape, 2, stacked, 1, stacked.length - 1);
-                Tensor in = noisy[r].narrow(0, j0, g).reshape(stacked);
-                Denoiser.Output out = model.forward(in, Tensors.fromFloats(sigmaRows), taps, false);
+                Tensor in = all.narrow(0, c0, len);
+                float[] sig = Arrays.copyOfRange(sigmaRows, (int) c0, (int) c0 + f);
+                if (len < f) {
+                    long[] padShape = flatShape.clone();
+                    padShape[0] = f - len;
+                    in = torch.cat(new TensorVector(in, torch.zeros(padShape, in.options())), 0);
+                    Arrays.fill(sig, len, f, sigmas[0]);
+                }
+                Denoiser.Output out = model.forward(in, Tensors.fromFloats(sig), taps, false);
                 t.forward += System.nanoTime() - fa;
                 long pa = System.nanoTime();
                 for (String layer : cfg.layers()) {
-                    Tensor[] pooled = pool(out.taps().get(layer));
-                    Tensor[] sum = acc.get(layer);
-                    if (sum == null) {
-                        acc.put(layer, pooled);
-                    } else {
-                        for (int k = 0; k < sum.length; k++) {
-                            if (sum[k] != null) {
-                                sum[k].add_(pooled[k]);
-                            }
-                        }
-                    }
+                    Tensor tap = out.taps().get(layer);
+                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(len < f ? tap.narrow(0, 0, len) : tap));
                 }
                 t.pool += System.nanoTime() - pa;
             }
             long pa = System.nanoTime();
-            Map<String, Tensor[]> rows = new LinkedHashMap<>();
             for (String layer : cfg.layers()) {
+                Tensor[] pooled = concat(pieces.get(layer));
                 Tensor[] sum = acc.get(layer);
-                if (draws > 1) {
-                    for (Tensor a : sum) {
-                        if (a != null) {
-                            a.div_(new org.bytedeco.pytorch.Scalar((double) draws));
+                if (sum == null) {
+                    acc.put(layer, pooled);
+                } else {
+                    for (int k = 0; k < sum.length; k++) {
+                        if (sum[k] != null) {
+                            sum[k].add_(pooled[k]);
                         }
                     }
                 }
-                rows.put(layer, sum);
             }
             t.pool += System.nanoTime() - pa;
-            for (int j = 0; j < g; j++) {
-                int sigmaIndex = j0 + j;
-                for (String layer : cfg.layers()) {
-                    writeSigma(shard, layer, sigmaIndex, rows.get(layer), j * n, n, ids, t);
+        }
+        if (draws > 1) {
+            for (Tensor[] sum : acc.values()) {
+                for (Tensor a : sum) {
+                    if (a != null) {
+                        a.div_(new Scalar((double) draws));
+                    }
                 }
+            }
+        }
+        for (int j = 0; j < s; j++) {
+            for (String layer : cfg.layers()) {
+                writeSigma(shard, layer, j, acc.get(layer), (long) j * n, n, ids, t);
             }
         }
         long io0 = System.nanoTime();
@@ -329,6 +349,25 @@ public final class Extractor {
         }
         Kernels.Pooled p = Kernels.pool(maps, cfg.pool() == Pooling.MEAN_MAX, false, 0f);
         return new Tensor[]{p.mean(), p.max(), flat, null, null};
+    }
+
+    /** Concatenates the pooled pieces of one layer along the rows. */
+    private static Tensor[] concat(List<Tensor[]> pieces) {
+        if (pieces.size() == 1) {
+            return pieces.get(0);
+        }
+        Tensor[] out = new Tensor[pieces.get(0).length];
+        for (int k = 0; k < out.length; k++) {
+            if (pieces.get(0)[k] == null) {
+                continue;
+            }
+            TensorVector v = new TensorVector();
+            for (Tensor[] p : pieces) {
+                v.push_back(p[k]);
+            }
+            out[k] = torch.cat(v, 0);
+        }
+        return out;
     }
 
     private void writeSigma(ShardWriter shard, String layer, int sigmaIndex, Tensor[] pooled, long from, int n,
@@ -413,8 +452,7 @@ public final class Extractor {
     }
 
     /** Indices of the images to extract: those of the chosen split part, ascending, at most limit. */
-    private long[] select(Dataset data) {
-        Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
+    private long[] select(Dataset data, Split split) {
         long[] out = new long[data.size()];
         int k = 0;
         for (int i = 0; i < data.size() && (cfg.limit() == 0 || k < cfg.limit()); i++) {
@@ -459,7 +497,7 @@ public final class Extractor {
         int draws = cfg.input() == InputMode.CLEAN ? 1 : cfg.noiseDraws();
         return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, cfg.data(), count,
                 cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
-                cfg.shardSize(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit());
+                cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit());
     }
 
     private ExtractSummary summary(long images, long computed, Timings t, long start) {
