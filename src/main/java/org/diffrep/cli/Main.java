@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
                 SparsityCommand.class,
                 CompareCommand.class,
                 NeighboursCommand.class,
+                ReconstructCommand.class,
                 TrainCommand.class,
                 DataCommand.class,
                 ExtractCommand.class,

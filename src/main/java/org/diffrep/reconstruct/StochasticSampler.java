@@ -1,6 +1,7 @@
 package org.diffrep.reconstruct;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
@@ -80,7 +81,9 @@ public final class StochasticSampler {
             try (PointerScope scope = new PointerScope()) {
                 Tensor yt = Tensors.fromFloats(y, batchShape);
                 Tensor st = Tensors.fromFloats(sigma);
-                denoised = Tensors.toFloats(denoiser.denoise(yt, st));
+                try (NoGradGuard off = new NoGradGuard()) {
+                    denoised = Tensors.toFloats(denoiser.denoise(yt, st));
+                }
                 if (guidance != null) {
                     correction = Tensors.toFloats(guidance.correction(yt, st));
                 }
