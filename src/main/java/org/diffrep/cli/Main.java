@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
                 CompareCommand.class,
                 NeighboursCommand.class,
                 ReconstructCommand.class,
+                SampleCommand.class,
                 TrainCommand.class,
                 DataCommand.class,
                 ExtractCommand.class,

@@ -81,5 +81,10 @@ class RepresentationGuidanceTest {
         assertTrue(Files.size(out.resolve("reconstruct.png")) > 200);
         assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
                 "--index", "10000", "--out", out.toString()));
+        Path sam = tmp.resolve("sam");
+        assertEquals(0, Main.run("sample", "--model", model.toString(), "--samples", "3", "--max-steps", "3",
+                "--out", sam.toString()));
+        assertEquals(3, org.diffrep.data.Npy.read(sam.resolve("samples.npy")).shape()[0]);
+        assertTrue(Files.size(sam.resolve("samples.png")) > 200);
     }
 }
