@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
                 NeighboursCommand.class,
                 ReconstructCommand.class,
                 SampleCommand.class,
-                TrainCommand.class,
                 DataCommand.class,
+                TrainCommand.class,
                 ExtractCommand.class,
                 CommandLine.HelpCommand.class,
         })
