@@ -97,10 +97,13 @@ public final class LogisticProbe {
             Tensor z = standardise(xd, mean, invStd);
             double l2 = settings.l2();
             boolean searched = Double.isNaN(l2);
+            double[] warm = null;
             if (searched) {
-                l2 = searchL2(z, labels, numClasses, settings);
+                Fit best = searchL2(z, labels, numClasses, settings);
+                l2 = best.l2;
+                warm = best.params;
             }
-            Fit fit = train(z, labels, numClasses, l2, settings);
+            Fit fit = train(z, labels, numClasses, l2, settings, warm);
             double seconds = (System.nanoTime() - start) / 1e9;
             return new LogisticProbe(numClasses, c, mean, invStd, fit.params, l2, searched, fit.iterations,
                     fit.converged, seconds);
@@ -180,14 +183,16 @@ public final class LogisticProbe {
                 probe.l2, probe.l2Searched, probe.iterations, probe.converged, probe.fitSeconds);
     }
 
-    private record Fit(double[] params, int iterations, boolean converged) {
+    private record Fit(double[] params, double l2, int iterations, boolean converged) {
     }
 
-    private static Fit train(Tensor z, long[] labels, int k, double l2, Settings s) {
+    /** Full-batch L-BFGS (from {@code warm} when given) or, beyond the budget, minibatch Adam. */
+    private static Fit train(Tensor z, long[] labels, int k, double l2, Settings s, double[] warm) {
         if (z.numel() <= s.fullBatchMaxValues()) {
             SoftmaxObjective objective = new SoftmaxObjective(z, labels, k, l2);
-            Lbfgs.Result r = Lbfgs.minimize(objective, objective.zeros(), s.lbfgs());
-            return new Fit(DoubleTensors.toDoubles(r.x()), r.iterations(), r.converged());
+            Tensor start = warm == null ? objective.zeros() : DoubleTensors.fromDoubles(warm);
+            Lbfgs.Result r = Lbfgs.minimize(objective, start, s.lbfgs());
+            return new Fit(DoubleTensors.toDoubles(r.x()), l2, r.iterations(), r.converged());
         }
         return trainAdam(z, labels, k, l2, s);
     }
@@ -228,15 +233,21 @@ public final class LogisticProbe {
                 }
             }
         }
-        return new Fit(DoubleTensors.toDoubles(p), s.adamEpochs(), true);
+        return new Fit(DoubleTensors.toDoubles(p), l2, s.adamEpochs(), true);
     }
 
-    /** The grid value with the best held-out accuracy (ties: lower held-out log-loss). */
-    private static double searchL2(Tensor z, long[] labels, int k, Settings s) {
+    /**
+     * The grid value with the best held-out accuracy (ties: lower held-out log-loss), with its fit on
+     * the search's training part. The grid runs from the strongest penalty down, each fit starting
+     * from the previous one's solution.
+     */
+    private static Fit searchL2(Tensor z, long[] labels, int k, Settings s) {
         int n = labels.length;
         int held = (int) Math.round(n * s.validationFraction());
-        if (held < 1 || n - held < 2 || s.l2Grid().length == 1) {
-            return s.l2Grid()[s.l2Grid().length / 2];
+        double[] grid = s.l2Grid().clone();
+        Arrays.sort(grid);
+        if (held < 1 || n - held < 2 || grid.length == 1) {
+            return new Fit(null, grid[grid.length / 2], 0, true);
         }
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
@@ -257,10 +268,14 @@ public final class LogisticProbe {
         Tensor zFit = z.index_select(0, Tensors.fromLongs(fitRows));
         Tensor zVal = z.index_select(0, Tensors.fromLongs(valRows));
         long c = z.size(1);
-        double best = s.l2Grid()[0], bestAcc = -1, bestLoss = Double.POSITIVE_INFINITY;
-        for (double l2 : s.l2Grid()) {
+        Fit best = null;
+        double bestAcc = -1, bestLoss = Double.POSITIVE_INFINITY;
+        double[] warm = null;
+        for (int g = grid.length - 1; g >= 0; g--) {
+            double l2 = grid[g];
             try (PointerScope scope = new PointerScope()) {
-                Fit fit = train(zFit, fitY, k, l2, s);
+                Fit fit = train(zFit, fitY, k, l2, s, warm);
+                warm = fit.params;
                 double[] logits = DoubleTensors.toDoubles(SoftmaxObjective.logits(zVal, DoubleTensors.fromDoubles(fit.params), c, k));
                 double acc = 0, loss = 0;
                 for (int i = 0; i < held; i++) {
@@ -282,7 +297,7 @@ public final class LogisticProbe {
                     }
                 }
                 if (acc > bestAcc || (acc == bestAcc && loss < bestLoss)) {
-                    best = l2;
+                    best = fit;
                     bestAcc = acc;
                     bestLoss = loss;
                 }

@@ -62,9 +62,10 @@ public final class SoftmaxObjective implements Lbfgs.Objective {
         Tensor w = p.narrow(0, 0, c * k).reshape(c, k);
         Tensor z = logits(x, p, c, k);
         double n = x.size(0);
-        double nll = (torch.logsumexp(z, 1).sum().item_double() - z.mul(oneHot).sum().item_double()) / n;
+        Tensor logp = torch.log_softmax(z, 1);
+        double nll = -logp.mul(oneHot).sum().item_double() / n;
         double value = nll + 0.5 * l2 * w.square().sum().item_double();
-        Tensor g = z.softmax(1).sub(oneHot).div(new Scalar(n)); // [N, K]
+        Tensor g = logp.exp().sub(oneHot).div(new Scalar(n)); // [N, K]
         grad.narrow(0, 0, c * k).reshape(c, k).copy_(x.t().matmul(g).add(w, new Scalar(l2)));
         grad.narrow(0, c * k, k).copy_(g.sum(0));
         return value;
