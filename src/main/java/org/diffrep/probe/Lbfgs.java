@@ -23,12 +23,14 @@ public final class Lbfgs {
 
     /**
      * @param maxIterations  iterations before giving up
-     * @param gradTolerance  stop when max |grad| <= gradTolerance
+     * @param gradTolerance  converged when max |grad| <= gradTolerance
+     * @param valueTolerance converged when an iteration lowers f by less than valueTolerance * max(1, |f|)
+     *                       (as scipy's L-BFGS-B ftol; 0 disables)
      * @param history        curvature pairs kept
      */
-    public record Settings(int maxIterations, double gradTolerance, int history) {
+    public record Settings(int maxIterations, double gradTolerance, double valueTolerance, int history) {
         public static Settings defaults() {
-            return new Settings(1000, 1e-7, 10);
+            return new Settings(500, 1e-5, 1e-10, 10);
         }
     }
 
@@ -47,7 +49,8 @@ public final class Lbfgs {
         Deque<Pair> pairs = new ArrayDeque<>(); // newest first
         int iter = 0;
         double gmax = maxAbs(g);
-        while (gmax > settings.gradTolerance() && iter < settings.maxIterations()) {
+        boolean stalled = false;
+        while (gmax > settings.gradTolerance() && !stalled && iter < settings.maxIterations()) {
             iter++;
             try (PointerScope scope = new PointerScope()) {
                 Tensor d = direction(g, pairs);
@@ -84,12 +87,13 @@ public final class Lbfgs {
                 }
                 x.copy_(xNew);
                 g.copy_(gNew);
+                stalled = fx - fNew < settings.valueTolerance() * Math.max(1, Math.abs(fNew));
                 fx = fNew;
                 gmax = maxAbs(g);
             }
         }
         clear(pairs);
-        return new Result(x, fx, gmax, iter, gmax <= settings.gradTolerance());
+        return new Result(x, fx, gmax, iter, gmax <= settings.gradTolerance() || stalled);
     }
 
     /** Two-loop recursion: -H g with H the L-BFGS inverse-Hessian approximation. */

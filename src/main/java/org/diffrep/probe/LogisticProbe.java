@@ -36,7 +36,7 @@ public final class LogisticProbe {
 
         public static Settings defaults() {
             return new Settings(Double.NaN, new double[]{1e-5, 1e-4, 1e-3, 1e-2, 1e-1}, 0.2,
-                    new Lbfgs.Settings(500, 1e-6, 10), 50_000_000L, 30, 1024, 1e-3, 0);
+                    Lbfgs.Settings.defaults(), 50_000_000L, 30, 1024, 1e-3, 0);
         }
 
         public Settings withL2(double value) {
@@ -75,8 +75,30 @@ public final class LogisticProbe {
         this.fitSeconds = fitSeconds;
     }
 
-    /** Fits a probe on features x [N, C] with labels in [0, numClasses). */
+    /** Below this many feature values a fit runs on one LibTorch thread: its ops are too small to share. */
+    static final long SINGLE_THREAD_BELOW = 1L << 20;
+
+    /**
+     * Fits a probe on features x [N, C] with labels in [0, numClasses). Small problems run with one
+     * LibTorch intra-op thread (restored afterwards): each L-BFGS iteration is a few dozen tiny ops, and
+     * on a loaded machine the thread hand-offs cost far more than the arithmetic.
+     */
     public static LogisticProbe fit(Tensor x, long[] labels, int numClasses, Settings settings) {
+        int threads = torch.get_num_threads();
+        boolean small = x.numel() < SINGLE_THREAD_BELOW && threads > 1;
+        if (small) {
+            torch.set_num_threads(1);
+        }
+        try {
+            return fitWithThreads(x, labels, numClasses, settings);
+        } finally {
+            if (small) {
+                torch.set_num_threads(threads);
+            }
+        }
+    }
+
+    private static LogisticProbe fitWithThreads(Tensor x, long[] labels, int numClasses, Settings settings) {
         long start = System.nanoTime();
         if (x.dim() != 2 || x.size(0) != labels.length) {
             throw new IllegalArgumentException("features must be [" + labels.length + ", C], got "

@@ -35,7 +35,7 @@ class LogisticProbeTest {
             double[] x = blobs(n, c, k, 1.0, y, new Random(5));
             Tensor xt = DoubleTensors.fromDoubles(x, n, c);
             SoftmaxObjective objective = new SoftmaxObjective(xt, y, k, l2);
-            Lbfgs.Result r = Lbfgs.minimize(objective, objective.zeros(), new Lbfgs.Settings(500, 1e-10, 10));
+            Lbfgs.Result r = Lbfgs.minimize(objective, objective.zeros(), new Lbfgs.Settings(500, 1e-10, 0, 10));
             assertTrue(r.converged(), "L-BFGS should meet its gradient tolerance, max |g| " + r.gradMax());
 
             double[] newton = NewtonSoftmax.solve(x, y, n, c, k, l2);
@@ -70,7 +70,7 @@ class LogisticProbeTest {
             Tensor xt = DoubleTensors.fromDoubles(x, n, c);
             double l2 = 1e-3;
             SoftmaxObjective objective = new SoftmaxObjective(xt, y, 2, l2);
-            Lbfgs.Result r = Lbfgs.minimize(objective, objective.zeros(), new Lbfgs.Settings(2000, 1e-9, 10));
+            Lbfgs.Result r = Lbfgs.minimize(objective, objective.zeros(), new Lbfgs.Settings(2000, 1e-9, 0, 10));
             assertTrue(r.converged(), "max |g| " + r.gradMax());
             double[] newton = NewtonSoftmax.solve(x, y, n, c, 2, l2);
             assertEquals(NewtonSoftmax.value(x, y, n, c, 2, l2, newton), r.value(), 1e-9);
