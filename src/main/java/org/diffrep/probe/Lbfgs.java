@@ -1,24 +1,21 @@
 package org.diffrep.probe;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.Tensor;
-
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
 
 /**
- * Limited-memory BFGS on a flat float64 LibTorch tensor, with a backtracking (Armijo) line search.
- * Meant for smooth, strongly convex objectives (an L2-penalised logistic loss), where it converges
- * to the unique minimum; curvature pairs with s.y <= 0 are skipped, so it never builds a non-positive
- * Hessian approximation.
+ * Limited-memory BFGS with a backtracking (Armijo) line search. The parameter vector lives in a Java
+ * double array (probe parameters are small: (C+1) K values), so the two-loop recursion costs no
+ * LibTorch calls; only the objective touches tensors. Meant for smooth, strongly convex objectives
+ * (an L2-penalised logistic loss), where it converges to the unique minimum; curvature pairs with
+ * s.y <= 0 are skipped, so the Hessian approximation stays positive definite.
  */
 public final class Lbfgs {
 
-    /** The objective: returns f(x) and writes its gradient into {@code grad} (same shape as x). */
+    /** The objective: returns f(x) and writes its gradient into {@code grad} (same length as x). */
     public interface Objective {
-        double evaluate(Tensor x, Tensor grad);
+        double evaluate(double[] x, double[] grad);
     }
 
     /**
@@ -34,111 +31,128 @@ public final class Lbfgs {
         }
     }
 
-    /** The minimiser found, its value, the final max |grad|, and the iterations used. */
-    public record Result(Tensor x, double value, double gradMax, int iterations, boolean converged) {
+    /** The minimiser found, its value, the final max |grad|, the iterations used, and whether it converged. */
+    public record Result(double[] x, double value, double gradMax, int iterations, boolean converged) {
     }
 
     private Lbfgs() {
     }
 
     /** Minimises {@code f} from {@code start} (not modified). */
-    public static Result minimize(Objective f, Tensor start, Settings settings) {
-        Tensor x = start.clone();
-        Tensor g = x.mul(new Scalar(0.0));
+    public static Result minimize(Objective f, double[] start, Settings settings) {
+        int m = start.length;
+        double[] x = start.clone();
+        double[] g = new double[m];
         double fx = f.evaluate(x, g);
         Deque<Pair> pairs = new ArrayDeque<>(); // newest first
         int iter = 0;
         double gmax = maxAbs(g);
         boolean stalled = false;
+        double[] xNew = new double[m];
+        double[] gNew = new double[m];
         while (gmax > settings.gradTolerance() && !stalled && iter < settings.maxIterations()) {
             iter++;
-            try (PointerScope scope = new PointerScope()) {
-                Tensor d = direction(g, pairs);
-                double slope = d.dot(g).item_double();
-                if (!(slope < 0)) {
-                    // not a descent direction (numerical trouble): restart from steepest descent
-                    clear(pairs);
-                    d = g.neg();
-                    slope = d.dot(g).item_double();
+            double[] d = direction(g, pairs);
+            double slope = dot(d, g);
+            if (!(slope < 0)) {
+                // not a descent direction (numerical trouble): restart from steepest descent
+                pairs.clear();
+                for (int i = 0; i < m; i++) {
+                    d[i] = -g[i];
                 }
-                double step = pairs.isEmpty() ? Math.min(1.0, 1.0 / Math.sqrt(g.square().sum().item_double())) : 1.0;
-                Tensor gNew = g.mul(new Scalar(0.0));
-                Tensor xNew = null;
-                double fNew = Double.NaN;
-                for (int tries = 0; tries < 60; tries++) {
-                    xNew = x.add(d, new Scalar(step));
-                    fNew = f.evaluate(xNew, gNew);
-                    if (fNew <= fx + 1e-4 * step * slope) {
-                        break;
-                    }
-                    step *= 0.5;
-                }
-                if (!(fNew <= fx)) {
-                    break; // the line search found no decrease: at the optimum up to rounding
-                }
-                Tensor s = xNew.sub(x);
-                Tensor y = gNew.sub(g);
-                double sy = s.dot(y).item_double();
-                if (sy > 1e-12 * Math.sqrt(y.square().sum().item_double() * s.square().sum().item_double())) {
-                    pairs.addFirst(new Pair(s.retainReference(), y.retainReference(), 1.0 / sy));
-                    if (pairs.size() > settings.history()) {
-                        release(pairs.removeLast());
-                    }
-                }
-                x.copy_(xNew);
-                g.copy_(gNew);
-                stalled = fx - fNew < settings.valueTolerance() * Math.max(1, Math.abs(fNew));
-                fx = fNew;
-                gmax = maxAbs(g);
+                slope = dot(d, g);
             }
+            double step = pairs.isEmpty() ? Math.min(1.0, 1.0 / Math.sqrt(dot(g, g))) : 1.0;
+            double fNew = Double.NaN;
+            for (int tries = 0; tries < 60; tries++) {
+                for (int i = 0; i < m; i++) {
+                    xNew[i] = x[i] + step * d[i];
+                }
+                fNew = f.evaluate(xNew, gNew);
+                if (fNew <= fx + 1e-4 * step * slope) {
+                    break;
+                }
+                step *= 0.5;
+            }
+            if (!(fNew <= fx)) {
+                break; // the line search found no decrease: at the optimum up to rounding
+            }
+            double[] s = new double[m];
+            double[] y = new double[m];
+            for (int i = 0; i < m; i++) {
+                s[i] = xNew[i] - x[i];
+                y[i] = gNew[i] - g[i];
+            }
+            double sy = dot(s, y);
+            if (sy > 1e-12 * Math.sqrt(dot(y, y) * dot(s, s))) {
+                pairs.addFirst(new Pair(s, y, 1.0 / sy));
+                if (pairs.size() > settings.history()) {
+                    pairs.removeLast();
+                }
+            }
+            System.arraycopy(xNew, 0, x, 0, m);
+            System.arraycopy(gNew, 0, g, 0, m);
+            stalled = fx - fNew < settings.valueTolerance() * Math.max(1, Math.abs(fNew));
+            fx = fNew;
+            gmax = maxAbs(g);
         }
-        clear(pairs);
         return new Result(x, fx, gmax, iter, gmax <= settings.gradTolerance() || stalled);
     }
 
     /** Two-loop recursion: -H g with H the L-BFGS inverse-Hessian approximation. */
-    private static Tensor direction(Tensor g, Deque<Pair> pairs) {
-        Tensor q = g.clone();
-        int m = pairs.size();
-        double[] alpha = new double[m];
+    private static double[] direction(double[] g, Deque<Pair> pairs) {
+        double[] q = g.clone();
+        double[] alpha = new double[pairs.size()];
         int i = 0;
         for (Pair p : pairs) {
-            alpha[i] = p.rho() * p.s().dot(q).item_double();
-            q.sub_(p.y(), new Scalar(alpha[i]));
+            alpha[i] = p.rho() * dot(p.s(), q);
+            axpy(-alpha[i], p.y(), q);
             i++;
         }
-        if (m > 0) {
+        if (!pairs.isEmpty()) {
             Pair newest = pairs.peekFirst();
-            double gamma = 1.0 / (newest.rho() * newest.y().square().sum().item_double());
-            q.mul_(new Scalar(gamma));
+            double gamma = 1.0 / (newest.rho() * dot(newest.y(), newest.y()));
+            for (int j = 0; j < q.length; j++) {
+                q[j] *= gamma;
+            }
         }
         Iterator<Pair> oldestFirst = pairs.descendingIterator();
-        i = m - 1;
+        i = pairs.size() - 1;
         while (oldestFirst.hasNext()) {
             Pair p = oldestFirst.next();
-            double beta = p.rho() * p.y().dot(q).item_double();
-            q.add_(p.s(), new Scalar(alpha[i] - beta));
+            double beta = p.rho() * dot(p.y(), q);
+            axpy(alpha[i] - beta, p.s(), q);
             i--;
         }
-        return q.neg();
+        for (int j = 0; j < q.length; j++) {
+            q[j] = -q[j];
+        }
+        return q;
     }
 
-    private static double maxAbs(Tensor t) {
-        return t.abs().max().item_double();
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
     }
 
-    private static void clear(Deque<Pair> pairs) {
-        while (!pairs.isEmpty()) {
-            release(pairs.removeFirst());
+    private static void axpy(double a, double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) {
+            y[i] += a * x[i];
         }
     }
 
-    private static void release(Pair pair) {
-        pair.s().releaseReference();
-        pair.y().releaseReference();
+    private static double maxAbs(double[] v) {
+        double m = 0;
+        for (double x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
     }
 
     /** One curvature pair: step s, gradient change y, and 1 / (s.y). */
-    private record Pair(Tensor s, Tensor y, double rho) {
+    private record Pair(double[] s, double[] y, double rho) {
     }
 }

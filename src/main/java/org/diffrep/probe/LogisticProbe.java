@@ -35,7 +35,7 @@ public final class LogisticProbe {
                            long seed) {
 
         public static Settings defaults() {
-            return new Settings(Double.NaN, new double[]{1e-5, 1e-4, 1e-3, 1e-2, 1e-1}, 0.2,
+            return new Settings(Double.NaN, new double[]{1e-4, 1e-3, 1e-2, 1e-1}, 0.2,
                     Lbfgs.Settings.defaults(), 50_000_000L, 30, 1024, 1e-3, 0);
         }
 
@@ -212,9 +212,8 @@ public final class LogisticProbe {
     private static Fit train(Tensor z, long[] labels, int k, double l2, Settings s, double[] warm) {
         if (z.numel() <= s.fullBatchMaxValues()) {
             SoftmaxObjective objective = new SoftmaxObjective(z, labels, k, l2);
-            Tensor start = warm == null ? objective.zeros() : DoubleTensors.fromDoubles(warm);
-            Lbfgs.Result r = Lbfgs.minimize(objective, start, s.lbfgs());
-            return new Fit(DoubleTensors.toDoubles(r.x()), l2, r.iterations(), r.converged());
+            Lbfgs.Result r = Lbfgs.minimize(objective, warm == null ? objective.zeros() : warm, s.lbfgs());
+            return new Fit(r.x(), l2, r.iterations(), r.converged());
         }
         return trainAdam(z, labels, k, l2, s);
     }
@@ -263,7 +262,12 @@ public final class LogisticProbe {
      * the search's training part. The grid runs from the strongest penalty down, each fit starting
      * from the previous one's solution.
      */
-    private static Fit searchL2(Tensor z, long[] labels, int k, Settings s) {
+    private static Fit searchL2(Tensor z, long[] labels, int k, Settings full) {
+        // ranking candidates needs less precision than the final fit (sklearn stops at 100 iterations too)
+        Lbfgs.Settings coarse = new Lbfgs.Settings(Math.min(100, full.lbfgs().maxIterations()), 1e-4,
+                full.lbfgs().valueTolerance(), full.lbfgs().history());
+        Settings s = new Settings(full.l2(), full.l2Grid(), full.validationFraction(), coarse, full.fullBatchMaxValues(),
+                full.adamEpochs(), full.adamBatch(), full.adamLearningRate(), full.seed());
         int n = labels.length;
         int held = (int) Math.round(n * s.validationFraction());
         double[] grid = s.l2Grid().clone();

@@ -1,10 +1,12 @@
 package org.diffrep.probe;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.diffrep.ops.Tensors;
+import org.diffrep.theory.DoubleTensors;
 
 /**
  * The L2-penalised multinomial logistic loss on fixed features, with its analytic gradient:
@@ -46,8 +48,8 @@ public final class SoftmaxObjective implements Lbfgs.Objective {
     }
 
     /** A zero parameter vector. */
-    public Tensor zeros() {
-        return torch.zeros(new long[]{parameterCount()}, Tensors.options(ScalarType.Double));
+    public double[] zeros() {
+        return new double[(int) parameterCount()];
     }
 
     /** Logits [N, K] of features {@code x} under flat parameters {@code p}. */
@@ -58,6 +60,16 @@ public final class SoftmaxObjective implements Lbfgs.Objective {
     }
 
     @Override
+    public double evaluate(double[] params, double[] gradOut) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor grad = torch.zeros(new long[]{parameterCount()}, Tensors.options(ScalarType.Double));
+            double value = evaluate(DoubleTensors.fromDoubles(params), grad);
+            grad.data_ptr_double().get(gradOut);
+            return value;
+        }
+    }
+
+    /** f at flat parameters {@code p} (float64 tensor); writes the gradient into {@code grad}. */
     public double evaluate(Tensor p, Tensor grad) {
         Tensor w = p.narrow(0, 0, c * k).reshape(c, k);
         Tensor z = logits(x, p, c, k);

@@ -42,7 +42,7 @@ class LogisticProbeTest {
             double fNewton = NewtonSoftmax.value(x, y, n, c, k, l2, newton);
             assertEquals(fNewton, r.value(), 1e-10);
             // the bias is unique only up to a common shift, so compare W and the probabilities
-            double[] p = DoubleTensors.toDoubles(r.x());
+            double[] p = r.x();
             for (int i = 0; i < c * k; i++) {
                 assertEquals(newton[i], p[i], 1e-5, "weight " + i);
             }
