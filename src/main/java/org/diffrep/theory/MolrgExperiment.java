@@ -107,7 +107,7 @@ public final class MolrgExperiment {
 
         private static void require(boolean ok, String field, String expected, Object got) {
             if (!ok) {
-                throw new InvalidInputException("molrg: --" + field + ": expected " + expected + ", got " + got);
+                throw new InvalidInputException("--" + field + ": expected " + expected + ", got " + got);
             }
         }
     }
