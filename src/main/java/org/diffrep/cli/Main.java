@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
                 DataCommand.class,
                 TrainCommand.class,
                 ExtractCommand.class,
+                MolrgCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
