@@ -43,6 +43,11 @@ public record ActiveChannels(Double threshold, Double mass) {
     /** The active set of one pooled vector. */
     public BitSet of(float[] v) {
         BitSet set = new BitSet(v.length);
+        for (float f : v) {
+            if (Float.isNaN(f)) {
+                throw new InvalidInputException("features contain NaN");
+            }
+        }
         if (threshold != null) {
             for (int c = 0; c < v.length; c++) {
                 if (v[c] > threshold) {
@@ -53,9 +58,6 @@ public record ActiveChannels(Double threshold, Double mass) {
         }
         double total = 0;
         for (float f : v) {
-            if (Float.isNaN(f)) {
-                throw new InvalidInputException("features contain NaN");
-            }
             total += Math.max(0, f);
         }
         if (total <= 0) {

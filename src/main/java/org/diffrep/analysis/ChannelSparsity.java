@@ -46,7 +46,11 @@ public record ChannelSparsity(float sigma, int[] activeCounts, double meanActive
         BitSet[] active = new BitSet[n];
         int[] counts = new int[n];
         for (int i = 0; i < n; i++) {
-            active[i] = rule.of(features[i]);
+            try {
+                active[i] = rule.of(features[i]);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("sigma " + sigma + ", row " + i + ": " + e.getMessage());
+            }
             counts[i] = active[i].cardinality();
         }
         TreeMap<Long, List<Integer>> byClass = new TreeMap<>();

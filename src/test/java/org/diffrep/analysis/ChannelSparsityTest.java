@@ -71,5 +71,8 @@ class ChannelSparsityTest {
         e = assertThrows(InvalidInputException.class,
                 () -> ActiveChannels.holdingMass(0.9).of(new float[]{1, Float.NaN}));
         assertEquals("features contain NaN", e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> ChannelSparsity.measure(0.5f,
+                new float[][]{{1, 2}, {Float.NaN, 1}}, new long[]{0, 1}, ActiveChannels.above(0.1), 10, 0));
+        assertEquals("sigma 0.5, row 1: features contain NaN", e.getMessage());
     }
 }
