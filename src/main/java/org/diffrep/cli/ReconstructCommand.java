@@ -4,7 +4,9 @@ import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
+import org.diffrep.InvalidInputException;
 import org.diffrep.reconstruct.Reconstruction;
+import org.diffrep.reconstruct.ReconstructionStudy;
 import org.diffrep.reconstruct.Representation;
 import org.diffrep.reconstruct.SamplerConfig;
 import picocli.CommandLine.Command;
@@ -27,8 +29,17 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset holding the target.")
     String data;
 
-    @Option(names = "--index", required = true, paramLabel = "I", description = "Dataset index of the target.")
-    int index;
+    @Option(names = "--index", paramLabel = "I", description = "Dataset index of the target.")
+    Integer index;
+
+    @Option(names = "--targets", paramLabel = "N",
+            description = "Instead of --index: N random targets, each sample classified by 3-NN on real images; "
+                    + "study.json (rate of the target's class against chance) and study.png.")
+    Integer targets;
+
+    @Option(names = "--knn-images", defaultValue = "2000",
+            description = "Real images the 3-NN classifier of --targets uses (default: ${DEFAULT-VALUE}).")
+    int knnImages;
 
     @Option(names = "--samples", defaultValue = "10", description = "Samples (default: ${DEFAULT-VALUE}).")
     int samples;
@@ -73,9 +84,21 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SamplerConfig cfg = new SamplerConfig(h0, beta, sigmaStart, sigmaEnd, maxSteps, false, seed);
+        if ((index == null) == (targets == null)) {
+            throw new InvalidInputException("give exactly one of --index I and --targets N");
+        }
         Dataset ds = DataSpec.open(data);
         Denoiser d = ModelFiles.load(model);
         long t0 = System.nanoTime();
+        if (targets != null) {
+            ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guidance, tap, repSigma, cfg,
+                    baseline, knnImages);
+            st.write(out, ds);
+            System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class "
+                            + "(chance %.1f%%); wrote %s%n", targets, samples, (System.nanoTime() - t0) / 1e9,
+                    100 * st.matchRate(), 100 * st.chanceRate(), out.resolve("study.json"));
+            return 0;
+        }
         Reconstruction r = Reconstruction.run(d, ds, index, samples, guidance, tap, repSigma, cfg, baseline);
         r.write(out, ds);
         System.out.printf("target %d (label %d), %d samples in %.1f s, steps %s%n", index, r.label(), samples,

@@ -81,6 +81,15 @@ class RepresentationGuidanceTest {
         assertTrue(Files.size(out.resolve("reconstruct.png")) > 200);
         assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
                 "--index", "10000", "--out", out.toString()));
+        Path st = tmp.resolve("study");
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+                "--targets", "2", "--samples", "2", "--max-steps", "2", "--baseline", "2", "--knn-images", "100",
+                "--out", st.toString()));
+        var sj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(st.resolve("study.json").toFile());
+        assertEquals(2, sj.get("runs").size());
+        assertTrue(sj.get("chance_rate").asDouble() > 0.09 && sj.get("chance_rate").asDouble() < 0.12);
+        assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+                "--index", "1", "--targets", "2", "--out", st.toString()));
         Path sam = tmp.resolve("sam");
         assertEquals(0, Main.run("sample", "--model", model.toString(), "--samples", "3", "--max-steps", "3",
                 "--out", sam.toString()));
