@@ -11,9 +11,17 @@ import picocli.CommandLine.Option;
         description = "What diffusion denoisers know: extract, probe, cluster and explain their features.",
         subcommands = {
                 InfoCommand.class,
+                ClusterCommand.class,
+                SparsityCommand.class,
+                CompareCommand.class,
+                NeighboursCommand.class,
+                ReconstructCommand.class,
+                SampleCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
                 ExtractCommand.class,
+                MolrgCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
