@@ -16,6 +16,7 @@ import org.diffrep.model.NoiseEmbedding;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.Seeds;
 import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.ProbeResult;
@@ -80,7 +81,7 @@ public final class MolrgExperiment {
          * minute on two CPU cores.
          */
         public static Settings demo() {
-            return new Settings(50, 5, 3, 0.2, 2400, 1000, 500, 25, 128, 128, 2e-3, 3, DEFAULT_TIMESTEPS, 0, Double.NaN);
+            return new Settings(50, 5, 3, 0.2, 2000, 1000, 500, 20, 128, 256, 2e-3, 3, DEFAULT_TIMESTEPS, 0, Double.NaN);
         }
 
         /** A few-second run for tests and smoke checks. */
@@ -406,23 +407,12 @@ public final class MolrgExperiment {
     }
 
     /**
-     * x0 + sigma_j eps for every level j, [S, N, n], eps seeded per level (the same eps draw for a level
-     * whatever the other levels are). Java's generator rather than ops.Kernels.noiseInject: that
-     * kernel's dtype check rejects float32 tensors in this build (see the report of the theory branch).
+     * x0 + sigma_j eps for every level j, [S, N, n], with the project's counter-based noise
+     * (ops.Kernels.noiseInject: eps keyed by seed, sample index, level index and element).
      */
     private static Tensor noisy(float[] x0, int n, double[] sigmas, long seed) {
-        float[] out = new float[sigmas.length * x0.length];
-        for (int j = 0; j < sigmas.length; j++) {
-            SplittableRandom rng = new SplittableRandom(Seeds.derive(seed, j));
-            int off = j * x0.length;
-            for (int i = 0; i < x0.length; i++) {
-                double u1 = 1.0 - rng.nextDouble();
-                double u2 = rng.nextDouble();
-                double eps = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-                out[off + i] = (float) (x0[i] + sigmas[j] * eps);
-            }
-        }
-        return Tensors.fromFloats(out, sigmas.length, x0.length / n, n);
+        Tensor x = Tensors.fromFloats(x0, x0.length / n, n);
+        return Kernels.noiseInject(x, toFloats(sigmas), null, null, seed, false);
     }
 
     private static float[] flatten(double[][][] b) {
