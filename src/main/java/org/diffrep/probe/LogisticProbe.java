@@ -17,7 +17,7 @@ import java.util.Random;
  * full-batch L-BFGS when the training matrix fits the budget and minibatch Adam beyond it.
  * The fitted probe holds its parameters in Java arrays, so it outlives any PointerScope.
  */
-public final class LogisticProbe {
+public final class LogisticProbe implements Probe {
 
     /**
      * @param l2                  L2 penalty; NaN chooses it from {@code l2Grid} on a held-out part
@@ -133,6 +133,7 @@ public final class LogisticProbe {
     }
 
     /** Logits [N, K] (float64) of raw (unstandardised) features. */
+    @Override
     public Tensor logits(Tensor x) {
         if (x.dim() != 2 || x.size(1) != dim) {
             throw new IllegalArgumentException("features must be [N, " + dim + "], got " + Arrays.toString(Tensors.shape(x)));
@@ -142,6 +143,7 @@ public final class LogisticProbe {
     }
 
     /** Accuracy, top-5 accuracy (more than 10 classes), per-class accuracy and confusion on a test set. */
+    @Override
     public ProbeResult evaluate(Tensor x, long[] labels) {
         if (x.size(0) != labels.length) {
             throw new IllegalArgumentException(x.size(0) + " test rows but " + labels.length + " labels");
@@ -157,6 +159,7 @@ public final class LogisticProbe {
         return l2;
     }
 
+    @Override
     public int numClasses() {
         return numClasses;
     }
@@ -167,42 +170,8 @@ public final class LogisticProbe {
     }
 
     static ProbeResult score(double[] logits, long[] labels, int k, LogisticProbe probe) {
-        int n = labels.length;
-        long[][] confusion = new long[k][k];
-        long correct = 0, top5 = 0;
-        for (int i = 0; i < n; i++) {
-            int y = (int) labels[i];
-            if (y < 0 || y >= k) {
-                throw new IllegalArgumentException("label " + labels[i] + " of test row " + i + " is outside [0, " + k + ")");
-            }
-            int best = 0;
-            double own = logits[i * k + y];
-            int above = 0; // classes scoring strictly higher than the true one (ties go to the lower index)
-            for (int j = 0; j < k; j++) {
-                double v = logits[i * k + j];
-                if (v > logits[i * k + best]) {
-                    best = j;
-                }
-                if (v > own || (v == own && j < y)) {
-                    above++;
-                }
-            }
-            confusion[y][best]++;
-            if (best == y) {
-                correct++;
-            }
-            if (above < 5) {
-                top5++;
-            }
-        }
-        double[] perClass = new double[k];
-        for (int c = 0; c < k; c++) {
-            long total = Arrays.stream(confusion[c]).sum();
-            perClass[c] = total == 0 ? Double.NaN : (double) confusion[c][c] / total;
-        }
-        Double top5Accuracy = k > 10 ? (double) top5 / n : null;
-        return new ProbeResult(n == 0 ? Double.NaN : (double) correct / n, top5Accuracy, perClass, confusion, n,
-                probe.l2, probe.l2Searched, probe.iterations, probe.converged, probe.fitSeconds);
+        return ProbeScoring.score(logits, labels, k, new ProbeScoring.FitInfo(probe.l2, probe.l2Searched,
+                probe.iterations, probe.converged, probe.fitSeconds));
     }
 
     private record Fit(double[] params, double l2, int iterations, boolean converged) {
