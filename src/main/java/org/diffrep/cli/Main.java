@@ -15,6 +15,8 @@ import picocli.CommandLine.Option;
                 DataCommand.class,
                 TrainCommand.class,
                 ExtractCommand.class,
+                ProbeCommand.class,
+                SweepCommand.class,
                 MolrgCommand.class,
                 ClusterCommand.class,
                 SparsityCommand.class,

@@ -97,13 +97,13 @@ public final class NeuralProbe implements Probe {
             Tensor runMean = kind == ProbeKind.BN_LINEAR ? torch.zeros(c) : mean;
             Tensor runVar = kind == ProbeKind.BN_LINEAR ? torch.ones(c) : var;
             if (kind == ProbeKind.MLP) {
-                add(p, shapes, "w1", uniform(c, s.hidden()));
-                add(p, shapes, "b1", uniform(c, 1, s.hidden()).reshape(s.hidden()));
-                add(p, shapes, "w2", uniform(s.hidden(), k));
-                add(p, shapes, "b2", uniform(s.hidden(), 1, k).reshape(k));
+                add(p, shapes, "w1", uniform(c, c, s.hidden()));
+                add(p, shapes, "b1", uniform(c, s.hidden()));
+                add(p, shapes, "w2", uniform(s.hidden(), s.hidden(), k));
+                add(p, shapes, "b2", uniform(s.hidden(), k));
             } else {
-                add(p, shapes, "w", uniform(c, k));
-                add(p, shapes, "b", uniform(c, 1, k).reshape(k));
+                add(p, shapes, "w", uniform(c, c, k));
+                add(p, shapes, "b", uniform(c, k));
             }
             for (Tensor t : p.values()) {
                 t.requires_grad_(true);

@@ -1,0 +1,197 @@
+package org.diffrep.probe;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
+import org.diffrep.data.LabelNoise;
+import org.diffrep.data.Split;
+import org.diffrep.extract.FeatureStore;
+import org.diffrep.ops.Tensors;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Probes over a feature store's noise levels: for each layer and label-noise level, one probe per
+ * sigma trained on the store's training split (with that share of training labels flipped) and
+ * scored on its test split (true labels), then the soft-voting ensemble around the best sigma.
+ * The best sigma is the one with the highest test accuracy, as in the research; the ensemble is
+ * compared with that same best single probe.
+ */
+public final class ProbeStudy {
+
+    /**
+     * @param kind          linear (logistic regression), bn-linear or mlp
+     * @param labelNoise    fractions of training labels flipped, each a separate curve
+     * @param ensembleWidth neighbours on each side of the best sigma in the ensemble
+     * @param logistic      settings of the linear probe
+     * @param neural        settings of the bn-linear and mlp probes
+     * @param seed          label-noise seed
+     */
+    public record Settings(ProbeKind kind, double[] labelNoise, int ensembleWidth, LogisticProbe.Settings logistic,
+                           NeuralProbe.Settings neural, long seed) {
+        public Settings {
+            for (double f : labelNoise) {
+                if (!(f >= 0 && f < 1)) {
+                    throw new InvalidInputException("--label-noise: fractions must be in [0, 1), got " + f);
+                }
+            }
+            if (ensembleWidth < 0) {
+                throw new InvalidInputException("--ensemble-width must be >= 0, got " + ensembleWidth);
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(ProbeKind.LINEAR, new double[]{0}, 2, LogisticProbe.Settings.defaults(),
+                    NeuralProbe.Settings.defaults(), 0);
+        }
+    }
+
+    /** One probe at one sigma. */
+    public record Point(int sigmaIndex, double sigma, ProbeResult result) {
+    }
+
+    /** The ensemble around the best sigma, and what it adds over the best single probe. */
+    public record Ensemble(int bestSigmaIndex, double bestSigma, double bestAccuracy, int[] members,
+                           double[] memberSigmas, ProbeResult result, double gain) {
+    }
+
+    /** Accuracy against sigma for one layer and label-noise level. */
+    public record Curve(String layer, double labelNoise, int flippedLabels, List<Point> points, Ensemble ensemble) {
+        public double[] sigmas() {
+            return points.stream().mapToDouble(Point::sigma).toArray();
+        }
+
+        public double[] accuracies() {
+            return points.stream().mapToDouble(p -> p.result().accuracy()).toArray();
+        }
+    }
+
+    /** Everything a study measured, written to JSON as is. */
+    public record Report(String store, String probe, int numClasses, int trainCount, int testCount, int ensembleWidth,
+                         List<Curve> curves) {
+    }
+
+    private ProbeStudy() {
+    }
+
+    /** Runs the study on {@code layers} of a store (all layers when empty); progress lines go to {@code log}. */
+    public static Report run(FeatureStore store, List<String> layers, Settings s, PrintStream log) {
+        List<String> chosen = layers.isEmpty() ? store.layers() : layers;
+        for (String l : chosen) {
+            if (!store.layers().contains(l)) {
+                throw new InvalidInputException(store.dir() + ": no layer '" + l + "' (the store has " + store.layers() + ")");
+            }
+        }
+        long[] labels = store.labels();
+        boolean[] train = store.trainMask();
+        int k = 0;
+        for (long y : labels) {
+            k = (int) Math.max(k, y + 1);
+        }
+        int[] trainRows = rows(train, true), testRows = rows(train, false);
+        if (trainRows.length < 2 || testRows.length < 1) {
+            throw new InvalidInputException(store.dir() + ": split.npy has " + trainRows.length + " training and "
+                    + testRows.length + " test rows; probes need both (extract with --split all)");
+        }
+        long[] testLabels = pick(labels, testRows);
+        byte[] mask = new byte[train.length];
+        for (int i = 0; i < train.length; i++) {
+            mask[i] = (byte) (train[i] ? 1 : 0);
+        }
+        Split split = new Split(mask);
+        int[] intLabels = new int[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            intLabels[i] = (int) labels[i];
+        }
+        float[] sigmas = store.sigmas();
+        List<Curve> curves = new ArrayList<>();
+        for (String layer : chosen) {
+            for (double noise : s.labelNoise()) {
+                LabelNoise.Noisy noisy = LabelNoise.flip(intLabels, k, split, noise, s.seed());
+                long[] trainLabels = new long[trainRows.length];
+                for (int i = 0; i < trainRows.length; i++) {
+                    trainLabels[i] = noisy.labels()[trainRows[i]];
+                }
+                List<Point> points = new ArrayList<>();
+                List<double[]> logits = new ArrayList<>();
+                for (int j = 0; j < sigmas.length; j++) {
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor all = store.featuresTensor(layer, j);
+                        Tensor xTrain = all.index_select(0, Tensors.fromLongs(toLongs(trainRows)));
+                        Tensor xTest = all.index_select(0, Tensors.fromLongs(toLongs(testRows)));
+                        Probe probe = fit(s, xTrain, trainLabels, k);
+                        double[] z = LogitArrays.of(probe.logits(xTest));
+                        ProbeResult r = probe.evaluate(xTest, testLabels);
+                        logits.add(z);
+                        points.add(new Point(j, sigmas[j], r));
+                        if (log != null) {
+                            log.printf("probe %s %s label-noise %.2f sigma %.4g: accuracy %.4f (%.1f s)%n", s.kind().label(),
+                                    layer, noise, sigmas[j], r.accuracy(), r.fitSeconds());
+                        }
+                    }
+                }
+                curves.add(new Curve(layer, noise, noisy.flippedCount(), points,
+                        ensemble(points, logits, testLabels, k, s.ensembleWidth())));
+            }
+        }
+        return new Report(store.dir().toString(), s.kind().label(), k, trainRows.length, testRows.length,
+                s.ensembleWidth(), curves);
+    }
+
+    /** Fits the probe of the chosen kind. */
+    public static Probe fit(Settings s, Tensor x, long[] labels, int k) {
+        return s.kind() == ProbeKind.LINEAR
+                ? LogisticProbe.fit(x, labels, k, s.logistic())
+                : NeuralProbe.fit(x, labels, k, s.kind(), s.neural());
+    }
+
+    private static Ensemble ensemble(List<Point> points, List<double[]> logits, long[] testLabels, int k, int width) {
+        double[] acc = points.stream().mapToDouble(p -> p.result().accuracy()).toArray();
+        int best = SoftVoting.best(acc);
+        int[] members = SoftVoting.window(acc.length, best, width);
+        List<double[]> votes = new ArrayList<>();
+        double[] memberSigmas = new double[members.length];
+        for (int i = 0; i < members.length; i++) {
+            votes.add(logits.get(members[i]));
+            memberSigmas[i] = points.get(members[i]).sigma();
+        }
+        ProbeResult bestResult = points.get(best).result();
+        ProbeResult r = ProbeScoring.score(SoftVoting.average(votes), testLabels, k,
+                new ProbeScoring.FitInfo(bestResult.l2(), bestResult.l2Searched(), 0, true, 0));
+        return new Ensemble(best, points.get(best).sigma(), acc[best], members, memberSigmas, r, r.accuracy() - acc[best]);
+    }
+
+    private static int[] rows(boolean[] mask, boolean want) {
+        int count = 0;
+        for (boolean b : mask) {
+            if (b == want) {
+                count++;
+            }
+        }
+        int[] out = new int[count];
+        for (int i = 0, j = 0; i < mask.length; i++) {
+            if (mask[i] == want) {
+                out[j++] = i;
+            }
+        }
+        return out;
+    }
+
+    private static long[] pick(long[] a, int[] idx) {
+        long[] out = new long[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = a[idx[i]];
+        }
+        return out;
+    }
+
+    private static long[] toLongs(int[] a) {
+        long[] out = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i];
+        }
+        return out;
+    }
+}
