@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
     int[] channels;
     @Option(names = "--blocks", defaultValue = "1", description = "UNet residual blocks per level.")
     int blocks;
-    @Option(names = "--attention", split = ",", defaultValue = "8", description = "UNet resolutions with self-attention (padded size).")
+    @Option(names = "--attention", split = ",", defaultValue = "8", description = "UNet resolutions with self-attention (padded size; one that no level has, e.g. 0, means none).")
     int[] attention;
     @Option(names = "--depth", defaultValue = "3", description = "MLP hidden layers.")
     int depth;
