@@ -86,7 +86,7 @@ public final class ModelFiles {
             throw new InvalidInputException(file + ": no such model file");
         }
         if (isZip(file)) {
-            throw new InvalidInputException(file + ": TorchScript files are not supported yet");
+            return new TorchScriptDenoiser(file);
         }
         return loadNetwork(file);
     }
