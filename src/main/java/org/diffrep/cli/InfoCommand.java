@@ -1,6 +1,7 @@
 package org.diffrep.cli;
 
 import org.bytedeco.javacpp.Loader;
+import org.diffrep.ops.CudaRuntime;
 import org.diffrep.ops.Devices;
 import org.diffrep.ops.NativeOps;
 import org.diffrep.ops.Threads;
@@ -27,6 +28,12 @@ final class InfoCommand implements Runnable {
         out.printf("cuda kernels     %s%n", NativeOps.diffrep_cuda_compiled() == 1 ? "compiled in" : "not compiled in");
         out.printf("cuda status      %s%n", Devices.nativeCudaStatus());
         out.printf("libtorch cuda    %s%n", Devices.torchCudaAvailable() ? "available" : "not available (CPU LibTorch or no GPU)");
+        out.printf("cuda runtime     %s%n", CudaRuntime.loadable()
+                ? CudaRuntime.devices().size() + " device(s)" : "bindings not loadable (CPU installation)");
+        for (CudaRuntime.Device d : CudaRuntime.devices()) {
+            out.printf("  cuda:%d         %s, sm_%d%d, %d SMs, %.1f GiB%n", d.ordinal(), d.name(), d.major(), d.minor(),
+                    d.multiprocessors(), d.memoryBytes() / (1024.0 * 1024 * 1024));
+        }
         out.printf("default device   %s%n", Devices.defaultDevice());
         String openmp = torch.get_openmp_version().getString();
         out.printf("libtorch openmp  %s%n", openmp.isEmpty() ? "-" : openmp);

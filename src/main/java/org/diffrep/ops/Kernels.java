@@ -174,7 +174,7 @@ public final class Kernels {
         if (t == null || t.isNull() || !t.defined()) {
             throw new IllegalArgumentException(name + " is not a defined tensor");
         }
-        if (t.scalar_type() != type) {
+        if (t.scalar_type().value != type.value) {
             throw new IllegalArgumentException(name + " must be " + type + ", got " + t.scalar_type());
         }
         if (!t.is_contiguous()) {

@@ -62,7 +62,7 @@ public final class Tensors {
 
     private static Tensor cpuContiguous(Tensor t, ScalarType type) {
         Tensor c = t;
-        if (!c.is_cpu() || c.scalar_type() != type) {
+        if (!c.is_cpu() || c.scalar_type().value != type.value) {
             c = c.to(options(type), false, false, null);
         }
         return c.contiguous();

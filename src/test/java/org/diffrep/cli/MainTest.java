@@ -1,0 +1,56 @@
+package org.diffrep.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line's global behaviour: info, version, threads and exit codes. */
+class MainTest {
+
+    /** Exit code and what the command printed on stdout and stderr. */
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void infoReportsVersionsThreadsAndNativeLibrary() {
+        Run r = run("--threads", "1", "info");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("libtorch intra-op 1, native kernels 1"), r.out());
+        assertTrue(r.out().contains("native library"), r.out());
+        assertTrue(r.out().contains("cuda kernels"), r.out());
+        assertTrue(r.out().contains("default device"), r.out());
+    }
+
+    @Test
+    void versionNeedsNoNativeCode() {
+        Run r = run("--version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().startsWith("diffrep "), r.out());
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() {
+        assertEquals(2, run("--threads", "0", "info").code());
+        assertEquals(2, run("no-such-command").code());
+        assertEquals(2, run("info", "--bogus").code());
+    }
+}
