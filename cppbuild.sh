@@ -4,7 +4,7 @@
 # plus the native test program. Maven runs this before the JavaCPP plugin compiles the JNI glue;
 # a person can run it by hand. Rebuilds only when a source or a flag changed.
 #
-#   ./cppbuild.sh [--cuda | --no-cuda] [--quiet] [--clean]
+#   ./cppbuild.sh [--cuda | --no-cuda] [--quiet] [--clean]      (env: CXX, CUDA_HOME, CUDA_ARCHS)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -37,10 +37,13 @@ cp native/include/*.h "$out/include/"
 
 cxx=${CXX:-g++}
 # -ffp-contract=off: the shared noise math must round the same way on CPU and GPU.
-cxxflags="-O3 -std=c++17 -fPIC -fopenmp -ffp-contract=off -Wall -Wextra -Inative/include -Inative/common"
-nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common \
-  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
-  -gencode arch=compute_90,code=compute_90"
+cxxflags="-O3 -std=c++17 -fPIC -fopenmp -ffp-contract=off -fno-math-errno -Wall -Wextra -Inative/include -Inative/common"
+# CUDA_ARCHS: the SM versions to build for (default "80 90"); PTX of the last one is embedded too,
+# so newer GPUs JIT it.
+cuda_archs=${CUDA_ARCHS:-80 90}
+nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common"
+for a in $cuda_archs; do nvccflags="$nvccflags -gencode arch=compute_$a,code=sm_$a"; done
+nvccflags="$nvccflags -gencode arch=compute_${cuda_archs##* },code=compute_${cuda_archs##* }"
 ldflags="-fopenmp"
 [ "$cuda" = 1 ] && cxxflags="$cxxflags -DDIFFREP_WITH_CUDA"
 
@@ -62,7 +65,9 @@ for src in native/cpu/*.cpp; do
   objs+=("$o")
 done
 if [ "$cuda" = 1 ]; then
-  cuda_home=$(dirname "$(dirname "$(readlink -f "$nvcc_bin")")")
+  # nvcc may be a wrapper script; nvcc itself knows where its toolkit is (TOP in --dryrun).
+  cuda_home=${CUDA_HOME:-$(cd /tmp && "$nvcc_bin" --dryrun -c -x cu /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -1)}
+  cuda_home=$(readlink -f "${cuda_home:-$(dirname "$(dirname "$(readlink -f "$nvcc_bin")")")}")
   for src in native/cuda/*.cu; do
     o="$obj/$(basename "${src%.cu}").o"
     say "nvcc  $src"
@@ -77,9 +82,13 @@ say "link  $out/lib/libdiffrep_ops.so (cuda=$cuda)"
 $cxx -shared -o "$out/lib/libdiffrep_ops.so" "${objs[@]}" $ldflags -Wl,-soname,libdiffrep_ops.so -Wl,--no-undefined
 
 if ls native/test/*.cpp >/dev/null 2>&1; then
+  # With CUDA the tests allocate device memory themselves (their own static runtime, the same
+  # primary context as the library's), so they see the runtime's headers and library too.
+  test_cuda_flags=()
+  [ "$cuda" = 1 ] && test_cuda_flags=(-I"$cuda_home/include" -L"$cuda_home/lib64" -lcudart_static -lpthread -ldl -lrt)
   say "c++   native/test -> $out/bin/diffrep_ops_test"
   $cxx $cxxflags native/test/*.cpp -o "$out/bin/diffrep_ops_test" -L"$out/lib" -ldiffrep_ops \
-    -Wl,-rpath,'$ORIGIN/../lib' -fopenmp
+    -Wl,-rpath,'$ORIGIN/../lib' -fopenmp "${test_cuda_flags[@]}"
 fi
 echo "$stamp" > "$out/.stamp"
 say "cppbuild.sh: built $out (cuda=$cuda)"

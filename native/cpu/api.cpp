@@ -45,12 +45,15 @@ int check_device(const char* fn, int device) {
 #endif
 }
 
+#ifdef DIFFREP_WITH_CUDA
 int cuda_result(const char* fn, int err, const char* msg) {
   if (err == 0) return ok();
   return fail(DIFFREP_ECUDA, "%s: CUDA error %d: %s", fn, err, msg ? msg : "unknown");
 }
+#endif
 
 int check_topk(const char* fn, int64_t c, int64_t k, int by) {
+  CHECK(c <= (int64_t)0xffffffff, "%s: c=%lld exceeds 2^32 - 1 (indices are ranked as 32-bit)", fn, (long long)c);
   CHECK(k >= 1 && k <= c, "%s: k must be in [1, c=%lld], got %lld", fn, (long long)c, (long long)k);
   CHECK(by == DIFFREP_TOPK_VALUE || by == DIFFREP_TOPK_MAGNITUDE,
         "%s: by must be 0 (value) or 1 (magnitude), got %d", fn, by);

@@ -72,7 +72,9 @@ int diffrep_noise_inject(const float* x0, int64_t n, int64_t d,
  * Spatial pooling in one pass over x [n, c, hw]:
  *   mean[i, c] = mean over positions; max[i, c] = maximum (optional, NULL to skip);
  *   active[i, c] = share of positions with x > threshold (optional, NULL to skip).
- * hw must be >= 1.
+ * hw must be >= 1. The mean is summed in float in a fixed order (16 strided lane sums added as a
+ * tree; native/common/pool_order.h), identical on CPU and GPU; max is NaN when any position is NaN
+ * and +0 when it is zero; NaN is never active.
  */
 int diffrep_pool(const float* x, int64_t n, int64_t c, int64_t hw,
                  float* mean, float* max, float* active, float threshold,
@@ -81,7 +83,8 @@ int diffrep_pool(const float* x, int64_t n, int64_t c, int64_t hw,
 /*
  * Top-k per row of x [n, c], 1 <= k <= c: values [n, k] and indices [n, k] (int64), sorted
  * descending by value (by = DIFFREP_TOPK_VALUE) or by |value| (DIFFREP_TOPK_MAGNITUDE, signed
- * values returned). Ties go to the lower index. NaN ranks above every number (as torch.topk).
+ * values returned). Ties go to the lower index; -0 and +0 tie. NaN ranks above every number (as
+ * torch.topk). c must be < 2^32. CPU and GPU return identical values and indices.
  */
 int diffrep_topk(const float* x, int64_t n, int64_t c, int64_t k, int by,
                  float* values, int64_t* indices, int device, void* stream);

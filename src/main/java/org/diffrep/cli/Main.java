@@ -10,9 +10,18 @@ import picocli.CommandLine.Option;
         versionProvider = VersionProvider.class,
         description = "What diffusion denoisers know: extract, probe, cluster and explain their features.",
         subcommands = {
+                DemoCommand.class,
                 InfoCommand.class,
                 DataCommand.class,
                 TrainCommand.class,
+                ExtractCommand.class,
+                MolrgCommand.class,
+                ClusterCommand.class,
+                SparsityCommand.class,
+                NeighboursCommand.class,
+                CompareCommand.class,
+                SampleCommand.class,
+                ReconstructCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

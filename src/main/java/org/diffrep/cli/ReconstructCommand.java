@@ -1,0 +1,111 @@
+package org.diffrep.cli;
+
+import org.diffrep.data.DataSpec;
+import org.diffrep.data.Dataset;
+import org.diffrep.model.Denoiser;
+import org.diffrep.model.ModelFiles;
+import org.diffrep.InvalidInputException;
+import org.diffrep.reconstruct.Reconstruction;
+import org.diffrep.reconstruct.ReconstructionStudy;
+import org.diffrep.reconstruct.Representation;
+import org.diffrep.reconstruct.SamplerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/** {@code diffrep reconstruct}: stochastic samples steered toward a dataset image's representation. */
+@Command(name = "reconstruct", mixinStandardHelpOptions = true,
+        description = "Re-synthesise a dataset image from its representation (a tap's channel means): the stochastic "
+                + "denoising sampler steered by the gradient of the representation distance; reconstruct.png "
+                + "(target, then samples) and reconstruct.json (distances of samples and of random images).")
+public final class ReconstructCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
+    Path model;
+
+    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset holding the target.")
+    String data;
+
+    @Option(names = "--index", paramLabel = "I", description = "Dataset index of the target.")
+    Integer index;
+
+    @Option(names = "--targets", paramLabel = "N",
+            description = "Instead of --index: N random targets, each sample classified by 3-NN on real images; "
+                    + "study.json (rate of the target's class against chance) and study.png.")
+    Integer targets;
+
+    @Option(names = "--knn-images", defaultValue = "2000",
+            description = "Real images the 3-NN classifier of --targets uses (default: ${DEFAULT-VALUE}).")
+    int knnImages;
+
+    @Option(names = "--samples", defaultValue = "10", description = "Samples (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--guidance", defaultValue = "1.0",
+            description = "lambda: the step subtracts lambda sigma^2 grad ||m(y) - m(target)||^2; 0 samples "
+                    + "unconditionally (default: ${DEFAULT-VALUE}).")
+    double guidance;
+
+    @Option(names = "--tap", defaultValue = Representation.DEFAULT_TAP, description = "Tap whose channel means are "
+            + "the representation (default: ${DEFAULT-VALUE}).")
+    String tap;
+
+    @Option(names = "--rep-sigma", defaultValue = "0.1",
+            description = "Noise level at which the reported distances are read (clean input; default: ${DEFAULT-VALUE}).")
+    float repSigma;
+
+    @Option(names = "--baseline", defaultValue = "50", description = "Random dataset images for the baseline (default: ${DEFAULT-VALUE}).")
+    int baseline;
+
+    @Option(names = "--h0", defaultValue = "0.01", description = "First step size (default: ${DEFAULT-VALUE}).")
+    double h0;
+
+    @Option(names = "--beta", defaultValue = "0.5", description = "Noise kept out per step, (0, 1] (default: ${DEFAULT-VALUE}).")
+    double beta;
+
+    @Option(names = "--sigma-start", defaultValue = "1.0", description = "Initial noise level (default: ${DEFAULT-VALUE}).")
+    double sigmaStart;
+
+    @Option(names = "--sigma-end", defaultValue = "0.01", description = "Stop below this sigma_hat (default: ${DEFAULT-VALUE}).")
+    double sigmaEnd;
+
+    @Option(names = "--max-steps", defaultValue = "2000", description = "Steps at most (default: ${DEFAULT-VALUE}).")
+    int maxSteps;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
+    Path out;
+
+    @Override
+    public Integer call() {
+        SamplerConfig cfg = new SamplerConfig(h0, beta, sigmaStart, sigmaEnd, maxSteps, false, seed);
+        if ((index == null) == (targets == null)) {
+            throw new InvalidInputException("give exactly one of --index I and --targets N");
+        }
+        Dataset ds = DataSpec.open(data);
+        Denoiser d = ModelFiles.load(model);
+        long t0 = System.nanoTime();
+        if (targets != null) {
+            ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guidance, tap, repSigma, cfg,
+                    baseline, knnImages);
+            st.write(out, ds);
+            System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class "
+                            + "(chance %.1f%%); wrote %s%n", targets, samples, (System.nanoTime() - t0) / 1e9,
+                    100 * st.matchRate(), 100 * st.chanceRate(), out.resolve("study.json"));
+            return 0;
+        }
+        Reconstruction r = Reconstruction.run(d, ds, index, samples, guidance, tap, repSigma, cfg, baseline);
+        r.write(out, ds);
+        System.out.printf("target %d (label %d), %d samples in %.1f s, steps %s%n", index, r.label(), samples,
+                (System.nanoTime() - t0) / 1e9, Arrays.toString(r.samples().steps()));
+        System.out.printf("representation distance to the target: samples %.4f, random images %.4f (mean)%n",
+                r.summary().get("mean_sample_distance"), r.summary().get("mean_baseline_distance"));
+        System.out.println("wrote " + out.resolve("reconstruct.json"));
+        return 0;
+    }
+}

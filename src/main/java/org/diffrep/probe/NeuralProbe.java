@@ -1,0 +1,228 @@
+package org.diffrep.probe;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.diffrep.ops.Tensors;
+import org.diffrep.train.AdamOptimizer;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The two trained-by-gradient probes of the research protocol: BatchNorm1d (no affine) + linear,
+ * and a 2-layer ReLU MLP on standardised features. Minibatch Adam with cross-entropy and a small
+ * L2 penalty; fixed seeds for the initialisation and the shuffles. The fitted parameters are
+ * kept in Java arrays, so a probe outlives any PointerScope.
+ */
+public final class NeuralProbe implements Probe {
+
+    /**
+     * @param epochs      passes over the training rows
+     * @param batch       rows per step
+     * @param lr          Adam step size
+     * @param l2          penalty on the weights (not biases)
+     * @param hidden      MLP hidden width
+     * @param momentum    BatchNorm running-statistics momentum (as torch.nn.BatchNorm1d)
+     * @param seed        initialisation and shuffle seed
+     */
+    public record Settings(int epochs, int batch, double lr, double l2, int hidden, double momentum, long seed) {
+        public Settings {
+            if (epochs < 1 || batch < 2 || !(lr > 0) || l2 < 0 || hidden < 1 || !(momentum > 0 && momentum <= 1)) {
+                throw new IllegalArgumentException("probe settings out of range: " + this);
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(30, 256, 1e-3, 1e-4, 512, 0.1, 0);
+        }
+
+        public Settings withSeed(long s) {
+            return new Settings(epochs, batch, lr, l2, hidden, momentum, s);
+        }
+
+        public Settings withEpochs(int e) {
+            return new Settings(e, batch, lr, l2, hidden, momentum, seed);
+        }
+    }
+
+    private static final double BN_EPS = 1e-5;
+
+    private final ProbeKind kind;
+    private final int numClasses;
+    private final int dim;
+    private final float[] center;   // MLP: training mean; BN: running mean
+    private final float[] scale;    // MLP: 1/std; BN: 1/sqrt(running var + eps)
+    private final Map<String, float[]> params;
+    private final Map<String, long[]> shapes;
+    private final ProbeScoring.FitInfo info;
+
+    private NeuralProbe(ProbeKind kind, int numClasses, int dim, float[] center, float[] scale,
+                        Map<String, float[]> params, Map<String, long[]> shapes, ProbeScoring.FitInfo info) {
+        this.kind = kind;
+        this.numClasses = numClasses;
+        this.dim = dim;
+        this.center = center;
+        this.scale = scale;
+        this.params = params;
+        this.shapes = shapes;
+        this.info = info;
+    }
+
+    /** Fits a {@code bn-linear} or {@code mlp} probe on features x [N, C] with labels in [0, K). */
+    public static NeuralProbe fit(Tensor x, long[] labels, int numClasses, ProbeKind kind, Settings s) {
+        if (kind == ProbeKind.LINEAR) {
+            throw new IllegalArgumentException("the linear probe is LogisticProbe");
+        }
+        if (x.dim() != 2 || x.size(0) != labels.length || labels.length < 2) {
+            throw new IllegalArgumentException("features must be [N >= 2, C] with N labels, got "
+                    + Arrays.toString(Tensors.shape(x)) + " and " + labels.length + " labels");
+        }
+        long t0 = System.nanoTime();
+        int n = labels.length, c = (int) x.size(1), k = numClasses;
+        Map<String, Tensor> p = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        float[] center, scale;
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(s.seed());
+            Tensor xf = x.to(ScalarType.Float).contiguous();
+            Tensor mean = xf.mean(new long[]{0}, false, null);
+            Tensor var = xf.var(new long[]{0}, false, false);
+            // MLP: standardise with the training statistics. BN: running statistics start at 0 and 1.
+            Tensor runMean = kind == ProbeKind.BN_LINEAR ? torch.zeros(c) : mean;
+            Tensor runVar = kind == ProbeKind.BN_LINEAR ? torch.ones(c) : var;
+            if (kind == ProbeKind.MLP) {
+                add(p, shapes, "w1", uniform(c, s.hidden()));
+                add(p, shapes, "b1", uniform(c, 1, s.hidden()).reshape(s.hidden()));
+                add(p, shapes, "w2", uniform(s.hidden(), k));
+                add(p, shapes, "b2", uniform(s.hidden(), 1, k).reshape(k));
+            } else {
+                add(p, shapes, "w", uniform(c, k));
+                add(p, shapes, "b", uniform(c, 1, k).reshape(k));
+            }
+            for (Tensor t : p.values()) {
+                t.requires_grad_(true);
+            }
+            AdamOptimizer adam = new AdamOptimizer(p);
+            Tensor y = Tensors.fromLongs(labels);
+            Random rng = new Random(s.seed());
+            int[] order = new int[n];
+            Arrays.setAll(order, i -> i);
+            for (int epoch = 0; epoch < s.epochs(); epoch++) {
+                shuffle(order, rng);
+                for (int start = 0; start + 1 < n; start += s.batch()) {
+                    int end = Math.min(n, start + s.batch());
+                    if (end - start < 2) {
+                        break;
+                    }
+                    try (PointerScope step = new PointerScope()) {
+                        long[] idx = new long[end - start];
+                        for (int i = 0; i < idx.length; i++) {
+                            idx[i] = order[start + i];
+                        }
+                        Tensor rows = Tensors.fromLongs(idx);
+                        Tensor xb = xf.index_select(0, rows);
+                        Tensor z;
+                        if (kind == ProbeKind.BN_LINEAR) {
+                            Tensor bm = xb.mean(new long[]{0}, false, null);
+                            Tensor bv = xb.var(new long[]{0}, false, false);
+                            z = xb.sub(bm).mul(bv.add(new Scalar(BN_EPS)).rsqrt());
+                            try (NoGradGuard g = new NoGradGuard()) {
+                                double unbias = (double) idx.length / (idx.length - 1);
+                                runMean.mul_(new Scalar(1 - s.momentum())).add_(bm, new Scalar(s.momentum()));
+                                runVar.mul_(new Scalar(1 - s.momentum())).add_(bv, new Scalar(s.momentum() * unbias));
+                            }
+                        } else {
+                            z = xb.sub(mean).mul(var.add(new Scalar(BN_EPS)).rsqrt());
+                        }
+                        Tensor logits = forward(kind, z, p);
+                        Tensor loss = torch.cross_entropy_loss(logits, y.index_select(0, rows));
+                        for (Map.Entry<String, Tensor> e : p.entrySet()) {
+                            if (e.getKey().startsWith("w")) {
+                                loss = loss.add(e.getValue().square().sum().mul(new Scalar(s.l2() / 2)));
+                            }
+                        }
+                        loss.backward();
+                        adam.step(s.lr());
+                    }
+                }
+            }
+            center = Tensors.toFloats(runMean);
+            scale = Tensors.toFloats(runVar.add(new Scalar(BN_EPS)).rsqrt());
+            Map<String, float[]> values = new LinkedHashMap<>();
+            p.forEach((name, t) -> values.put(name, Tensors.toFloats(t.detach())));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new NeuralProbe(kind, k, c, center, scale, values, shapes,
+                    new ProbeScoring.FitInfo(s.l2(), false, s.epochs(), true, seconds));
+        }
+    }
+
+    @Override
+    public int numClasses() {
+        return numClasses;
+    }
+
+    public ProbeKind kind() {
+        return kind;
+    }
+
+    @Override
+    public Tensor logits(Tensor x) {
+        if (x.dim() != 2 || x.size(1) != dim) {
+            throw new IllegalArgumentException("features must be [N, " + dim + "], got " + Arrays.toString(Tensors.shape(x)));
+        }
+        try (NoGradGuard g = new NoGradGuard()) {
+            Map<String, Tensor> p = new LinkedHashMap<>();
+            params.forEach((name, v) -> p.put(name, Tensors.fromFloats(v, shapes.get(name))));
+            Tensor z = x.to(ScalarType.Float).sub(Tensors.fromFloats(center)).mul(Tensors.fromFloats(scale));
+            return forward(kind, z, p);
+        }
+    }
+
+    @Override
+    public ProbeResult evaluate(Tensor x, long[] labels) {
+        if (x.size(0) != labels.length) {
+            throw new IllegalArgumentException(x.size(0) + " test rows but " + labels.length + " labels");
+        }
+        double[] z;
+        try (PointerScope scope = new PointerScope()) {
+            z = LogitArrays.of(logits(x));
+        }
+        return ProbeScoring.score(z, labels, numClasses, info);
+    }
+
+    private static Tensor forward(ProbeKind kind, Tensor z, Map<String, Tensor> p) {
+        if (kind == ProbeKind.MLP) {
+            Tensor h = torch.relu(z.matmul(p.get("w1")).add(p.get("b1")));
+            return h.matmul(p.get("w2")).add(p.get("b2"));
+        }
+        return z.matmul(p.get("w")).add(p.get("b"));
+    }
+
+    /** As torch.nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+    private static Tensor uniform(long fanIn, long... shape) {
+        double bound = 1 / Math.sqrt(fanIn);
+        return torch.rand(shape).mul(new Scalar(2 * bound)).sub(new Scalar(bound));
+    }
+
+    private static void add(Map<String, Tensor> p, Map<String, long[]> shapes, String name, Tensor t) {
+        Tensor c = t.contiguous();
+        c.retainReference();
+        p.put(name, c);
+        shapes.put(name, Tensors.shape(c));
+    }
+
+    private static void shuffle(int[] a, Random rng) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package org.diffrep.reconstruct;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
+import org.diffrep.analysis.NearestNeighbours;
+import org.diffrep.analysis.OutputFiles;
+import org.diffrep.data.Dataset;
+import org.diffrep.model.Denoiser;
+import org.diffrep.ops.Tensors;
+import org.diffrep.report.Montage;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Reconstructions of many random targets, each sample labelled by a k-NN classifier (k = 3, Euclidean
+ * on pixels) fitted on other real images of the dataset: the share of samples of the target's class
+ * against chance (the sum over classes of the squared class shares). Writes study.json and study.png
+ * (the first 20 targets, one row each: target, then its samples).
+ */
+public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted, double matchRate, double chanceRate,
+                                  int classifierImages) {
+
+    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples, double guidance,
+                                          String tap, float repSigma, SamplerConfig cfg, int baseline, int knnImages) {
+        if (targets < 1 || targets + knnImages > data.size()) {
+            throw new InvalidInputException("--targets " + targets + " plus --knn-images " + knnImages
+                    + " must be within the " + data.size() + " images of " + data.source());
+        }
+        int[] perm = shuffled(data.size(), cfg.seed());
+        int[] targetIdx = Arrays.copyOf(perm, targets);
+        long[] knnIdx = Arrays.stream(Arrays.copyOfRange(perm, targets, targets + knnImages)).asLongStream().toArray();
+        int n = data.sampleSize();
+        List<Reconstruction> runs = new ArrayList<>();
+        long[][] predicted = new long[targets][];
+        int match = 0, total = 0;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor train = data.batch(knnIdx).images().reshape(knnIdx.length, n).contiguous();
+            long[] trainLabels = Arrays.stream(knnIdx).map(i -> data.label((int) i)).toArray();
+            for (int t = 0; t < targets; t++) {
+                SamplerConfig c = new SamplerConfig(cfg.h0(), cfg.beta(), cfg.sigmaStart(), cfg.sigmaEnd(),
+                        cfg.maxSteps(), cfg.fixedStep(), cfg.seed() + 1 + t);
+                Reconstruction r = Reconstruction.run(model, data, targetIdx[t], samples, guidance, tap, repSigma, c, baseline);
+                runs.add(r);
+                float[] flat = new float[samples * n];
+                for (int b = 0; b < samples; b++) {
+                    System.arraycopy(r.samples().images()[b], 0, flat, b * n, n);
+                }
+                try (PointerScope inner = new PointerScope()) {
+                    predicted[t] = NearestNeighbours.classify(train, trainLabels, Tensors.fromFloats(flat, samples, n), 3);
+                }
+                for (long p : predicted[t]) {
+                    match += p == r.label() ? 1 : 0;
+                    total++;
+                }
+                System.out.printf("target %d/%d (index %d, label %d): sample classes %s%n", t + 1, targets,
+                        targetIdx[t], r.label(), Arrays.toString(predicted[t]));
+            }
+        }
+        double chance = 0;
+        int[] counts = data.classCounts();
+        for (int c : counts) {
+            double p = (double) c / data.size();
+            chance += p * p;
+        }
+        return new ReconstructionStudy(runs, predicted, (double) match / total, chance, knnImages);
+    }
+
+    public void write(Path out, Dataset data) {
+        OutputFiles.directory(out);
+        List<List<float[]>> rows = new ArrayList<>();
+        for (Reconstruction r : runs.subList(0, Math.min(20, runs.size()))) {
+            List<float[]> row = new ArrayList<>();
+            try (PointerScope scope = new PointerScope()) {
+                row.add(Tensors.toFloats(data.batch(new long[]{r.index()}).images()));
+            }
+            row.addAll(Arrays.asList(r.samples().images()));
+            rows.add(row);
+        }
+        Montage.write(out.resolve("study.png"), rows, data.imageShape(), 2);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("targets", runs.size());
+        m.put("match_rate", matchRate);
+        m.put("chance_rate", chanceRate);
+        m.put("classifier", "3-NN on pixels of " + classifierImages + " other dataset images");
+        m.put("mean_sample_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.sampleDistance()).average().orElse(0)).average().orElse(0));
+        m.put("mean_baseline_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.baselineDistance()).average().orElse(0)).average().orElse(0));
+        List<Map<String, Object>> per = new ArrayList<>();
+        for (int t = 0; t < runs.size(); t++) {
+            Map<String, Object> e = new LinkedHashMap<>(runs.get(t).summary());
+            e.put("predicted_classes", predicted[t]);
+            per.add(e);
+        }
+        m.put("runs", per);
+        OutputFiles.writeJson(out.resolve("study.json"), m);
+    }
+
+    private static int[] shuffled(int n, long seed) {
+        int[] p = new int[n];
+        Arrays.setAll(p, i -> i);
+        Random r = new Random(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+}

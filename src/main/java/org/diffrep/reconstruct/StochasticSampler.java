@@ -1,0 +1,134 @@
+package org.diffrep.reconstruct;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.model.Denoiser;
+import org.diffrep.ops.Tensors;
+
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * The stochastic coarse-to-fine sampler of Kadkhodaie and Simoncelli ("Solving linear inverse problems
+ * using the prior implicit in a denoiser", 2021), per sample of a batch:
+ * <pre>
+ *   y_0 ~ N(0, sigmaStart^2 I)
+ *   repeat for t = 1, 2, ...:  d = D(y) - y            (the residual points to the denoised image)
+ *                              sigma_hat = ||d|| / sqrt(N)
+ *                              stop if sigma_hat < sigmaEnd
+ *                              h = h_t,  gamma = sigma_hat sqrt((1 - beta h)^2 - (1 - h)^2)
+ *                              y = y + h (d - g) + gamma z,  z ~ N(0, I)
+ *   return D(y) of the last step
+ * </pre>
+ * The paper's denoiser is blind; ours is conditioned on sigma, so each step gives it the sigma_hat of
+ * the previous step (sigmaStart on the first). An optional {@link Guidance} term g (zero without one)
+ * steers the walk; it is scaled by the caller. Noise comes from a seeded {@link Random}, so a run repeats.
+ */
+public final class StochasticSampler {
+
+    /** A correction subtracted from the step direction, e.g. a scaled gradient of a representation loss. */
+    @FunctionalInterface
+    public interface Guidance {
+        /** The correction for the batch y [B, ...] at noise levels sigma [B]; same shape as y. */
+        Tensor correction(Tensor y, Tensor sigma);
+    }
+
+    /**
+     * Samples and how they were reached.
+     *
+     * @param images     float [B][C*H*W], the denoised last step of each sample
+     * @param steps      steps each sample took
+     * @param finalSigma sigma_hat at the stop
+     */
+    public record Samples(float[][] images, int[] steps, double[] finalSigma) {
+    }
+
+    private final Denoiser denoiser;
+    private final SamplerConfig config;
+
+    public StochasticSampler(Denoiser denoiser, SamplerConfig config) {
+        this.denoiser = denoiser;
+        this.config = config;
+    }
+
+    /** Draws {@code count} samples. */
+    public Samples sample(int count) {
+        return sample(count, null);
+    }
+
+    /** Draws {@code count} samples, steered by {@code guidance} when it is not null. */
+    public Samples sample(int count, Guidance guidance) {
+        long[] shape = denoiser.inputShape();
+        int n = 1;
+        for (long s : shape) {
+            n *= (int) s;
+        }
+        long[] batchShape = new long[shape.length + 1];
+        batchShape[0] = count;
+        System.arraycopy(shape, 0, batchShape, 1, shape.length);
+        Random rng = new Random(config.seed());
+        float[] y = gaussian(rng, count * n, config.sigmaStart());
+        float[] sigma = new float[count];
+        Arrays.fill(sigma, (float) config.sigmaStart());
+        boolean[] done = new boolean[count];
+        int[] steps = new int[count];
+        double[] finalSigma = new double[count];
+        float[][] images = new float[count][];
+        for (int t = 1; ; t++) {
+            float[] denoised;
+            float[] correction = null;
+            try (PointerScope scope = new PointerScope()) {
+                Tensor yt = Tensors.fromFloats(y, batchShape);
+                Tensor st = Tensors.fromFloats(sigma);
+                try (NoGradGuard off = new NoGradGuard()) {
+                    denoised = Tensors.toFloats(denoiser.denoise(yt, st));
+                }
+                if (guidance != null) {
+                    correction = Tensors.toFloats(guidance.correction(yt, st));
+                }
+            }
+            double h = config.step(t);
+            boolean last = t >= config.maxSteps();
+            int active = 0;
+            for (int b = 0; b < count; b++) {
+                if (done[b]) {
+                    continue;
+                }
+                double ss = 0;
+                for (int q = b * n; q < (b + 1) * n; q++) {
+                    double d = denoised[q] - y[q];
+                    ss += d * d;
+                }
+                double sh = Math.sqrt(ss / n);
+                finalSigma[b] = sh;
+                if (sh < config.sigmaEnd() || last) {
+                    images[b] = Arrays.copyOfRange(denoised, b * n, (b + 1) * n);
+                    done[b] = true;
+                    steps[b] = t;
+                    continue;
+                }
+                active++;
+                double a = 1 - config.beta() * h, c = 1 - h;
+                double gamma = sh * Math.sqrt(Math.max(0, a * a - c * c));
+                for (int q = b * n; q < (b + 1) * n; q++) {
+                    double dir = denoised[q] - y[q] - (correction == null ? 0 : correction[q]);
+                    y[q] += (float) (h * dir + gamma * rng.nextGaussian());
+                }
+                sigma[b] = (float) sh;
+            }
+            if (active == 0) {
+                break;
+            }
+        }
+        return new Samples(images, steps, finalSigma);
+    }
+
+    private static float[] gaussian(Random rng, int size, double std) {
+        float[] out = new float[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = (float) (std * rng.nextGaussian());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,441 @@
+package org.diffrep.theory;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
+import org.diffrep.data.MolrgData;
+import org.diffrep.data.MolrgParams;
+import org.diffrep.data.Npy;
+import org.diffrep.model.Denoiser;
+import org.diffrep.model.MlpDenoiser;
+import org.diffrep.model.NoiseEmbedding;
+import org.diffrep.model.Parametrisation;
+import org.diffrep.noise.Seeds;
+import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.Kernels;
+import org.diffrep.ops.Tensors;
+import org.diffrep.probe.LogisticProbe;
+import org.diffrep.probe.ProbeResult;
+import org.diffrep.report.JsonReports;
+import org.diffrep.report.LinePlot;
+import org.diffrep.report.TextTable;
+import org.diffrep.train.AdamOptimizer;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * The MoLRG experiment of the representation-dynamics research: generate a mixture of low-rank
+ * Gaussians, train an MLP denoiser on it (DDPM noise prediction on the VP linear schedule), and at
+ * each timestep compare the analytic posterior mean with the trained network: CSNR of the estimate,
+ * and a linear probe's accuracy on |E[x0 | x_t]| (analytic) and on the network's second hidden layer.
+ * Probes train on the training set and are tested on fresh samples of the same mixture from several
+ * seeds. Noise: x_t = x0 + sigma(t) eps (EDM form) with sigma(t) of the VP schedule; the VP network sees
+ * s x_t, s = 1/sqrt(1 + sigma^2).
+ */
+public final class MolrgExperiment {
+
+    /** Tap of the MLP whose activations are probed: the second hidden layer, after its ReLU. */
+    public static final String PROBED_TAP = "enc.1";
+
+    /**
+     * @param n            ambient dimension
+     * @param d            class subspace dimension
+     * @param k            classes
+     * @param delta        off-subspace scale
+     * @param samples      training samples
+     * @param testSamples  fresh test samples per seed
+     * @param vpSteps      T of the VP linear schedule (beta 1e-4 to 0.02)
+     * @param epochs       training epochs over the samples
+     * @param hidden       MLP hidden width
+     * @param batch        training batch
+     * @param lr           Adam learning rate
+     * @param seeds        test seeds
+     * @param timesteps    evaluated timesteps, 0-based indices into the schedule (sigma(t) = sigma after t+1 steps)
+     * @param seed         seed of everything: data, training, noise, probes
+     * @param probeL2      probe L2 penalty, NaN for the validation search
+     */
+    public record Settings(int n, int d, int k, double delta, int samples, int testSamples, int vpSteps, int epochs,
+                           int hidden, int batch, double lr, int seeds, int[] timesteps, long seed, double probeL2) {
+
+        public static final int[] DEFAULT_TIMESTEPS = {1, 5, 10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 240, 260, 280};
+
+        /** The research's setting: n=50, d=5, K=3, delta=0.2, 12000 samples, T=500, 200 epochs, width 1024, 5 seeds. */
+        public static Settings defaults() {
+            return new Settings(50, 5, 3, 0.2, 12000, 3000, 500, 200, 1024, 128, 1e-3, 5, DEFAULT_TIMESTEPS, 0, Double.NaN);
+        }
+
+        /**
+         * The demo's reduced run (same mixture, fewer samples, a narrower network, 3 test seeds): about a
+         * minute on two CPU cores.
+         */
+        public static Settings demo() {
+            return new Settings(50, 5, 3, 0.2, 2000, 1000, 500, 20, 128, 256, 2e-3, 3, DEFAULT_TIMESTEPS, 0, Double.NaN);
+        }
+
+        /** A few-second run for tests and smoke checks. */
+        public static Settings quick() {
+            return new Settings(20, 3, 3, 0.2, 600, 300, 500, 3, 32, 128, 2e-3, 2, new int[]{5, 60, 140, 280}, 0, Double.NaN);
+        }
+
+        /** Checks every field; throws InvalidInputException naming the first bad one. */
+        public void validate() {
+            new MolrgParams(n, d, k, delta, samples, seed); // checks n, d, K, delta, samples
+            require(testSamples >= k, "test-samples", ">= K (" + k + ")", testSamples);
+            require(vpSteps >= 2, "T", ">= 2", vpSteps);
+            require(epochs >= 0, "epochs", ">= 0", epochs);
+            require(hidden >= 1, "hidden", ">= 1", hidden);
+            require(batch >= 1, "batch", ">= 1", batch);
+            require(lr > 0, "lr", "> 0", lr);
+            require(seeds >= 1, "seeds", ">= 1", seeds);
+            require(timesteps.length >= 1, "timesteps", "at least one timestep", Arrays.toString(timesteps));
+            for (int t : timesteps) {
+                require(t >= 0 && t < vpSteps, "timesteps", "values in [0, T-1] = [0, " + (vpSteps - 1) + "]", t);
+            }
+            require(Double.isNaN(probeL2) || probeL2 > 0, "l2", "> 0 (or unset for the validation search)", probeL2);
+        }
+
+        private static void require(boolean ok, String field, String expected, Object got) {
+            if (!ok) {
+                throw new InvalidInputException("--" + field + ": expected " + expected + ", got " + got);
+            }
+        }
+    }
+
+    /** Mean and standard deviation over test seeds (population std; 0 for one seed). */
+    public record Stat(double mean, double std, double[] perSeed) {
+        static Stat of(double[] v) {
+            double m = 0;
+            for (double x : v) {
+                m += x;
+            }
+            m /= v.length;
+            double s = 0;
+            for (double x : v) {
+                s += (x - m) * (x - m);
+            }
+            return new Stat(m, Math.sqrt(s / v.length), v.clone());
+        }
+    }
+
+    /** All measurements at one timestep. */
+    public record Point(int t, double sigma, Stat analyticCsnr, Stat analyticCsnrRatioOfMeans, Stat analyticAccuracy,
+                        Stat mlpCsnr, Stat mlpCsnrRatioOfMeans, Stat mlpAccuracy, double analyticProbeL2,
+                        double mlpProbeL2) {
+    }
+
+    /** Where each curve (mean over seeds) is highest. */
+    public record Peak(String curve, int t, double sigma, double value, boolean interior) {
+    }
+
+    /** Training outcome. */
+    public record Training(long steps, double finalEpochLoss, double seconds) {
+    }
+
+    /** Everything the run measured, as written to molrg.json. */
+    public record Result(Settings settings, String noise, String schedule, Training training, List<Point> points,
+                         List<Peak> peaks, Map<String, String> files, double seconds) {
+    }
+
+    private MolrgExperiment() {
+    }
+
+    /** Runs the experiment, writing bases.npy, x0.npy, labels.npy, molrg.json and molrg.png/.svg into {@code out}. */
+    public static Result run(Settings s, Path out, PrintStream log) {
+        s.validate();
+        long start = System.nanoTime();
+        VpSchedule schedule = VpSchedule.linear(s.vpSteps());
+        MolrgData data = MolrgData.generate(new MolrgParams(s.n(), s.d(), s.k(), s.delta(), s.samples(), s.seed()));
+        long[] labels = new long[s.samples()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = data.labels()[i];
+        }
+        float[] x0 = data.x0Flat();
+        float[] basesFlat = flatten(data.bases());
+        Npy.write(out.resolve("bases.npy"), basesFlat, s.k(), s.n(), s.d());
+        Npy.write(out.resolve("x0.npy"), x0, s.samples(), s.n());
+        Npy.write(out.resolve("labels.npy"), labels, s.samples());
+        log.printf("molrg: n=%d d=%d K=%d delta=%s, %d training samples, %d test samples x %d seeds; %s%n",
+                s.n(), s.d(), s.k(), s.delta(), s.samples(), s.testSamples(), s.seeds(), schedule);
+
+        double[] sigmas = new double[s.timesteps().length];
+        for (int i = 0; i < sigmas.length; i++) {
+            sigmas[i] = schedule.sigmaAtStep(s.timesteps()[i]);
+        }
+        List<Point> points = new ArrayList<>();
+        Training training;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor bases = DoubleTensors.fromDoubles(toDoubles(data.bases()), s.k(), s.n(), s.d());
+            MolrgPosterior posterior = new MolrgPosterior(bases, s.delta());
+            Tensor x0Train = Tensors.fromFloats(x0, s.samples(), s.n());
+
+            torch.manual_seed(Seeds.derive(s.seed(), 30)); // the network's initial weights
+            MlpDenoiser mlp = new MlpDenoiser(new MlpDenoiser.Config(new long[]{s.n()}, 2, s.hidden(), "relu",
+                    NoiseEmbedding.SINUSOIDAL, 32, Parametrisation.VP));
+            training = train(mlp, x0Train, schedule, s, log);
+            mlp.train(false);
+
+            // fresh test sets of the same mixture, one per seed
+            List<MolrgSamples> tests = new ArrayList<>();
+            for (int j = 0; j < s.seeds(); j++) {
+                tests.add(MolrgSamples.draw(data.bases(), s.delta(), s.testSamples(), Seeds.derive(s.seed(), 100 + j)));
+            }
+            Tensor noisyTrain = noisy(x0, s.n(), sigmas, Seeds.derive(s.seed(), 10));
+            List<Tensor> noisyTests = new ArrayList<>();
+            for (int j = 0; j < s.seeds(); j++) {
+                noisyTests.add(noisy(tests.get(j).x0(), s.n(), sigmas, Seeds.derive(s.seed(), 200 + j)));
+            }
+            LogisticProbe.Settings probeSettings = LogisticProbe.Settings.defaults().withL2(s.probeL2())
+                    .withSeed(Seeds.derive(s.seed(), 20));
+            for (int i = 0; i < sigmas.length; i++) {
+                try (PointerScope step = new PointerScope()) {
+                    points.add(measure(i, s, sigmas[i], posterior, mlp, labels, noisyTrain.select(0, i), tests,
+                            noisyTests, probeSettings));
+                    Point p = points.get(points.size() - 1);
+                    log.printf("  t=%3d sigma=%.4f  analytic: CSNR %.3f acc %.3f  mlp: CSNR %.3f acc %.3f%n", p.t(),
+                            p.sigma(), p.analyticCsnr().mean(), p.analyticAccuracy().mean(), p.mlpCsnr().mean(),
+                            p.mlpAccuracy().mean());
+                }
+            }
+        }
+        List<Peak> peaks = peaks(points);
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put("bases", "bases.npy (float32 [K, n, d])");
+        files.put("x0", "x0.npy (float32 [N, n])");
+        files.put("labels", "labels.npy (int64 [N])");
+        files.put("plot", "molrg.png, molrg.svg");
+        String noise = "x_t = x0 + sigma(t) * eps (EDM form); sigma(t) = sqrt((1 - alphabar_t) / alphabar_t) of the VP "
+                + "linear schedule, t a 0-based step index; the VP network sees x_t / sqrt(1 + sigma^2)";
+        Result result = new Result(s, noise, schedule.toString(), training, points, peaks, files,
+                (System.nanoTime() - start) / 1e9);
+        plot(out.resolve("molrg"), points);
+        JsonReports.write(out.resolve("molrg.json"), result);
+        return result;
+    }
+
+    /** The results as a table: one row per timestep. */
+    public static TextTable table(Result r) {
+        TextTable table = new TextTable("t", "sigma", "CSNR analytic", "(ratio of means)", "acc analytic",
+                "CSNR mlp", "(ratio of means)", "acc mlp");
+        for (Point p : r.points()) {
+            table.row(p.t(), TextTable.num(p.sigma(), 4), pm(p.analyticCsnr(), 3), TextTable.num(p.analyticCsnrRatioOfMeans().mean(), 3),
+                    pm(p.analyticAccuracy(), 3), pm(p.mlpCsnr(), 3), TextTable.num(p.mlpCsnrRatioOfMeans().mean(), 3),
+                    pm(p.mlpAccuracy(), 3));
+        }
+        return table;
+    }
+
+    /** A short summary for people: where each curve peaks, and where the files are. */
+    public static List<String> summary(Result r, Path out) {
+        List<String> lines = new ArrayList<>();
+        for (Peak p : r.peaks()) {
+            lines.add(String.format(java.util.Locale.ROOT, "%-32s peaks at t=%d (sigma %.3f): %.3f%s", p.curve(), p.t(),
+                    p.sigma(), p.value(), p.interior() ? "" : "  [at the edge of the grid]"));
+        }
+        lines.add(String.format(java.util.Locale.ROOT, "trained %d steps in %.1f s; whole run %.1f s", r.training().steps(),
+                r.training().seconds(), r.seconds()));
+        lines.add("files: " + out.toAbsolutePath().normalize() + "/{molrg.json, molrg.png, molrg.svg, bases.npy, x0.npy, labels.npy}");
+        return lines;
+    }
+
+    private static String pm(Stat s, int digits) {
+        return TextTable.num(s.mean(), digits) + " +- " + TextTable.num(s.std(), digits);
+    }
+
+    private static Point measure(int i, Settings s, double sigma, MolrgPosterior posterior, MlpDenoiser mlp,
+                                 long[] labels, Tensor xtTrain, List<MolrgSamples> tests, List<Tensor> noisyTests,
+                                 LogisticProbe.Settings probeSettings) {
+        int seeds = tests.size();
+        double[] aCsnr = new double[seeds], aRom = new double[seeds], aAcc = new double[seeds];
+        double[] mCsnr = new double[seeds], mRom = new double[seeds], mAcc = new double[seeds];
+        LogisticProbe analyticProbe = LogisticProbe.fit(posterior.mean(xtTrain, sigma).abs(), labels, s.k(), probeSettings);
+        Tensor[] trainNet = network(mlp, xtTrain, sigma);
+        LogisticProbe mlpProbe = LogisticProbe.fit(trainNet[1], labels, s.k(), probeSettings);
+        for (int j = 0; j < seeds; j++) {
+            try (PointerScope scope = new PointerScope()) {
+                long[] y = tests.get(j).labels();
+                Tensor xt = noisyTests.get(j).select(0, i);
+                Tensor mean = posterior.mean(xt, sigma);
+                Csnr.Result c = Csnr.of(mean, posterior.bases(), y);
+                aCsnr[j] = c.meanOfRatios();
+                aRom[j] = c.ratioOfMeans();
+                aAcc[j] = analyticProbe.evaluate(mean.abs(), y).accuracy();
+                Tensor[] net = network(mlp, xt, sigma);
+                Csnr.Result cm = Csnr.of(net[0], posterior.bases(), y);
+                mCsnr[j] = cm.meanOfRatios();
+                mRom[j] = cm.ratioOfMeans();
+                ProbeResult pr = mlpProbe.evaluate(net[1], y);
+                mAcc[j] = pr.accuracy();
+            }
+        }
+        return new Point(s.timesteps()[i], sigma, Stat.of(aCsnr), Stat.of(aRom), Stat.of(aAcc), Stat.of(mCsnr),
+                Stat.of(mRom), Stat.of(mAcc), analyticProbe.l2(), mlpProbe.l2());
+    }
+
+    /** The network's denoised estimate [N, n] and its probed activations [N, hidden], in batches, without autograd. */
+    private static Tensor[] network(MlpDenoiser mlp, Tensor xt, double sigma) {
+        long n = xt.size(0);
+        int batch = 4096;
+        TensorVector denoised = new TensorVector();
+        TensorVector feats = new TensorVector();
+        try (NoGradGuard guard = new NoGradGuard()) {
+            for (long from = 0; from < n; from += batch) {
+                long len = Math.min(batch, n - from);
+                Tensor sig = torch.full(new long[]{len}, new Scalar((float) sigma), Tensors.options(torch.ScalarType.Float));
+                Denoiser.Output o = mlp.forward(xt.narrow(0, from, len), sig, Set.of(PROBED_TAP), true);
+                denoised.push_back(o.denoised());
+                feats.push_back(o.taps().get(PROBED_TAP));
+            }
+            return new Tensor[]{torch.cat(denoised, 0), torch.cat(feats, 0)};
+        }
+    }
+
+    /**
+     * DDPM training: each epoch visits the samples in a seeded order; each sample gets a timestep drawn
+     * uniformly from [0, T-1] and the noise-prediction loss ||eps_hat - eps||^2 = ||D - x0||^2 / sigma^2.
+     * (train.Trainer's VP mode is fixed to T = 1000; the research's MoLRG run uses T = 500.)
+     */
+    private static Training train(MlpDenoiser mlp, Tensor x0, VpSchedule schedule, Settings s, PrintStream log) {
+        long start = System.nanoTime();
+        torch.manual_seed(Seeds.derive(s.seed(), 32)); // the training noise
+        mlp.train(true);
+        AdamOptimizer adam = new AdamOptimizer(mlp.parameterTensors());
+        SplittableRandom rng = new SplittableRandom(Seeds.derive(s.seed(), 31));
+        int n = (int) x0.size(0);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        long steps = 0;
+        double epochLoss = Double.NaN;
+        int reportEvery = Math.max(1, s.epochs() / 10);
+        for (int epoch = 0; epoch < s.epochs(); epoch++) {
+            for (int i = n - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            double sum = 0;
+            int batches = 0;
+            for (int from = 0; from < n; from += s.batch()) {
+                try (PointerScope scope = new PointerScope()) {
+                    int len = Math.min(s.batch(), n - from);
+                    long[] idx = new long[len];
+                    float[] sig = new float[len];
+                    for (int b = 0; b < len; b++) {
+                        idx[b] = order[from + b];
+                        sig[b] = (float) schedule.sigmaAtStep(rng.nextInt(s.vpSteps()));
+                    }
+                    Tensor xb = x0.index_select(0, Tensors.fromLongs(idx));
+                    Tensor sigma = Tensors.fromFloats(sig);
+                    Tensor eps = torch.randn(new long[]{len, s.n()}, Tensors.options(torch.ScalarType.Float));
+                    Tensor xt = xb.add(eps.mul(sigma.unsqueeze(1)));
+                    Tensor d = mlp.forward(xt, sigma, Set.of(), true).denoised();
+                    Tensor loss = d.sub(xb).div(sigma.unsqueeze(1)).square().mean();
+                    loss.backward();
+                    adam.step(s.lr());
+                    sum += loss.item_double();
+                    batches++;
+                    steps++;
+                }
+            }
+            epochLoss = sum / Math.max(1, batches);
+            if ((epoch + 1) % reportEvery == 0 || epoch + 1 == s.epochs()) {
+                double secs = (System.nanoTime() - start) / 1e9;
+                log.printf("  training: epoch %d/%d  loss %.4f  %.0f samples/s%n", epoch + 1, s.epochs(), epochLoss,
+                        (double) steps * s.batch() / Math.max(secs, 1e-9));
+            }
+        }
+        return new Training(steps, epochLoss, (System.nanoTime() - start) / 1e9);
+    }
+
+    static List<Peak> peaks(List<Point> points) {
+        List<Peak> peaks = new ArrayList<>();
+        peaks.add(peak("analytic CSNR (mean of ratios)", points, p -> p.analyticCsnr().mean()));
+        peaks.add(peak("analytic CSNR (ratio of means)", points, p -> p.analyticCsnrRatioOfMeans().mean()));
+        peaks.add(peak("analytic probe accuracy", points, p -> p.analyticAccuracy().mean()));
+        peaks.add(peak("MLP CSNR (mean of ratios)", points, p -> p.mlpCsnr().mean()));
+        peaks.add(peak("MLP CSNR (ratio of means)", points, p -> p.mlpCsnrRatioOfMeans().mean()));
+        peaks.add(peak("MLP probe accuracy", points, p -> p.mlpAccuracy().mean()));
+        return peaks;
+    }
+
+    private static Peak peak(String name, List<Point> points, java.util.function.ToDoubleFunction<Point> f) {
+        int best = 0;
+        for (int i = 1; i < points.size(); i++) {
+            if (f.applyAsDouble(points.get(i)) > f.applyAsDouble(points.get(best))) {
+                best = i;
+            }
+        }
+        Point p = points.get(best);
+        return new Peak(name, p.t(), p.sigma(), f.applyAsDouble(p), best > 0 && best < points.size() - 1);
+    }
+
+    private static void plot(Path base, List<Point> points) {
+        double[] t = points.stream().mapToDouble(Point::t).toArray();
+        LinePlot.Panel acc = new LinePlot.Panel("MoLRG: linear-probe accuracy (mean +- std over test seeds)", "timestep t",
+                "test accuracy", false, false, List.of(
+                new LinePlot.Series("analytic |E[x0|x_t]|", t, mean(points, Point::analyticAccuracy), std(points, Point::analyticAccuracy)),
+                new LinePlot.Series("MLP layer 2", t, mean(points, Point::mlpAccuracy), std(points, Point::mlpAccuracy))));
+        LinePlot.Panel csnr = new LinePlot.Panel("MoLRG: CSNR of the posterior estimate", "timestep t", "CSNR (log)",
+                false, true, List.of(
+                LinePlot.Series.of("analytic, mean of ratios", t, mean(points, Point::analyticCsnr)),
+                LinePlot.Series.of("analytic, ratio of means", t, mean(points, Point::analyticCsnrRatioOfMeans)),
+                LinePlot.Series.of("MLP, mean of ratios", t, mean(points, Point::mlpCsnr)),
+                LinePlot.Series.of("MLP, ratio of means", t, mean(points, Point::mlpCsnrRatioOfMeans))));
+        LinePlot.write(base, List.of(acc, csnr));
+    }
+
+    private static double[] mean(List<Point> points, java.util.function.Function<Point, Stat> f) {
+        return points.stream().mapToDouble(p -> f.apply(p).mean()).toArray();
+    }
+
+    private static double[] std(List<Point> points, java.util.function.Function<Point, Stat> f) {
+        return points.stream().mapToDouble(p -> f.apply(p).std()).toArray();
+    }
+
+    /**
+     * x0 + sigma_j eps for every level j, [S, N, n], with the project's counter-based noise
+     * (ops.Kernels.noiseInject: eps keyed by seed, sample index, level index and element).
+     */
+    private static Tensor noisy(float[] x0, int n, double[] sigmas, long seed) {
+        Tensor x = Tensors.fromFloats(x0, x0.length / n, n);
+        return Kernels.noiseInject(x, toFloats(sigmas), null, null, seed, false);
+    }
+
+    private static float[] flatten(double[][][] b) {
+        double[] d = toDoubles(b);
+        return toFloats(d);
+    }
+
+    private static double[] toDoubles(double[][][] b) {
+        int k = b.length, n = b[0].length, d = b[0][0].length;
+        double[] out = new double[k * n * d];
+        for (int c = 0; c < k; c++) {
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(b[c][r], 0, out, (c * n + r) * d, d);
+            }
+        }
+        return out;
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+}
