@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
     int[] channels;
     @Option(names = "--blocks", defaultValue = "1", description = "UNet residual blocks per level.")
     int blocks;
-    @Option(names = "--attention", split = ",", defaultValue = "8", description = "UNet resolutions with self-attention (padded size).")
+    @Option(names = "--attention", split = ",", defaultValue = "8", description = "UNet resolutions with self-attention (padded size; one that no level has, e.g. 0, means none).")
     int[] attention;
     @Option(names = "--depth", defaultValue = "3", description = "MLP hidden layers.")
     int depth;
@@ -91,14 +91,12 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig.LossMode lossMode = enumValue(TrainConfig.LossMode.class, loss, "--loss");
         NetworkDenoiser net;
         try {
-            String cfg = switch (model) {
-                case "unet" -> ModelFiles.JSON_WRITER.writeValueAsString(
-                        new UNet.Config(shape, channels, blocks, attention, embedding, p));
-                case "mlp" -> ModelFiles.JSON_WRITER.writeValueAsString(
-                        new MlpDenoiser.Config(shape, depth, width, activation, embedding, embeddingDim, p));
+            Record cfg = switch (model) {
+                case "unet" -> new UNet.Config(shape, channels, blocks, attention, embedding, p);
+                case "mlp" -> new MlpDenoiser.Config(shape, depth, width, activation, embedding, embeddingDim, p);
                 default -> throw new InvalidInputException("--model must be unet or mlp, got '" + model + "'");
             };
-            net = ModelFiles.build(model, cfg, seed);
+            net = ModelFiles.build(cfg, seed);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(e.getMessage(), e);
         }

@@ -89,6 +89,8 @@ public final class ModelBenchmark {
                 -1.2, 1.2, 0, 0);
         Trainer.Result r;
         try {
+            // one untimed step first: the first backward pass allocates and initialises kernels
+            new Trainer(net, cfg.withSteps(1)).run(new TensorImageSource(data), null, false, null);
             r = new Trainer(net, cfg).run(new TensorImageSource(data), null, false, null);
         } catch (IOException e) {
             throw new IllegalStateException(e);

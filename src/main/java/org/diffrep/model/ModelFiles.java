@@ -32,8 +32,6 @@ public final class ModelFiles {
     public static final String PROVENANCE = "diffrep.provenance";
 
     static final ObjectMapper JSON = new ObjectMapper();
-    /** Writes configuration records as JSON (for building networks from options). */
-    public static final com.fasterxml.jackson.databind.ObjectWriter JSON_WRITER = JSON.writer();
 
     private ModelFiles() {
     }
@@ -50,6 +48,18 @@ public final class ModelFiles {
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("bad " + kind + " configuration: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /** Builds an untrained network from an {@link MlpDenoiser.Config} or {@link UNet.Config}, initialised from {@code seed}. */
+    public static NetworkDenoiser build(Record config, long seed) {
+        torch.manual_seed(seed);
+        if (config instanceof MlpDenoiser.Config c) {
+            return new MlpDenoiser(c);
+        }
+        if (config instanceof UNet.Config c) {
+            return new UNet(c);
+        }
+        throw new IllegalArgumentException("not a network configuration: " + config);
     }
 
     /** The configuration of a network as JSON. */
@@ -86,7 +96,7 @@ public final class ModelFiles {
             throw new InvalidInputException(file + ": no such model file");
         }
         if (isZip(file)) {
-            throw new InvalidInputException(file + ": TorchScript files are not supported yet");
+            return new TorchScriptDenoiser(file);
         }
         return loadNetwork(file);
     }

@@ -85,6 +85,10 @@ public final class SafeTensors {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
         try {
+            if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                // createTempFile makes the file owner-only; a model file is shared like any output
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
                 out.write(head);
