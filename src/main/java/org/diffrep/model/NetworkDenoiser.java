@@ -91,22 +91,28 @@ public abstract class NetworkDenoiser extends Module implements Denoiser {
     /** Parameters and buffers by name, in registration order (what a model file holds). */
     public Map<String, Tensor> stateTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        addAll(m, named_parameters(true));
-        addAll(m, named_buffers(true));
+        addAll(m, named_parameters(true), false);
+        addAll(m, named_buffers(true), false);
         return m;
     }
 
-    /** Trainable parameters by name. */
+    /**
+     * Trainable parameters by name, for optimisers and EMA that live as long as the model: the
+     * handles are retained, so no PointerScope frees them.
+     */
     public Map<String, Tensor> parameterTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        addAll(m, named_parameters(true));
+        addAll(m, named_parameters(true), true);
         return m;
     }
 
-    private static void addAll(Map<String, Tensor> m, StringTensorDict d) {
+    private static void addAll(Map<String, Tensor> m, StringTensorDict d, boolean retain) {
         StringTensorDictItemVector items = d.items();
         for (long i = 0; i < items.size(); i++) {
-            m.put(items.get(i).key().getString(), items.get(i).value());
+            // value() points into the temporary item vector, which the GC frees at any time: take
+            // an owned handle (same TensorImpl, so gradients and in-place updates are shared).
+            Tensor t = new Tensor(items.get(i).value());
+            m.put(items.get(i).key().getString(), retain ? t.retainReference() : t);
         }
     }
 
