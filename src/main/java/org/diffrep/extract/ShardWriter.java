@@ -1,0 +1,117 @@
+package org.diffrep.extract;
+
+import org.diffrep.extract.NpyArrays.DType;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One shard of a store being written: a directory {@code shards/shard_NNNNN.partial} whose arrays
+ * (each a .npy file of the shard's rows, same relative paths as in the finished store) grow batch
+ * by batch; {@link #commit} renames the directory to {@code shard_NNNNN} once every array holds
+ * all its rows, so a shard directory without the suffix is always whole.
+ */
+final class ShardWriter implements AutoCloseable {
+
+    private final Path partial;
+    private final Path done;
+    private final long rows;
+    private final Map<String, Array> arrays = new LinkedHashMap<>();
+
+    private static final class Array {
+        final FileChannel ch;
+        final DType dtype;
+        final long[] rowShape;
+        long rowsWritten;
+
+        Array(FileChannel ch, DType dtype, long[] rowShape) {
+            this.ch = ch;
+            this.dtype = dtype;
+            this.rowShape = rowShape;
+        }
+
+        long rowBytes() {
+            long b = dtype.bytes;
+            for (long s : rowShape) {
+                b *= s;
+            }
+            return b;
+        }
+    }
+
+    ShardWriter(Path store, int shard, long rows) throws IOException {
+        this.partial = StoreLayout.shardPartialDir(store, shard);
+        this.done = StoreLayout.shardDir(store, shard);
+        this.rows = rows;
+        AtomicFiles.deleteTree(partial);
+        Files.createDirectories(partial);
+    }
+
+    /** Appends {@code n} rows of shape rowShape (little-endian bytes in {@code data}) to one array. */
+    void append(String rel, DType dtype, long[] rowShape, long n, ByteBuffer data) throws IOException {
+        Array a = arrays.get(rel);
+        if (a == null) {
+            Path file = partial.resolve(rel);
+            Files.createDirectories(file.getParent());
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            a = new Array(ch, dtype, rowShape.clone());
+            arrays.put(rel, a);
+            long[] shape = new long[rowShape.length + 1];
+            shape[0] = rows;
+            System.arraycopy(rowShape, 0, shape, 1, rowShape.length);
+            NpyArrays.writeFully(ch, ByteBuffer.wrap(NpyArrays.header(dtype, shape)));
+        } else if (a.dtype != dtype || !Arrays.equals(a.rowShape, rowShape)) {
+            throw new IllegalStateException(rel + ": rows changed from " + a.dtype + Arrays.toString(a.rowShape)
+                    + " to " + dtype + Arrays.toString(rowShape));
+        }
+        if (data.remaining() != n * a.rowBytes()) {
+            throw new IllegalStateException(rel + ": " + data.remaining() + " bytes for " + n + " rows of "
+                    + a.rowBytes());
+        }
+        if (a.rowsWritten + n > rows) {
+            throw new IllegalStateException(rel + ": more than " + rows + " rows in one shard");
+        }
+        NpyArrays.writeFully(a.ch, data);
+        a.rowsWritten += n;
+    }
+
+    /** Flushes every array to disk and renames the shard into place. */
+    void commit() throws IOException {
+        for (Map.Entry<String, Array> e : arrays.entrySet()) {
+            if (e.getValue().rowsWritten != rows) {
+                throw new IllegalStateException(e.getKey() + ": " + e.getValue().rowsWritten + " of " + rows
+                        + " rows written");
+            }
+            e.getValue().ch.force(false);
+        }
+        closeChannels();
+        AtomicFiles.moveInto(partial, done);
+    }
+
+    @Override
+    public void close() throws IOException {
+        closeChannels();
+    }
+
+    private void closeChannels() throws IOException {
+        IOException first = null;
+        for (Array a : arrays.values()) {
+            try {
+                a.ch.close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        arrays.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package org.diffrep.extract;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.diffrep.InvalidInputException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * Writes a feature store: opens (or resumes) the directory, hands out {@link ShardWriter}s, and at
+ * the end concatenates the shards into the final .npy files, writes the manifest with
+ * {@code complete: true} and removes the shards. Every step is a rename of a whole file or
+ * directory, so a kill at any moment leaves either a resumable store or a complete one.
+ */
+public final class StoreWriter {
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path dir;
+    private final StoreSettings settings;
+    private final boolean alreadyComplete;
+
+    private StoreWriter(Path dir, StoreSettings settings, boolean alreadyComplete) {
+        this.dir = dir;
+        this.settings = settings;
+        this.alreadyComplete = alreadyComplete;
+    }
+
+    /**
+     * Opens {@code dir} for writing a store with these settings. A new or empty directory gets a
+     * manifest with {@code complete: false}. An existing store is taken up only with
+     * {@code resume}, and only when its settings equal these (else the differing settings are
+     * named); leftovers of an interrupted shard are removed.
+     */
+    public static StoreWriter open(Path dir, StoreSettings settings, boolean resume) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new InvalidInputException("--out " + dir + ": cannot create the directory: " + e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new InvalidInputException("--out " + dir + ": the directory is not writable");
+        }
+        Path manifestFile = dir.resolve(StoreLayout.MANIFEST);
+        try {
+            if (Files.exists(manifestFile)) {
+                StoreManifest stored = readManifest(manifestFile);
+                if (!resume) {
+                    throw new InvalidInputException("--out " + dir + " already holds a feature store"
+                            + (stored.complete() ? "" : " (incomplete)") + "; pass --resume to continue it or choose another directory");
+                }
+                List<String> diffs = stored.settings().differences(settings);
+                if (!diffs.isEmpty()) {
+                    throw new InvalidInputException("--resume: the store in " + dir
+                            + " was made with other settings, refusing to mix: " + String.join("; ", diffs));
+                }
+                StoreWriter w = new StoreWriter(dir, settings, stored.complete());
+                w.removeLeftovers();
+                return w;
+            }
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new InvalidInputException("--out " + dir + " is not empty and holds no manifest.json;"
+                            + " choose an empty or new directory");
+                }
+            }
+            StoreWriter w = new StoreWriter(dir, settings, false);
+            w.writeManifest(new StoreManifest(StoreManifest.FORMAT, settings, Map.of(), List.of(),
+                    Versions.all(), false));
+            return w;
+        } catch (IOException e) {
+            throw new InvalidInputException("--out " + dir + ": cannot write the store: " + e);
+        }
+    }
+
+    /** True when the store was already complete: there is nothing left to compute. */
+    public boolean alreadyComplete() {
+        return alreadyComplete;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** True when shard {@code i} is already whole on disk (from an earlier run). */
+    public boolean hasShard(int i) {
+        return Files.isDirectory(StoreLayout.shardDir(dir, i));
+    }
+
+    /** Starts shard {@code i} of {@code rows} images. */
+    ShardWriter beginShard(int i, long rows) throws IOException {
+        return new ShardWriter(dir, i, rows);
+    }
+
+    /**
+     * Concatenates the shards 0..shards-1 into the final arrays, writes the manifest with
+     * {@code complete: true}, and deletes the shards.
+     */
+    public void finish(int shards, Map<String, StoreManifest.LayerShape> layers) throws IOException {
+        Path first = StoreLayout.shardDir(dir, 0);
+        TreeSet<String> rels = new TreeSet<>();
+        try (Stream<Path> walk = Files.walk(first)) {
+            walk.filter(Files::isRegularFile).forEach(p -> rels.add(first.relativize(p).toString().replace('\\', '/')));
+        }
+        for (String rel : rels) {
+            concatenate(rel, shards);
+        }
+        writeManifest(new StoreManifest(StoreManifest.FORMAT, settings, layers, new ArrayList<>(rels),
+                Versions.all(), true));
+        AtomicFiles.deleteTree(dir.resolve(StoreLayout.SHARDS));
+    }
+
+    /** Removes the shards left by a run killed after it wrote the complete manifest. */
+    public void removeShards() throws IOException {
+        AtomicFiles.deleteTree(dir.resolve(StoreLayout.SHARDS));
+    }
+
+    private void concatenate(String rel, int shards) throws IOException {
+        Path target = dir.resolve(rel);
+        Files.createDirectories(target.getParent());
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        NpyArrays.Header firstHeader = null;
+        long rows = 0;
+        List<Path> parts = new ArrayList<>();
+        for (int i = 0; i < shards; i++) {
+            Path part = StoreLayout.shardDir(dir, i).resolve(rel);
+            NpyArrays.Header h = NpyArrays.readHeader(part);
+            if (firstHeader == null) {
+                firstHeader = h;
+            } else if (h.dtype() != firstHeader.dtype() || h.shape().length != firstHeader.shape().length) {
+                throw new IllegalStateException(part + ": does not match shard 0 of " + rel);
+            }
+            rows += h.shape()[0];
+            parts.add(part);
+        }
+        long[] shape = firstHeader.shape().clone();
+        shape[0] = rows;
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            NpyArrays.writeFully(out, java.nio.ByteBuffer.wrap(NpyArrays.header(firstHeader.dtype(), shape)));
+            for (Path part : parts) {
+                try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
+                    NpyArrays.Header h = NpyArrays.readHeader(in, part);
+                    long pos = h.dataOffset(), end = h.dataOffset() + h.dataBytes();
+                    while (pos < end) {
+                        pos += in.transferTo(pos, end - pos, out);
+                    }
+                }
+            }
+            out.force(false);
+        }
+        AtomicFiles.moveInto(tmp, target);
+    }
+
+    private void writeManifest(StoreManifest m) throws IOException {
+        Path file = dir.resolve(StoreLayout.MANIFEST);
+        Path tmp = dir.resolve(StoreLayout.MANIFEST + ".tmp");
+        byte[] bytes = JSON.writeValueAsBytes(m);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            NpyArrays.writeFully(ch, java.nio.ByteBuffer.wrap(bytes));
+            NpyArrays.writeFully(ch, java.nio.ByteBuffer.wrap(new byte[]{'\n'}));
+            ch.force(false);
+        }
+        AtomicFiles.moveInto(tmp, file);
+    }
+
+    static StoreManifest readManifest(Path file) throws IOException {
+        try {
+            return JSON.readValue(file.toFile(), StoreManifest.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new InvalidInputException(file + ": not a diffrep feature store manifest: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Deletes partial shards and temp files that a killed run left behind. */
+    private void removeLeftovers() throws IOException {
+        Path shardsDir = dir.resolve(StoreLayout.SHARDS);
+        if (Files.isDirectory(shardsDir)) {
+            try (Stream<Path> list = Files.list(shardsDir)) {
+                for (Path p : list.toList()) {
+                    if (p.getFileName().toString().endsWith(".partial")) {
+                        AtomicFiles.deleteTree(p);
+                    }
+                }
+            }
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
