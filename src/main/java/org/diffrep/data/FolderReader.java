@@ -1,0 +1,133 @@
+package org.diffrep.data;
+
+import org.diffrep.InvalidInputException;
+
+import javax.imageio.ImageIO;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * An image folder with one subfolder per class (class names are the subfolder names, sorted). PNG and JPEG files
+ * are decoded with javax.imageio, scaled so the shorter side is {@code size} (bilinear) and centre-cropped to
+ * size x size, as grey (1 channel, ITU-R 601 luma) or RGB (3 channels).
+ */
+public final class FolderReader {
+
+    private FolderReader() {
+    }
+
+    /**
+     * Reads every image under {@code dir/<class>/}.
+     *
+     * @throws InvalidInputException for a missing or empty folder, a class folder without images, or an unreadable image
+     */
+    public static InMemoryDataset read(Path dir, int size, int channels, String source) {
+        if (size < 1 || (channels != 1 && channels != 3)) {
+            throw new InvalidInputException(source + ": expected size >= 1 and channels 1 or 3, got size=" + size
+                    + ", channels=" + channels);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new InvalidInputException(dir + ": no such directory (folder:DIR expects one subfolder per class)");
+        }
+        List<Path> classDirs = list(dir).stream().filter(Files::isDirectory).sorted().toList();
+        if (classDirs.isEmpty()) {
+            throw new InvalidInputException(dir + ": empty: expected one subfolder per class holding .png/.jpg images");
+        }
+        List<String> names = new ArrayList<>();
+        List<List<Path>> files = new ArrayList<>();
+        long total = 0;
+        for (Path c : classDirs) {
+            List<Path> images = list(c).stream().filter(p -> Files.isRegularFile(p) && isImage(p)).sorted().toList();
+            if (images.isEmpty()) {
+                throw new InvalidInputException(c + ": class folder with no images; expected .png, .jpg or .jpeg files");
+            }
+            names.add(c.getFileName().toString());
+            files.add(images);
+            total += images.size();
+        }
+        int per = channels * size * size;
+        if (total * per > Integer.MAX_VALUE) {
+            throw new InvalidInputException(dir + ": " + total + " images of " + per + " bytes are too many to hold in memory");
+        }
+        byte[] pixels = new byte[(int) total * per];
+        int[] labels = new int[(int) total];
+        int i = 0;
+        for (int k = 0; k < files.size(); k++) {
+            for (Path f : files.get(k)) {
+                decodeInto(f, size, channels, pixels, i * per);
+                labels[i++] = k;
+            }
+        }
+        return InMemoryDataset.ofPixels(source, new int[]{channels, size, size}, pixels, labels, names, null);
+    }
+
+    private static boolean isImage(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
+    }
+
+    private static List<Path> list(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        } catch (IOException e) {
+            throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
+        }
+    }
+
+    private static void decodeInto(Path file, int size, int channels, byte[] out, int offset) {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot decode image (" + e.getMessage() + "); expected a PNG or JPEG", e);
+        }
+        if (img == null) {
+            throw new InvalidInputException(file + ": not a readable PNG or JPEG image");
+        }
+        BufferedImage square = scaleAndCrop(img, size);
+        int plane = size * size;
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                int rgb = square.getRGB(x, y);
+                int r = (rgb >> 16) & 0xFF;
+                int g = (rgb >> 8) & 0xFF;
+                int b = rgb & 0xFF;
+                int p = y * size + x;
+                if (channels == 1) {
+                    out[offset + p] = (byte) Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+                } else {
+                    out[offset + p] = (byte) r;
+                    out[offset + plane + p] = (byte) g;
+                    out[offset + 2 * plane + p] = (byte) b;
+                }
+            }
+        }
+    }
+
+    /** Scales so the shorter side is {@code size}, then takes the centred size x size square. */
+    static BufferedImage scaleAndCrop(BufferedImage img, int size) {
+        int w = img.getWidth();
+        int h = img.getHeight();
+        double scale = (double) size / Math.min(w, h);
+        int sw = Math.max(size, (int) Math.round(w * scale));
+        int sh = Math.max(size, (int) Math.round(h * scale));
+        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+            g.drawImage(img, -(sw - size) / 2, -(sh - size) / 2, sw, sh, null);
+        } finally {
+            g.dispose();
+        }
+        return out;
+    }
+}

@@ -1,0 +1,143 @@
+package org.diffrep.data;
+
+import org.diffrep.noise.Seeds;
+
+import java.util.SplittableRandom;
+
+/**
+ * Samples of a mixture of low-rank Gaussians with K classes: orthonormal, mutually orthogonal bases U_k (n x d),
+ * the columns of the Q factor of a seeded Gaussian n x Kd matrix (Gram-Schmidt, done twice for accuracy), and
+ * {@code x0 = U_k a + delta * Ut_k e} with {@code a ~ N(0, I_d)}, {@code e ~ N(0, I_(K-1)d)},
+ * {@code Ut_k = [U_l for l != k]}. Classes are exactly balanced (label of sample i before shuffling is i mod K,
+ * then a seeded shuffle). Gaussians come from Box-Muller over {@link SplittableRandom} so the samples repeat
+ * across JDKs. As a {@link Dataset}, each sample has shape {1, 1, n} and its values are returned unscaled.
+ *
+ * @param params the parameters
+ * @param x0     the samples, N x n
+ * @param labels the class of each sample, in [0, K)
+ * @param bases  the bases, K x n x d: {@code bases[k][i][j]} is row i, column j of U_k
+ */
+public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[][][] bases) {
+
+    private static final long BASES = 1;
+    private static final long LABELS = 2;
+    private static final long SAMPLES = 3;
+
+    /** Generates the bases and N samples for the parameters; same parameters, same result. */
+    public static MolrgData generate(MolrgParams p) {
+        double[][][] bases = bases(p.n(), p.d(), p.k(), Seeds.derive(p.seed(), BASES));
+        int[] labels = new int[p.samples()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = i % p.k();
+        }
+        Split.shuffle(labels, new SplittableRandom(Seeds.derive(p.seed(), LABELS)));
+        float[][] x = new float[p.samples()][];
+        long sampleSeed = Seeds.derive(p.seed(), SAMPLES);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = sample(bases, labels[i], p.delta(), new SplittableRandom(Seeds.derive(sampleSeed, i)));
+        }
+        return new MolrgData(p, x, labels, bases);
+    }
+
+    /** K orthonormal, mutually orthogonal n x d bases: Q of the QR factorisation of a seeded Gaussian n x Kd matrix. */
+    public static double[][][] bases(int n, int d, int k, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int m = k * d;
+        double[][] cols = new double[m][n];
+        for (double[] c : cols) {
+            fillGaussian(c, rng);
+        }
+        for (int j = 0; j < m; j++) {
+            // Two passes of modified Gram-Schmidt keep the columns orthogonal to machine precision.
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < j; i++) {
+                    double dot = dot(cols[i], cols[j]);
+                    for (int r = 0; r < n; r++) {
+                        cols[j][r] -= dot * cols[i][r];
+                    }
+                }
+            }
+            double norm = Math.sqrt(dot(cols[j], cols[j]));
+            for (int r = 0; r < n; r++) {
+                cols[j][r] /= norm;
+            }
+        }
+        double[][][] u = new double[k][n][d];
+        for (int c = 0; c < k; c++) {
+            for (int j = 0; j < d; j++) {
+                for (int r = 0; r < n; r++) {
+                    u[c][r][j] = cols[c * d + j][r];
+                }
+            }
+        }
+        return u;
+    }
+
+    private static float[] sample(double[][][] u, int k, double delta, SplittableRandom rng) {
+        int n = u[0].length;
+        int d = u[0][0].length;
+        double[] x = new double[n];
+        double[] coef = new double[d];
+        for (int l = 0; l < u.length; l++) {
+            fillGaussian(coef, rng);
+            double scale = l == k ? 1 : delta;
+            for (int r = 0; r < n; r++) {
+                double s = 0;
+                for (int j = 0; j < d; j++) {
+                    s += u[l][r][j] * coef[j];
+                }
+                x[r] += scale * s;
+            }
+        }
+        float[] out = new float[n];
+        for (int r = 0; r < n; r++) {
+            out[r] = (float) x[r];
+        }
+        return out;
+    }
+
+    private static void fillGaussian(double[] out, SplittableRandom rng) {
+        for (int i = 0; i < out.length; i += 2) {
+            double u1 = 1.0 - rng.nextDouble();
+            double u2 = rng.nextDouble();
+            double r = Math.sqrt(-2 * Math.log(u1));
+            out[i] = r * Math.cos(2 * Math.PI * u2);
+            if (i + 1 < out.length) {
+                out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+            }
+        }
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    /** Basis U_k as an n x d array (a copy). */
+    public double[][] basis(int k) {
+        double[][] out = new double[bases[k].length][];
+        for (int r = 0; r < out.length; r++) {
+            out[r] = bases[k][r].clone();
+        }
+        return out;
+    }
+
+    /** The samples as one row-major N x n array. */
+    public float[] x0Flat() {
+        int n = params.n();
+        float[] out = new float[x0.length * n];
+        for (int i = 0; i < x0.length; i++) {
+            System.arraycopy(x0[i], 0, out, i * n, n);
+        }
+        return out;
+    }
+
+    /** The samples as a dataset of shape {1, 1, n}, classes "0".."K-1". */
+    public InMemoryDataset asDataset() {
+        return InMemoryDataset.ofFloats("molrg:" + params.toSpec(), new int[]{1, 1, params.n()}, x0Flat(), labels.clone(),
+                InMemoryDataset.genericNames(params.k()));
+    }
+}

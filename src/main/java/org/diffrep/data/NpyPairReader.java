@@ -1,0 +1,61 @@
+package org.diffrep.data;
+
+import org.diffrep.InvalidInputException;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A dataset from two .npy files: samples X of shape [N, C, H, W], [N, H, W] (C = 1) or [N, D] (read as {1, 1, D}),
+ * uint8 (scaled to [-1, 1] in batches) or float32/float64 (used as stored); labels Y of shape [N], uint8, int32 or
+ * int64, non-negative; the class count is max(Y) + 1.
+ */
+public final class NpyPairReader {
+
+    private NpyPairReader() {
+    }
+
+    /** Reads X and Y. */
+    public static InMemoryDataset read(Path xFile, Path yFile, String source) {
+        Npy.Array x = Npy.read(xFile);
+        Npy.Array y = Npy.read(yFile);
+        long[] xs = x.shape();
+        if (xs.length < 2 || xs.length > 4) {
+            throw new InvalidInputException(xFile + ": field shape is " + Arrays.toString(xs)
+                    + "; expected [N, C, H, W], [N, H, W] or [N, D]");
+        }
+        if (x.dtype() != Npy.Dtype.UINT8 && x.dtype() != Npy.Dtype.FLOAT32 && x.dtype() != Npy.Dtype.FLOAT64) {
+            throw new InvalidInputException(xFile + ": field descr is " + x.dtype().descr() + "; expected uint8, float32 or float64 samples");
+        }
+        long[] ys = y.shape();
+        if (ys.length != 1) {
+            throw new InvalidInputException(yFile + ": field shape is " + Arrays.toString(ys) + "; expected [N]");
+        }
+        if (y.dtype() == Npy.Dtype.FLOAT32 || y.dtype() == Npy.Dtype.FLOAT64) {
+            throw new InvalidInputException(yFile + ": field descr is " + y.dtype().descr() + "; expected integer labels (int64, int32 or uint8)");
+        }
+        if (ys[0] != xs[0]) {
+            throw new InvalidInputException(xFile + " and " + yFile + ": field shape[0]: " + xs[0] + " samples but "
+                    + ys[0] + " labels; expected the same number");
+        }
+        int[] shape = switch (xs.length) {
+            case 4 -> new int[]{(int) xs[1], (int) xs[2], (int) xs[3]};
+            case 3 -> new int[]{1, (int) xs[1], (int) xs[2]};
+            default -> new int[]{1, 1, (int) xs[1]};
+        };
+        long[] raw = y.toLongs();
+        int[] labels = new int[raw.length];
+        long max = 0;
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] < 0 || raw[i] > 1_000_000) {
+                throw new InvalidInputException(yFile + ": label[" + i + "] = " + raw[i] + "; expected a class index in 0..1000000");
+            }
+            labels[i] = (int) raw[i];
+            max = Math.max(max, raw[i]);
+        }
+        var names = InMemoryDataset.genericNames((int) max + 1);
+        return x.dtype() == Npy.Dtype.UINT8
+                ? InMemoryDataset.ofPixels(source, shape, x.toBytes(), labels, names, null)
+                : InMemoryDataset.ofFloats(source, shape, x.toFloats(), labels, names);
+    }
+}

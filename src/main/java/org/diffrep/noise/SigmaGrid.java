@@ -1,0 +1,158 @@
+package org.diffrep.noise;
+
+import org.diffrep.InvalidInputException;
+
+import java.util.Arrays;
+
+/**
+ * The noise levels at which features are read, strictly ascending and positive. Index i of the grid is
+ * the {@code sigma_<i>} of the feature store and the sigma index of the noise kernel.
+ */
+public record SigmaGrid(double[] sigmas) {
+
+    /** The default grid: ten levels from 0.002 to 3.257, roughly geometric (EDM's low-noise range). */
+    public static final String DEFAULT_SPEC = "0.002,0.008,0.023,0.060,0.140,0.296,0.585,1.088,1.923,3.257";
+
+    public SigmaGrid {
+        sigmas = sigmas.clone();
+        if (sigmas.length == 0) {
+            throw new InvalidInputException("sigma grid: expected at least one sigma, got none");
+        }
+        for (int i = 0; i < sigmas.length; i++) {
+            if (!(sigmas[i] > 0) || !Double.isFinite(sigmas[i])) {
+                throw new InvalidInputException("sigma grid: sigma[" + i + "] must be a positive finite number, got " + sigmas[i]);
+            }
+            if (i > 0 && !(sigmas[i] > sigmas[i - 1])) {
+                throw new InvalidInputException("sigma grid: sigmas must be strictly ascending, got sigma[" + (i - 1) + "]="
+                        + sigmas[i - 1] + " then sigma[" + i + "]=" + sigmas[i]);
+            }
+        }
+    }
+
+    /** The default grid ({@link #DEFAULT_SPEC}). */
+    public static SigmaGrid defaults() {
+        return parse(DEFAULT_SPEC);
+    }
+
+    /**
+     * Parses {@code --sigmas}: a list {@code 0.1,0.5,1}; {@code edm:N} (N EDM levels from 0.002 to 80, rho 7) or
+     * {@code edm:N,MIN,MAX}; {@code log:MIN,MAX,N} (N geometrically spaced levels, both ends included).
+     *
+     * @throws InvalidInputException naming the part of the text that is wrong and what was expected
+     */
+    public static SigmaGrid parse(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw new InvalidInputException("--sigmas: expected a list like 0.1,0.5,1 or edm:N or log:MIN,MAX,N, got nothing");
+        }
+        String s = spec.strip();
+        if (s.startsWith("edm:")) {
+            String[] p = s.substring(4).split(",");
+            if (p.length != 1 && p.length != 3) {
+                throw new InvalidInputException("--sigmas " + spec + ": expected edm:N or edm:N,MIN,MAX");
+            }
+            int n = parseCount(p[0], spec);
+            double lo = p.length == 3 ? parseNumber(p[1], spec) : EdmSchedule.DEFAULT.sigmaMin();
+            double hi = p.length == 3 ? parseNumber(p[2], spec) : EdmSchedule.DEFAULT.sigmaMax();
+            checkRange(lo, hi, spec);
+            return new SigmaGrid(new EdmSchedule(lo, hi, EdmSchedule.DEFAULT.rho()).levels(n));
+        }
+        if (s.startsWith("log:")) {
+            String[] p = s.substring(4).split(",");
+            if (p.length != 3) {
+                throw new InvalidInputException("--sigmas " + spec + ": expected log:MIN,MAX,N");
+            }
+            double lo = parseNumber(p[0], spec);
+            double hi = parseNumber(p[1], spec);
+            int n = parseCount(p[2], spec);
+            checkRange(lo, hi, spec);
+            double[] out = new double[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * i / (n - 1));
+            }
+            out[0] = lo;
+            out[n - 1] = hi;
+            return new SigmaGrid(out);
+        }
+        String[] p = s.split(",");
+        double[] out = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            out[i] = parseNumber(p[i], spec);
+        }
+        try {
+            return new SigmaGrid(out);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("--sigmas " + spec + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static double parseNumber(String text, String spec) {
+        try {
+            return Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--sigmas " + spec + ": expected a number, got '" + text.strip() + "'");
+        }
+    }
+
+    private static int parseCount(String text, String spec) {
+        int n;
+        try {
+            n = Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--sigmas " + spec + ": expected an integer count N, got '" + text.strip() + "'");
+        }
+        if (n < 2) {
+            throw new InvalidInputException("--sigmas " + spec + ": expected N >= 2 levels, got " + n);
+        }
+        return n;
+    }
+
+    private static void checkRange(double lo, double hi, String spec) {
+        if (!(lo > 0) || !(hi > lo) || !Double.isFinite(hi)) {
+            throw new InvalidInputException("--sigmas " + spec + ": expected 0 < MIN < MAX, got MIN=" + lo + ", MAX=" + hi);
+        }
+    }
+
+    /** The number of levels. */
+    public int size() {
+        return sigmas.length;
+    }
+
+    /** Level i. */
+    public double sigma(int i) {
+        return sigmas[i];
+    }
+
+    /** A copy of the levels. */
+    @Override
+    public double[] sigmas() {
+        return sigmas.clone();
+    }
+
+    /** The VP input scales {@code 1/sqrt(1+sigma^2)} of the levels, for the noise kernel's scale argument. */
+    public double[] vpInputScales() {
+        double[] out = new double[sigmas.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = NoiseSchedule.vpInputScale(sigmas[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SigmaGrid g && Arrays.equals(sigmas, g.sigmas);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(sigmas);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder();
+        for (double s : sigmas) {
+            b.append(b.length() == 0 ? "" : ",").append(s);
+        }
+        return b.toString();
+    }
+}
