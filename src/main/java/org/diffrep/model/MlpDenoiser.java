@@ -1,0 +1,102 @@
+package org.diffrep.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A fully connected denoiser on flattened inputs of any shape: {@code depth} hidden layers of
+ * {@code width} units, each fed the previous layer concatenated with the noise embedding.
+ * Taps: {@code enc.0} ... {@code enc.(depth-1)} (hidden activations, [N, width]) and {@code out}
+ * (F's output in the input's shape, before preconditioning).
+ */
+public final class MlpDenoiser extends NetworkDenoiser {
+
+    /**
+     * @param inputShape    one sample's shape, e.g. [1, 28, 28] or [50]
+     * @param depth         hidden layers (>= 1)
+     * @param width         units per hidden layer
+     * @param activation    {@code relu} or {@code silu}
+     * @param embedding     {@code sinusoidal}, {@code fourier} or {@code scalar} (c_noise concatenated)
+     * @param embeddingDim  embedding width (ignored for scalar)
+     * @param parametrisation {@code EDM} or {@code VP}
+     */
+    public record Config(long[] inputShape, int depth, int width, String activation, String embedding,
+                         int embeddingDim, Parametrisation parametrisation) {
+        public Config {
+            if (inputShape == null || inputShape.length == 0) {
+                throw new IllegalArgumentException("mlp: inputShape must be given");
+            }
+            if (depth < 1 || width < 1) {
+                throw new IllegalArgumentException("mlp: depth and width must be >= 1, got " + depth + ", " + width);
+            }
+            if (!activation.equals("relu") && !activation.equals("silu")) {
+                throw new IllegalArgumentException("mlp: activation must be relu or silu, got '" + activation + "'");
+            }
+        }
+
+        /** Defaults: 3 x 256 SiLU, sinusoidal embedding of width 32, EDM. */
+        public static Config defaults(long... inputShape) {
+            return new Config(inputShape, 3, 256, "silu", NoiseEmbedding.SINUSOIDAL, 32, Parametrisation.EDM);
+        }
+    }
+
+    private final Config config;
+    private final NoiseEmbedding embed;
+    private final List<LinearImpl> hidden = new ArrayList<>();
+    private final LinearImpl head;
+    private final List<String> taps = new ArrayList<>();
+
+    public MlpDenoiser(Config config) {
+        super(config.parametrisation(), config.inputShape());
+        this.config = config;
+        long d = numel(config.inputShape());
+        embed = register_module("embed", new NoiseEmbedding(config.embedding(), config.embeddingDim()));
+        long in = d;
+        for (int i = 0; i < config.depth(); i++) {
+            hidden.add(register_module("enc_" + i, new LinearImpl(in + embed.dim(), config.width())));
+            taps.add("enc." + i);
+            in = config.width();
+        }
+        head = register_module("head", new LinearImpl(in + embed.dim(), d));
+        taps.add("out");
+    }
+
+    @Override
+    public String kind() {
+        return "mlp";
+    }
+
+    @Override
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public List<String> taps() {
+        return List.copyOf(taps);
+    }
+
+    @Override
+    protected Tensor network(Tensor xIn, Tensor cNoise, Set<String> wanted, int deepest, boolean full,
+                             Map<String, Tensor> out) {
+        Tensor e = embed.forward(cNoise);
+        Tensor h = xIn.reshape(xIn.size(0), -1);
+        for (int i = 0; i < hidden.size(); i++) {
+            h = hidden.get(i).forward(torch.cat(new TensorVector(h, e), 1));
+            h = config.activation().equals("relu") ? torch.relu(h) : torch.silu(h);
+            if (tap("enc." + i, i, h, wanted, deepest, full, out)) {
+                return null;
+            }
+        }
+        Tensor f = head.forward(torch.cat(new TensorVector(h, e), 1)).reshape(org.diffrep.ops.Tensors.shape(xIn));
+        tap("out", hidden.size(), f, wanted, deepest, full, out);
+        return f;
+    }
+}

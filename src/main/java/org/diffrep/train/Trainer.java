@@ -1,0 +1,169 @@
+package org.diffrep.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import org.diffrep.model.NetworkDenoiser;
+import org.diffrep.model.Parametrisation;
+import org.diffrep.ops.Tensors;
+
+/**
+ * Trains a {@link NetworkDenoiser} by denoising score matching: each step draws a batch (with
+ * replacement), a noise level per image (log-normal for EDM, uniform VP timestep, or the fixed DAE
+ * level), adds noise and minimises the weighted MSE of D(x0 + sigma eps; sigma) to x0 with Adam
+ * (linear warm-up), keeping an EMA of the weights. With a checkpoint path it saves atomically every
+ * {@code checkpointEvery} steps and at the end, and resumes from that file.
+ */
+public final class Trainer {
+
+    /** Progress after one step: the step number (1-based), the batch loss and the images per second so far. */
+    public record StepReport(long step, long totalSteps, double loss, double imagesPerSecond) {
+    }
+
+    /** The outcome: the step reached, the mean loss of the last 100 steps, the wall time. */
+    public record Result(long steps, double recentLoss, double seconds, double imagesPerSecond) {
+    }
+
+    private final NetworkDenoiser model;
+    private final TrainConfig cfg;
+    private final AdamOptimizer adam;
+    private final Ema ema;
+    private Map<String, Object> provenance = Map.of();
+
+    public Trainer(NetworkDenoiser model, TrainConfig cfg) {
+        this.model = model;
+        this.cfg = cfg;
+        Map<String, Tensor> params = model.parameterTensors();
+        this.adam = new AdamOptimizer(params);
+        this.ema = new Ema(params, cfg.emaDecay());
+    }
+
+    /** Provenance written into checkpoints (data spec, version, ...). */
+    public Trainer provenance(Map<String, Object> p) {
+        this.provenance = new LinkedHashMap<>(p);
+        return this;
+    }
+
+    /**
+     * Runs training up to {@code cfg.steps()}. If {@code resume} and the checkpoint exists, continues
+     * from it. At the end the model holds the EMA weights.
+     */
+    public Result run(ImageSource data, Path checkpoint, boolean resume, Consumer<StepReport> progress)
+            throws IOException {
+        long start = 0;
+        if (resume && checkpoint != null && Files.exists(checkpoint)) {
+            start = Checkpoint.restore(checkpoint, model, ema, adam, cfg);
+        }
+        model.train(true);
+        long t0 = System.nanoTime();
+        double[] recent = new double[100];
+        int recentCount = 0;
+        long done = 0;
+        for (long step = start; step < cfg.steps(); step++) {
+            double loss;
+            try (PointerScope scope = new PointerScope()) {
+                loss = step(data, step);
+            }
+            recent[(int) (step % recent.length)] = loss;
+            recentCount = Math.min(recent.length, recentCount + 1);
+            done++;
+            double secs = (System.nanoTime() - t0) / 1e9;
+            if (progress != null) {
+                progress.accept(new StepReport(step + 1, cfg.steps(), loss, done * cfg.batch() / Math.max(secs, 1e-9)));
+            }
+            boolean last = step + 1 == cfg.steps();
+            if (checkpoint != null && (last || cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0)) {
+                Checkpoint.save(checkpoint, model, ema, adam, step + 1, cfg, provenance);
+            }
+        }
+        ema.copyToParams();
+        model.train(false);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double mean = 0;
+        for (int i = 0; i < recentCount; i++) {
+            mean += recent[i];
+        }
+        return new Result(Math.max(start, cfg.steps()), recentCount == 0 ? Double.NaN : mean / recentCount, secs,
+                done * cfg.batch() / Math.max(secs, 1e-9));
+    }
+
+    /** One optimisation step; its randomness depends only on (seed, step). */
+    private double step(ImageSource data, long step) {
+        long key = mix(cfg.seed(), step);
+        SplittableRandom rng = new SplittableRandom(key);
+        long[] idx = new long[cfg.batch()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = rng.nextLong(data.size());
+        }
+        torch.manual_seed(key);
+        Tensor x0 = data.images(idx);
+        float[] sig = new float[cfg.batch()];
+        float[] w = new float[cfg.batch()];
+        for (int i = 0; i < sig.length; i++) {
+            double s = sampleSigma(rng);
+            sig[i] = (float) s;
+            w[i] = (float) weight(s);
+        }
+        Tensor sigma = Tensors.fromFloats(sig);
+        long[] b = new long[(int) x0.dim()];
+        java.util.Arrays.fill(b, 1);
+        b[0] = -1;
+        Tensor eps = torch.randn(Tensors.shape(x0), Tensors.options(torch.ScalarType.Float));
+        Tensor x = x0.add(eps.mul(sigma.reshape(b)));
+        Tensor d = model.forward(x, sigma, Set.of(), true).denoised();
+        Tensor perSample = d.sub(x0).square().reshape(cfg.batch(), -1).mean(1);
+        Tensor loss = perSample.mul(Tensors.fromFloats(w)).mean();
+        loss.backward();
+        adam.step(cfg.lr() * Math.min(1.0, (step + 1) / (double) Math.max(1, cfg.warmupSteps())));
+        ema.update();
+        return loss.item_double();
+    }
+
+    private double sampleSigma(SplittableRandom rng) {
+        if (cfg.daeSigma() > 0) {
+            return cfg.daeSigma();
+        }
+        if (cfg.loss() == TrainConfig.LossMode.VP) {
+            return VpSchedule.sigma(1 + rng.nextInt(VpSchedule.T));
+        }
+        return Math.exp(cfg.pMean() + cfg.pStd() * gaussian(rng));
+    }
+
+    private double weight(double s) {
+        if (cfg.loss() == TrainConfig.LossMode.VP) {
+            return 1.0 / (s * s);
+        }
+        double sd = Parametrisation.SIGMA_DATA;
+        return (s * s + sd * sd) / (s * sd * s * sd);
+    }
+
+    private static double gaussian(SplittableRandom rng) {
+        double u1 = 1.0 - rng.nextDouble();
+        double u2 = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    /** SplitMix64 finaliser of (seed, step): independent streams per step. */
+    static long mix(long seed, long step) {
+        long z = seed * 0x9E3779B97F4A7C15L + step + 0x632BE59BD9B4E019L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** The Adam optimizer (for tests and tools). */
+    AdamOptimizer optimizer() {
+        return adam;
+    }
+}
