@@ -1,6 +1,7 @@
 package org.diffrep.sae;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.diffrep.model.SafeTensors;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -162,12 +163,12 @@ public final class TopKSae {
         meta.put("config", JSON.writeValueAsString(config));
         meta.put("input_scale", Float.toString(inputScale));
         meta.putAll(extra);
-        SafetensorsFile.write(file, tensors, meta);
+        SafeTensors.write(file, tensors, meta);
     }
 
     /** Reads an SAE written by {@link #save}; the returned {@link Loaded} carries the metadata too. */
     public static Loaded load(Path file) {
-        SafetensorsFile.Contents c = SafetensorsFile.read(file);
+        SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, String> meta = c.metadata();
         if (!FORMAT.equals(meta.get("format"))) {
             throw new InvalidInputException(file + ": metadata format is '" + meta.get("format") + "', expected " + FORMAT);
@@ -199,7 +200,7 @@ public final class TopKSae {
     public record Loaded(TopKSae sae, Map<String, String> metadata) {
     }
 
-    private static Tensor tensor(SafetensorsFile.Contents c, Path file, String name, long... shape) {
+    private static Tensor tensor(SafeTensors.Contents c, Path file, String name, long... shape) {
         Tensor t = c.tensors().get(name);
         if (t == null) {
             throw new InvalidInputException(file + ": tensor " + name + " is missing");
