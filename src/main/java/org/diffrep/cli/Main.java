@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
         description = "What diffusion denoisers know: extract, probe, cluster and explain their features.",
         subcommands = {
                 InfoCommand.class,
+                DataCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -8,6 +8,8 @@ public final class StoreLayout {
     public static final String MANIFEST = "manifest.json";
     public static final String LABELS = "labels.npy";
     public static final String SPLIT = "split.npy";
+    /** indices.npy: the dataset index of each row (int64 [N]). */
+    public static final String INDICES = "indices.npy";
     static final String SHARDS = "shards";
 
     private StoreLayout() {

@@ -42,6 +42,7 @@ public final class ModelFiles {
             torch.manual_seed(seed);
             return switch (kind) {
                 case "mlp" -> new MlpDenoiser(JSON.readValue(configJson, MlpDenoiser.Config.class));
+                case "unet" -> new UNet(JSON.readValue(configJson, UNet.Config.class));
                 default -> throw new InvalidInputException("model kind must be mlp or unet, got '" + kind + "'");
             };
         } catch (JsonProcessingException e) {

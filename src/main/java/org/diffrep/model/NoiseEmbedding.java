@@ -39,7 +39,8 @@ public final class NoiseEmbedding extends Module {
                 for (int i = 0; i < half; i++) {
                     f[i] = (float) Math.pow(1.0 / 10000.0, i / (double) Math.max(1, half - 1));
                 }
-                this.freqs = register_buffer("freqs", Tensors.fromFloats(f));
+                this.freqs = Tensors.fromFloats(f).retainReference();
+                register_buffer("freqs", freqs);
             }
             case FOURIER -> {
                 requireEven(dim);
@@ -50,7 +51,8 @@ public final class NoiseEmbedding extends Module {
                 for (int i = 0; i < f.length; i++) {
                     f[i] = (float) (2 * Math.PI * 16.0 * r.nextGaussian());
                 }
-                this.freqs = register_buffer("freqs", Tensors.fromFloats(f));
+                this.freqs = Tensors.fromFloats(f).retainReference();
+                register_buffer("freqs", freqs);
             }
             default -> throw new IllegalArgumentException(
                     "noise embedding must be sinusoidal, fourier or scalar, got '" + kind + "'");

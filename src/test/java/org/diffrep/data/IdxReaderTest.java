@@ -78,6 +78,34 @@ class IdxReaderTest {
     }
 
     @Test
+    void concurrentBatchesAgree() throws Exception {
+        long[] idx = new long[512];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = (i * 7919L) % 10000;
+        }
+        float[] expected;
+        try (PointerScope scope = new PointerScope()) {
+            expected = Tensors.toFloats(mnist.batch(idx).images());
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<float[]>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                results.add(pool.submit(() -> {
+                    try (PointerScope scope = new PointerScope()) {
+                        return Tensors.toFloats(mnist.batch(idx).images());
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<float[]> f : results) {
+                assertArrayEquals(expected, f.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void rawAndGzipAreToldApartByMagicAndExplicitFormWorks() throws IOException {
         byte[] images = idxImages(3, 2, 2);
         byte[] labels = idxLabels(0, 2, 1);

@@ -1,0 +1,119 @@
+package org.diffrep.extract;
+
+import org.diffrep.InvalidInputException;
+import org.diffrep.noise.SigmaGrid;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One extraction: which model and data, which taps and noise levels, how features are pooled, and
+ * where the store goes. Build with {@link #builder}; {@link Builder#build} validates every field.
+ *
+ * @param model            model file (safetensors or TorchScript); may be null when a Denoiser is passed in
+ * @param data             dataset spec, e.g. {@code idx:../shared/data/mnist}
+ * @param layers           taps to read, e.g. {@code mid}, {@code dec.0}
+ * @param sigmas           noise levels (default: the 10-level grid of {@link SigmaGrid#defaults})
+ * @param input            clean (eps = 0, still conditioned on sigma) or noisy (default clean)
+ * @param noiseDraws       noisy mode: features averaged over this many noise draws (default 1)
+ * @param pool             mean, mean+max or none (default mean)
+ * @param topk             also store the top-k channels of the spatial means (0: no, the default)
+ * @param batch            images read per batch (default 64); its S*batch (image, sigma) rows go
+ *                         through the network {@code forwardRows} at a time
+ * @param seed             seed of the noise and the split (default 0)
+ * @param limit            at most this many images after the split filter (0: all)
+ * @param split            train, test or all (default all)
+ * @param trainFrac        train share of the split, or null for the dataset's own split or 0.8
+ * @param out              store directory
+ * @param resume           continue the store in {@code out}
+ * @param threads          LibTorch and kernel threads (0: leave as set)
+ * @param shardSize        images per shard (default 1024): the unit of resumption
+ * @param forwardRows      rows of every forward (default 128); the last forward of a batch is padded,
+ *                         so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
+ */
+public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
+                            int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,
+                            SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
+                            int shardSize, int forwardRows) {
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The fields with their defaults; every setter returns the builder. */
+    public static final class Builder {
+        private Path model;
+        private String data;
+        private List<String> layers = List.of("mid");
+        private float[] sigmas = toFloats(SigmaGrid.defaults().sigmas());
+        private InputMode input = InputMode.CLEAN;
+        private int noiseDraws = 1;
+        private Pooling pool = Pooling.MEAN;
+        private int topk = 0;
+        private int batch = 64;
+        private long seed = 0;
+        private long limit = 0;
+        private SplitSelection split = SplitSelection.ALL;
+        private Double trainFrac = null;
+        private Path out;
+        private boolean resume = false;
+        private int threads = 0;
+        private int shardSize = 1024;
+        private int forwardRows = 128;
+
+        public Builder model(Path v) { model = v; return this; }
+        public Builder data(String v) { data = v; return this; }
+        public Builder layers(List<String> v) { layers = List.copyOf(v); return this; }
+        public Builder sigmas(float... v) { sigmas = v.clone(); return this; }
+        public Builder sigmas(SigmaGrid g) { sigmas = toFloats(g.sigmas()); return this; }
+        public Builder input(InputMode v) { input = v; return this; }
+        public Builder noiseDraws(int v) { noiseDraws = v; return this; }
+        public Builder pool(Pooling v) { pool = v; return this; }
+        public Builder topk(int v) { topk = v; return this; }
+        public Builder batch(int v) { batch = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder limit(long v) { limit = v; return this; }
+        public Builder split(SplitSelection v) { split = v; return this; }
+        public Builder trainFrac(Double v) { trainFrac = v; return this; }
+        public Builder out(Path v) { out = v; return this; }
+        public Builder resume(boolean v) { resume = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+        public Builder shardSize(int v) { shardSize = v; return this; }
+        public Builder forwardRows(int v) { forwardRows = v; return this; }
+
+        public ExtractConfig build() {
+            require(out != null, "--out is required");
+            require(layers != null && !layers.isEmpty(), "--layers: at least one layer is required");
+            require(layers.stream().distinct().count() == layers.size(), "--layers: a layer is named twice: " + layers);
+            require(sigmas != null && sigmas.length > 0, "--sigmas: at least one noise level is required");
+            for (float s : sigmas) {
+                require(Float.isFinite(s) && s >= 0, "--sigmas: levels must be finite and >= 0, got " + s);
+            }
+            require(noiseDraws >= 1, "--noise-draws must be >= 1, got " + noiseDraws);
+            require(noiseDraws == 1 || input == InputMode.NOISY, "--noise-draws > 1 needs --input noisy");
+            require(topk >= 0, "--topk must be >= 0, got " + topk);
+            require(batch >= 1, "--batch must be >= 1, got " + batch);
+            require(limit >= 0, "--limit must be >= 0, got " + limit);
+            require(shardSize >= 1, "shard size must be >= 1, got " + shardSize);
+            require(forwardRows >= 1, "forward rows must be >= 1, got " + forwardRows);
+            require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
+                    "--train-frac: expected a fraction in (0, 1], got " + trainFrac);
+            return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
+                    limit, split, trainFrac, out, resume, threads, shardSize, forwardRows);
+        }
+
+        private static void require(boolean ok, String message) {
+            if (!ok) {
+                throw new InvalidInputException(message);
+            }
+        }
+
+        private static float[] toFloats(double[] d) {
+            float[] f = new float[d.length];
+            for (int i = 0; i < d.length; i++) {
+                f[i] = (float) d[i];
+            }
+            return f;
+        }
+    }
+}

@@ -1,0 +1,511 @@
+package org.diffrep.extract;
+
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
+import org.diffrep.data.Batch;
+import org.diffrep.data.DataSpec;
+import org.diffrep.data.Dataset;
+import org.diffrep.data.Split;
+import org.diffrep.extract.NpyArrays.DType;
+import org.diffrep.model.Denoiser;
+import org.diffrep.model.ModelFiles;
+import org.diffrep.noise.Seeds;
+import org.diffrep.ops.Kernels;
+import org.diffrep.ops.Tensors;
+import org.diffrep.ops.Threads;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Extracts features of a denoiser at chosen taps and noise levels into a feature store.
+ *
+ * <p>Per batch: the noise of all sigmas comes from one {@link Kernels#noiseInject} call (ids =
+ * dataset indices, so a sample's noise never depends on the batch); the sigma copies are stacked
+ * into forwards of {@code forwardRows} rows (images x sigmas); the network stops at the deepest tap;
+ * the maps are pooled (and top-k selected) by the native kernels. Every forward has the same
+ * number of rows, so features do not depend on the batch size; batches are cut inside fixed
+ * shards, so a resumed run computes exactly the batches an uninterrupted one would.
+ */
+public final class Extractor {
+
+    /** Hooks called on the compute thread; tests use them to stop a run at a chosen point. */
+    public interface Listener {
+        /** After a batch's features were appended to its shard ({@code done}: images so far in this run). */
+        default void afterBatch(int shard, long done) {
+        }
+
+        /** After shard {@code shard} was renamed into place. */
+        default void afterShard(int shard) {
+        }
+    }
+
+    private final ExtractConfig cfg;
+    private Listener listener = new Listener() {
+    };
+    private PrintStream log = System.err;
+    private boolean progress = System.console() != null;
+
+    public Extractor(ExtractConfig cfg) {
+        this.cfg = cfg;
+    }
+
+    public Extractor listener(Listener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /** Where progress and the summary go (default stderr); null for silence. */
+    public Extractor log(PrintStream out) {
+        this.log = out;
+        this.progress = out != null && out == System.err && System.console() != null;
+        return this;
+    }
+
+    /** sha256 of a model file, as recorded in the manifest. */
+    public static String fileId(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int r; (r = in.read(buf)) > 0; ) {
+                md.update(buf, 0, r);
+            }
+            return "sha256:" + HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new InvalidInputException("--model " + file + ": cannot read: " + e.getMessage());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Loads the model file and the dataset of the configuration, then runs {@link #run(Denoiser, String, Dataset)}. */
+    public ExtractSummary run() {
+        if (cfg.model() == null || cfg.data() == null) {
+            throw new InvalidInputException("--model and --data are required");
+        }
+        Dataset data = DataSpec.open(cfg.data());
+        Denoiser model = ModelFiles.load(cfg.model());
+        return run(model, fileId(cfg.model()), data);
+    }
+
+    /**
+     * Runs the extraction with a model and dataset already in memory.
+     *
+     * @param modelId identifies the model's weights in the manifest (use {@link #fileId} for a file)
+     */
+    public ExtractSummary run(Denoiser model, String modelId, Dataset data) {
+        long start = System.nanoTime();
+        if (cfg.threads() > 0) {
+            Threads.set(cfg.threads());
+        }
+        checkModelAndData(model, data);
+        model.train(false);
+        long[] selected = select(data);
+        if (selected.length == 0) {
+            throw new InvalidInputException("--data " + cfg.data() + ": no images left after --split "
+                    + cfg.split().id() + (cfg.limit() > 0 ? " and --limit " + cfg.limit() : ""));
+        }
+        byte[] splitMask = Split.choose(data, cfg.trainFrac(), cfg.seed()).mask();
+        Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
+        StoreSettings settings = settings(modelId, selected.length);
+        StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
+        Timings t = new Timings();
+        if (store.alreadyComplete()) {
+            try {
+                store.removeShards();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return summary(selected.length, 0, t, start);
+        }
+        int shards = (int) ((selected.length + (long) cfg.shardSize() - 1) / cfg.shardSize());
+        List<long[]> batches = new ArrayList<>();
+        List<Integer> batchShard = new ArrayList<>();
+        long todo = 0;
+        for (int s = 0; s < shards; s++) {
+            if (store.hasShard(s)) {
+                continue;
+            }
+            int from = s * cfg.shardSize(), to = Math.min(selected.length, from + cfg.shardSize());
+            for (int b = from; b < to; b += cfg.batch()) {
+                batches.add(Arrays.copyOfRange(selected, b, Math.min(to, b + cfg.batch())));
+                batchShard.add(s);
+            }
+            todo += to - from;
+        }
+        long done = 0;
+        try (InferenceMode guard = new InferenceMode();
+             Prefetcher prefetch = new Prefetcher(data, batches);
+             ProgressBar bar = progress ? new ProgressBarBuilder().setTaskName("extract").setInitialMax(todo)
+                     .setUnit(" img", 1).showSpeed().setStyle(ProgressBarStyle.ASCII).setConsumer(
+                             new me.tongfei.progressbar.ConsoleProgressBarConsumer(log)).build() : null) {
+            ShardWriter shard = null;
+            int current = -1;
+            try {
+                for (int i = 0; i < batches.size(); i++) {
+                    int s = batchShard.get(i);
+                    if (s != current) {
+                        long rows = Math.min(selected.length, (long) (s + 1) * cfg.shardSize()) - (long) s * cfg.shardSize();
+                        long io0 = System.nanoTime();
+                        shard = store.beginShard(s, rows);
+                        t.io += System.nanoTime() - io0;
+                        current = s;
+                    }
+                    long w0 = System.nanoTime();
+                    Batch b = prefetch.next();
+                    t.wait += System.nanoTime() - w0;
+                    try (PointerScope scope = new PointerScope()) {
+                        scope.attach(b.images());
+                        scope.attach(b.labels());
+                        processBatch(model, b, splitMask, shard, t);
+                    }
+                    done += b.indices().length;
+                    if (bar != null) {
+                        bar.stepBy(b.indices().length);
+                    }
+                    listener.afterBatch(s, done);
+                    boolean lastOfShard = i + 1 == batches.size() || batchShard.get(i + 1) != s;
+                    if (lastOfShard) {
+                        long io0 = System.nanoTime();
+                        shard.commit();
+                        shard = null;
+                        t.io += System.nanoTime() - io0;
+                        if (bar == null && log != null) {
+                            log.printf("extract: shard %d/%d written, %d/%d images this run (%.0f images/s)%n",
+                                    s + 1, shards, done, todo, done / ((System.nanoTime() - start) / 1e9));
+                        }
+                        listener.afterShard(s);
+                    }
+                }
+            } finally {
+                if (shard != null) {
+                    shard.close();
+                }
+            }
+            long io0 = System.nanoTime();
+            store.finish(shards, shapes);
+            t.io += System.nanoTime() - io0;
+            t.data = prefetch.readSeconds();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the feature store in " + cfg.out() + " failed (" + e
+                    + "); nothing was marked complete: free space or fix permissions and rerun with --resume", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("extraction interrupted; rerun with --resume", e);
+        }
+        ExtractSummary sum = summary(selected.length, done, t, start);
+        if (log != null) {
+            log.println(sum.line());
+        }
+        return sum;
+    }
+
+    /**
+     * Noise, stacked forwards, pooling and the shard writes for one batch. The S*n rows (sigma j,
+     * image i at row j*n + i) go through the network in forwards of exactly {@code forwardRows}
+     * rows, the last one padded with zeros: LibTorch picks GEMM and convolution kernels by batch
+     * size, so a fixed forward size is what makes a sample's features independent of the batch
+     * size and of where a resumed run starts.
+     */
+    private void processBatch(Denoiser model, Batch b, byte[] splitMask, ShardWriter shard, Timings t)
+            throws IOException {
+        long[] ids = b.indices();
+        int n = ids.length;
+        float[] sigmas = cfg.sigmas();
+        int s = sigmas.length;
+        long rows = (long) s * n;
+        int f = cfg.forwardRows();
+        Tensor x = b.images().contiguous();
+        Tensor idT = Tensors.fromLongs(ids);
+        Set<String> taps = new LinkedHashSet<>(cfg.layers());
+        boolean clean = cfg.input() == InputMode.CLEAN;
+        int draws = clean ? 1 : cfg.noiseDraws();
+        float[] sigmaRows = new float[(int) rows];
+        for (int j = 0; j < s; j++) {
+            Arrays.fill(sigmaRows, j * n, (j + 1) * n, sigmas[j]);
+        }
+
+        Map<String, Tensor[]> acc = new LinkedHashMap<>();
+        for (int r = 0; r < draws; r++) {
+            // Noise for all sigmas of the batch in one kernel call: [S, n, ...], eps keyed by (seed_r, id, j).
+            long f0 = System.nanoTime();
+            Tensor noisy = Kernels.noiseInject(x, sigmas, null, idT, drawSeed(r), clean);
+            long[] inShape = Tensors.shape(noisy);
+            long[] flatShape = new long[inShape.length - 1];
+            flatShape[0] = rows;
+            System.arraycopy(inShape, 2, flatShape, 1, flatShape.length - 1);
+            Tensor all = noisy.reshape(flatShape);
+            t.forward += System.nanoTime() - f0;
+            Map<String, List<Tensor[]>> pieces = new LinkedHashMap<>();
+            for (long c0 = 0; c0 < rows; c0 += f) {
+                int len = (int) Math.min(f, rows - c0);
+                long fa = System.nanoTime();
+                Tensor in = all.narrow(0, c0, len);
+                float[] sig = Arrays.copyOfRange(sigmaRows, (int) c0, (int) c0 + f);
+                if (len < f) {
+                    long[] padShape = flatShape.clone();
+                    padShape[0] = f - len;
+                    in = torch.cat(new TensorVector(in, torch.zeros(padShape, in.options())), 0);
+                    Arrays.fill(sig, len, f, sigmas[0]);
+                }
+                Denoiser.Output out = model.forward(in, Tensors.fromFloats(sig), taps, false);
+                t.forward += System.nanoTime() - fa;
+                long pa = System.nanoTime();
+                for (String layer : cfg.layers()) {
+                    Tensor tap = out.taps().get(layer);
+                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(len < f ? tap.narrow(0, 0, len) : tap));
+                }
+                t.pool += System.nanoTime() - pa;
+            }
+            long pa = System.nanoTime();
+            for (String layer : cfg.layers()) {
+                Tensor[] pooled = concat(pieces.get(layer));
+                Tensor[] sum = acc.get(layer);
+                if (sum == null) {
+                    acc.put(layer, pooled);
+                } else {
+                    for (int k = 0; k < sum.length; k++) {
+                        if (sum[k] != null) {
+                            sum[k].add_(pooled[k]);
+                        }
+                    }
+                }
+            }
+            t.pool += System.nanoTime() - pa;
+        }
+        if (draws > 1) {
+            for (Tensor[] sum : acc.values()) {
+                for (Tensor a : sum) {
+                    if (a != null) {
+                        a.div_(new Scalar((double) draws));
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < s; j++) {
+            for (String layer : cfg.layers()) {
+                writeSigma(shard, layer, j, acc.get(layer), (long) j * n, n, ids, t);
+            }
+        }
+        long io0 = System.nanoTime();
+        long[] labels = Tensors.toLongs(b.labels());
+        ByteBuffer lb = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer ib = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer sb = ByteBuffer.allocate(n);
+        for (int i = 0; i < n; i++) {
+            lb.putLong(labels[i]);
+            ib.putLong(ids[i]);
+            sb.put(splitMask[(int) ids[i]]);
+        }
+        shard.append(StoreLayout.LABELS, DType.INT64, new long[0], n, lb.flip());
+        shard.append(StoreLayout.INDICES, DType.INT64, new long[0], n, ib.flip());
+        shard.append(StoreLayout.SPLIT, DType.UINT8, new long[0], n, sb.flip());
+        t.io += System.nanoTime() - io0;
+    }
+
+    /**
+     * Pools one tap [M, C, H, W] (or [M, C]) into {mean, max or null, flattened map or null}; with
+     * top-k and mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k.
+     */
+    private Tensor[] pool(Tensor tap) {
+        Tensor m = tap.contiguous();
+        long rowsM = m.size(0);
+        Tensor maps = m.dim() == 2 ? m.reshape(rowsM, m.size(1), 1) : m;
+        Tensor flat = cfg.pool() == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;
+        boolean fused = cfg.pool() == Pooling.MEAN && cfg.topk() > 0 && cfg.noiseDraws() == 1;
+        if (fused) {
+            Kernels.PooledTopK pt = Kernels.poolTopk(maps, cfg.topk(), Kernels.Rank.VALUE, true);
+            return new Tensor[]{pt.mean(), null, flat, pt.topk().values(), pt.topk().indices()};
+        }
+        Kernels.Pooled p = Kernels.pool(maps, cfg.pool() == Pooling.MEAN_MAX, false, 0f);
+        return new Tensor[]{p.mean(), p.max(), flat, null, null};
+    }
+
+    /** Concatenates the pooled pieces of one layer along the rows. */
+    private static Tensor[] concat(List<Tensor[]> pieces) {
+        if (pieces.size() == 1) {
+            return pieces.get(0);
+        }
+        Tensor[] out = new Tensor[pieces.get(0).length];
+        for (int k = 0; k < out.length; k++) {
+            if (pieces.get(0)[k] == null) {
+                continue;
+            }
+            TensorVector v = new TensorVector();
+            for (Tensor[] p : pieces) {
+                v.push_back(p[k]);
+            }
+            out[k] = torch.cat(v, 0);
+        }
+        return out;
+    }
+
+    private void writeSigma(ShardWriter shard, String layer, int sigmaIndex, Tensor[] pooled, long from, int n,
+                            long[] ids, Timings t) throws IOException {
+        long pa = System.nanoTime();
+        Tensor mean = pooled[0].narrow(0, from, n).contiguous();
+        Tensor featureRows = cfg.pool() == Pooling.NONE ? pooled[2].narrow(0, from, n).contiguous() : mean;
+        Tensor max = pooled[1] == null ? null : pooled[1].narrow(0, from, n).contiguous();
+        Tensor values = null, indices = null;
+        if (cfg.topk() > 0) {
+            if (pooled[3] != null) {
+                values = pooled[3].narrow(0, from, n).contiguous();
+                indices = pooled[4].narrow(0, from, n).contiguous();
+            } else {
+                Kernels.TopK tk = Kernels.topk(mean, cfg.topk(), Kernels.Rank.VALUE);
+                values = tk.values();
+                indices = tk.indices();
+            }
+        }
+        ByteBuffer fb = bytes(featureRows);
+        checkFinite(fb, n, featureRows.size(1), ids, layer, sigmaIndex);
+        ByteBuffer mb = max == null ? null : bytes(max);
+        if (mb != null) {
+            checkFinite(mb, n, max.size(1), ids, layer, sigmaIndex);
+        }
+        t.pool += System.nanoTime() - pa;
+        long io0 = System.nanoTime();
+        shard.append(StoreLayout.features(layer, sigmaIndex), DType.FLOAT32, new long[]{featureRows.size(1)}, n, fb);
+        if (mb != null) {
+            shard.append(StoreLayout.featuresMax(layer, sigmaIndex), DType.FLOAT32, new long[]{max.size(1)}, n, mb);
+        }
+        if (values != null) {
+            long k = cfg.topk();
+            shard.append(StoreLayout.topkValues(layer, sigmaIndex), DType.FLOAT32, new long[]{k}, n, bytes(values));
+            shard.append(StoreLayout.topkIndices(layer, sigmaIndex), DType.INT64, new long[]{k}, n, bytes(indices));
+        }
+        t.io += System.nanoTime() - io0;
+    }
+
+    /** The bytes of a contiguous CPU tensor (little-endian on every platform LibTorch runs on here). */
+    private static ByteBuffer bytes(Tensor c) {
+        long size = c.numel() * c.element_size();
+        return new BytePointer(c.data_ptr()).capacity(size).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private void checkFinite(ByteBuffer b, int n, long cols, long[] ids, String layer, int sigmaIndex) {
+        FloatBuffer f = b.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        List<Long> bad = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            for (long c = 0; c < cols; c++) {
+                if (!Float.isFinite(f.get((int) (i * cols + c)))) {
+                    bad.add(ids[i]);
+                    break;
+                }
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new NonFiniteFeatureException(bad, layer, sigmaIndex, cfg.sigmas()[sigmaIndex]);
+        }
+    }
+
+    /** Seed of noise draw r: the run's seed for the first, derived streams for the others. */
+    private long drawSeed(int r) {
+        return r == 0 ? cfg.seed() : Seeds.derive(cfg.seed(), r);
+    }
+
+    private void checkModelAndData(Denoiser model, Dataset data) {
+        List<String> available = model.taps();
+        for (String layer : cfg.layers()) {
+            if (!available.contains(layer)) {
+                throw new InvalidInputException("--layers: unknown layer '" + layer + "'; the model has "
+                        + String.join(", ", available));
+            }
+        }
+        long[] dataShape = Arrays.stream(data.imageShape()).asLongStream().toArray();
+        long[] modelShape = model.inputShape();
+        if (!Arrays.equals(dataShape, modelShape)) {
+            throw new InvalidInputException("--data " + cfg.data() + ": images are " + Arrays.toString(dataShape)
+                    + " but the model" + (cfg.model() == null ? "" : " " + cfg.model()) + " takes "
+                    + Arrays.toString(modelShape));
+        }
+    }
+
+    /** Indices of the images to extract: those of the chosen split part, ascending, at most limit. */
+    private long[] select(Dataset data) {
+        Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
+        long[] out = new long[data.size()];
+        int k = 0;
+        for (int i = 0; i < data.size() && (cfg.limit() == 0 || k < cfg.limit()); i++) {
+            if (cfg.split().takes(split.isTrain(i))) {
+                out[k++] = i;
+            }
+        }
+        return Arrays.copyOf(out, k);
+    }
+
+    /** One forward of one image gives each tap's map shape, and checks top-k against the channel count. */
+    private Map<String, StoreManifest.LayerShape> probeShapes(Denoiser model, Dataset data, long index) {
+        Map<String, StoreManifest.LayerShape> shapes = new LinkedHashMap<>();
+        try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
+            Batch b = data.batch(new long[]{index});
+            Denoiser.Output out = model.forward(b.images(), Tensors.fromFloats(new float[]{cfg.sigmas()[0]}),
+                    new LinkedHashSet<>(cfg.layers()), false);
+            for (String layer : cfg.layers()) {
+                long[] shape = Tensors.shape(out.taps().get(layer));
+                List<Long> map = new ArrayList<>();
+                long flat = 1;
+                for (int i = 1; i < shape.length; i++) {
+                    map.add(shape[i]);
+                    flat *= shape[i];
+                }
+                long channels = shape[1];
+                if (cfg.topk() > channels) {
+                    throw new InvalidInputException("--topk " + cfg.topk() + " exceeds the " + channels
+                            + " channels of layer " + layer);
+                }
+                shapes.put(layer, new StoreManifest.LayerShape(map, cfg.pool() == Pooling.NONE ? flat : channels));
+            }
+        }
+        return shapes;
+    }
+
+    private StoreSettings settings(String modelId, long count) {
+        List<Float> sig = new ArrayList<>();
+        for (float f : cfg.sigmas()) {
+            sig.add(f);
+        }
+        int draws = cfg.input() == InputMode.CLEAN ? 1 : cfg.noiseDraws();
+        return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, cfg.data(), count,
+                cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
+                cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit());
+    }
+
+    private ExtractSummary summary(long images, long computed, Timings t, long start) {
+        return new ExtractSummary(images, computed, cfg.sigmas().length, cfg.layers().size(),
+                (System.nanoTime() - start) / 1e9, t.data, t.wait / 1e9, t.forward / 1e9, t.pool / 1e9,
+                t.io / 1e9, cfg.out());
+    }
+
+    /** Nanoseconds per phase (data in seconds, measured on the prefetch thread). */
+    private static final class Timings {
+        double data;
+        long wait, forward, pool, io;
+    }
+}

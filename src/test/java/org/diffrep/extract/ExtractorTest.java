@@ -1,0 +1,217 @@
+package org.diffrep.extract;
+
+import org.diffrep.InvalidInputException;
+import org.diffrep.data.Dataset;
+import org.diffrep.model.NetworkDenoiser;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExtractorTest {
+
+    static NetworkDenoiser model;
+
+    @BeforeAll
+    static void setUp() {
+        org.diffrep.ops.Threads.set(2);
+        model = ExtractFixture.mlp();
+    }
+
+    @Test
+    void writesShapesLabelsSplitTopkAndManifest(@TempDir Path tmp) {
+        Path out = tmp.resolve("store");
+        ExtractConfig cfg = ExtractFixture.config(out).layers(List.of("enc.0", "enc.1", "out")).pool(Pooling.MEAN_MAX)
+                .build();
+        ExtractSummary sum = ExtractFixture.run(cfg, model);
+        assertEquals(200, sum.images());
+
+        FeatureStore store = FeatureStore.open(out);
+        assertTrue(store.manifest().complete());
+        assertEquals(List.of("enc.0", "enc.1", "out"), store.layers());
+        assertEquals(200, store.count());
+        assertArrayEquals(new float[]{0.01f, 0.1f, 1.0f}, store.sigmas());
+        assertArrayEquals(new long[]{48}, store.mapShape("enc.0"));
+        assertArrayEquals(new long[]{1, 28, 28}, store.mapShape("out"));
+        assertFalse(Files.exists(out.resolve(StoreLayout.SHARDS)), "shards are removed at the end");
+
+        Dataset data = ExtractFixture.mnist();
+        long[] labels = store.labels();
+        for (int i = 0; i < 200; i++) {
+            assertEquals(data.label(i), labels[i], "label of row " + i);
+        }
+        assertEquals(200, store.trainMask().length);
+        for (int j = 0; j < 3; j++) {
+            float[][] f = store.features("enc.0", j);
+            float[][] mx = store.featuresMax("enc.0", j);
+            float[][] o = store.features("out", j);
+            assertEquals(200, f.length);
+            assertEquals(48, f[0].length);
+            assertEquals(1, o[0].length);
+            assertThrows(InvalidInputException.class, () -> store.topkIndices("enc.0", 0), "no top-k stored");
+            float[][] mo = store.featuresMax("out", j);
+            assertTrue(mo[3][0] >= o[3][0], "max of a map is at least its mean");
+            for (int i = 0; i < 200; i++) {
+                // A 2-D tap has one position: its mean and max are the activations themselves.
+                assertArrayEquals(f[i], mx[i]);
+            }
+            // The tensor view over the mapped file holds the same numbers.
+            float[] flat = org.diffrep.ops.Tensors.toFloats(store.featuresTensor("enc.0", j));
+            assertEquals(f[17][5], flat[17 * 48 + 5]);
+        }
+    }
+
+    @Test
+    void topkHoldsTheLargestMeansWithTheirChannels(@TempDir Path tmp) {
+        Path out = tmp.resolve("store");
+        ExtractFixture.run(ExtractFixture.config(out).layers(List.of("enc.1")).topk(5).build(), model);
+        FeatureStore store = FeatureStore.open(out);
+        for (int j = 0; j < 3; j++) {
+            float[][] f = store.features("enc.1", j);
+            long[][] idx = store.topkIndices("enc.1", j);
+            float[][] val = store.topkValues("enc.1", j);
+            for (int i = 0; i < f.length; i++) {
+                float[] sorted = f[i].clone();
+                java.util.Arrays.sort(sorted);
+                for (int k = 0; k < 5; k++) {
+                    assertEquals(f[i][(int) idx[i][k]], val[i][k], "top-k value is the feature at its index");
+                    assertEquals(sorted[sorted.length - 1 - k], val[i][k], "k-th largest");
+                }
+            }
+        }
+    }
+
+    @Test
+    void sameSeedGivesIdenticalFeaturesWithBatch7And64(@TempDir Path tmp) throws Exception {
+        Path a = tmp.resolve("b7"), b = tmp.resolve("b64");
+        ExtractFixture.run(ExtractFixture.config(a).input(InputMode.NOISY).batch(7).build(), model);
+        ExtractFixture.run(ExtractFixture.config(b).input(InputMode.NOISY).batch(64).build(), model);
+        assertEquals(List.of(), ExtractFixture.differingFiles(a, b, "features"));
+        assertEquals(List.of(), ExtractFixture.differingFiles(a, b, "labels"));
+    }
+
+    @Test
+    void runStoppedAfterTwoShardsAndResumedIsByteIdentical(@TempDir Path tmp) throws Exception {
+        Path whole = tmp.resolve("whole"), killed = tmp.resolve("killed");
+        ExtractConfig.Builder cfg = ExtractFixture.config(whole).layers(List.of("enc.0", "enc.1")).input(InputMode.NOISY)
+                .pool(Pooling.MEAN_MAX).topk(3);
+        ExtractFixture.run(cfg.build(), model);
+
+        ExtractConfig first = cfg.out(killed).build();
+        RuntimeException kill = assertThrows(RuntimeException.class, () -> new Extractor(first).log(null)
+                .listener(new Extractor.Listener() {
+                    @Override
+                    public void afterShard(int shard) {
+                        if (shard == 1) {
+                            throw new RuntimeException("simulated kill");
+                        }
+                    }
+                }).run(model, "mlp-seed-1234", ExtractFixture.mnist()));
+        assertEquals("simulated kill", kill.getMessage());
+        assertThrows(InvalidInputException.class, () -> FeatureStore.open(killed), "incomplete store refused");
+        assertTrue(Files.isDirectory(StoreLayout.shardDir(killed, 1)));
+
+        // A second kill in the middle of shard 2, leaving a partial shard behind.
+        ExtractConfig again = cfg.out(killed).resume(true).build();
+        assertThrows(RuntimeException.class, () -> new Extractor(again).log(null)
+                .listener(new Extractor.Listener() {
+                    @Override
+                    public void afterBatch(int shard, long done) {
+                        throw new RuntimeException("simulated kill in a shard");
+                    }
+                }).run(model, "mlp-seed-1234", ExtractFixture.mnist()));
+        assertTrue(Files.isDirectory(StoreLayout.shardPartialDir(killed, 2)));
+
+        ExtractSummary resumed = ExtractFixture.run(again, model);
+        assertEquals(200 - 128, resumed.computed(), "only the missing shards are computed");
+        assertEquals(List.of(), ExtractFixture.differingFiles(whole, killed, ""));
+    }
+
+    @Test
+    void noisyFeaturesConvergeToCleanOnesAsSigmaGoesToZero(@TempDir Path tmp) {
+        float[] sigmas = {1e-4f, 1e-2f, 1.0f};
+        Path clean = tmp.resolve("clean"), noisy = tmp.resolve("noisy");
+        ExtractFixture.run(ExtractFixture.config(clean).sigmas(sigmas).limit(100).build(), model);
+        ExtractFixture.run(ExtractFixture.config(noisy).sigmas(sigmas).limit(100).input(InputMode.NOISY).build(), model);
+        FeatureStore c = FeatureStore.open(clean), n = FeatureStore.open(noisy);
+        double[] gap = new double[sigmas.length];
+        for (int j = 0; j < sigmas.length; j++) {
+            gap[j] = meanAbsDiff(c.features("enc.0", j), n.features("enc.0", j));
+        }
+        assertTrue(gap[0] < gap[1] && gap[1] < gap[2], "gap shrinks with sigma: " + java.util.Arrays.toString(gap));
+        assertTrue(gap[0] < 1e-3, "at sigma 1e-4 noisy and clean agree: " + gap[0]);
+        assertTrue(gap[2] > 1e-2, "at sigma 1 they differ: " + gap[2]);
+    }
+
+    @Test
+    void noiseDrawsAverageIndependentDraws(@TempDir Path tmp) {
+        Path one = tmp.resolve("one"), four = tmp.resolve("four");
+        ExtractFixture.run(ExtractFixture.config(one).limit(64).input(InputMode.NOISY).build(), model);
+        ExtractFixture.run(ExtractFixture.config(four).limit(64).input(InputMode.NOISY).noiseDraws(4).build(), model);
+        float[][] a = FeatureStore.open(one).features("enc.0", 2), b = FeatureStore.open(four).features("enc.0", 2);
+        assertTrue(meanAbsDiff(a, b) > 0, "averaging four draws changes the features");
+    }
+
+    @Test
+    void resumeWithOtherSettingsIsRefusedNamingTheSetting(@TempDir Path tmp) {
+        Path out = tmp.resolve("store");
+        ExtractConfig first = ExtractFixture.config(out).build();
+        assertThrows(RuntimeException.class, () -> new Extractor(first).log(null).listener(new Extractor.Listener() {
+            @Override
+            public void afterShard(int shard) {
+                throw new RuntimeException("simulated kill");
+            }
+        }).run(model, "mlp-seed-1234", ExtractFixture.mnist()));
+        ExtractConfig other = ExtractFixture.config(out).seed(8).resume(true).build();
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ExtractFixture.run(other, model));
+        assertTrue(e.getMessage().contains("seed: stored 7, requested 8"), e.getMessage());
+        ExtractConfig noResume = ExtractFixture.config(out).build();
+        InvalidInputException e2 = assertThrows(InvalidInputException.class, () -> ExtractFixture.run(noResume, model));
+        assertTrue(e2.getMessage().contains("--resume"), e2.getMessage());
+    }
+
+    @Test
+    void unknownLayerListsTheAvailableOnes(@TempDir Path tmp) {
+        ExtractConfig cfg = ExtractFixture.config(tmp.resolve("s")).layers(List.of("mid")).build();
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ExtractFixture.run(cfg, model));
+        assertTrue(e.getMessage().contains("'mid'") && e.getMessage().contains("enc.0, enc.1, out"), e.getMessage());
+    }
+
+    @Test
+    void dataShapeTheModelCannotTakeNamesBothShapes(@TempDir Path tmp) {
+        NetworkDenoiser wide = new org.diffrep.model.MlpDenoiser(
+                org.diffrep.model.MlpDenoiser.Config.defaults(3, 32, 32));
+        ExtractConfig cfg = ExtractFixture.config(tmp.resolve("s")).layers(List.of("enc.0")).build();
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ExtractFixture.run(cfg, wide));
+        assertTrue(e.getMessage().contains("[1, 28, 28]") && e.getMessage().contains("[3, 32, 32]"), e.getMessage());
+    }
+
+    @Test
+    void unwritableOutputIsAnInputError(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        ExtractConfig cfg = ExtractFixture.config(file.resolve("store")).build();
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ExtractFixture.run(cfg, model));
+        assertTrue(e.getMessage().contains("a-file"), e.getMessage());
+    }
+
+    static double meanAbsDiff(float[][] a, float[][] b) {
+        double s = 0;
+        long n = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int k = 0; k < a[i].length; k++) {
+                s += Math.abs(a[i][k] - b[i][k]);
+                n++;
+            }
+        }
+        return s / n;
+    }
+}
