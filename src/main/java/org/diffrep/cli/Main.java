@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
         subcommands = {
                 InfoCommand.class,
                 DataCommand.class,
+                SaeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

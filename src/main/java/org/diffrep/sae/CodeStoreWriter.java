@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * Writes SAE codes as a feature store that {@link org.diffrep.extract.FeatureStore} reads: one
  * layer, one sigma (index 0), dense codes in {@code features/LAYER/sigma_0.npy} [N, L] and the
  * sparse form in {@code topk/LAYER/sigma_0.{indices,values}.npy} [N, k], plus the source store's
- * labels and split. The manifest says {@code complete: false} until every array has been written
+ * labels, split and dataset indices. The manifest says {@code complete: false} until every array has been written
  * to a temp file and renamed into place. Batches are appended in row order, so memory stays O(batch).
  */
 final class CodeStoreWriter implements AutoCloseable {
@@ -57,7 +57,7 @@ final class CodeStoreWriter implements AutoCloseable {
 
     /** Starts a store in a new or empty directory; writes labels and split and an incomplete manifest. */
     static CodeStoreWriter create(Path dir, StoreSettings settings, String layer, int latents, int k,
-                                  long[] labels, boolean[] train) throws IOException {
+                                  long[] labels, boolean[] train, long[] datasetIndices) throws IOException {
         if (Files.exists(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent()) {
@@ -71,6 +71,9 @@ final class CodeStoreWriter implements AutoCloseable {
         ByteBuffer lb = ByteBuffer.allocate(8 * labels.length).order(ByteOrder.LITTLE_ENDIAN);
         lb.asLongBuffer().put(labels);
         NpyArrays.write(dir.resolve(StoreLayout.LABELS), NpyArrays.DType.INT64, new long[]{labels.length}, lb);
+        ByteBuffer ib = ByteBuffer.allocate(8 * datasetIndices.length).order(ByteOrder.LITTLE_ENDIAN);
+        ib.asLongBuffer().put(datasetIndices);
+        NpyArrays.write(dir.resolve(StoreLayout.INDICES), NpyArrays.DType.INT64, new long[]{datasetIndices.length}, ib);
         ByteBuffer sb = ByteBuffer.allocate(train.length).order(ByteOrder.LITTLE_ENDIAN);
         for (boolean t : train) {
             sb.put((byte) (t ? 1 : 0));
@@ -99,7 +102,7 @@ final class CodeStoreWriter implements AutoCloseable {
         if (written != rows) {
             throw new IllegalStateException(written + " of " + rows + " rows written");
         }
-        TreeSet<String> files = new TreeSet<>(List.of(StoreLayout.LABELS, StoreLayout.SPLIT));
+        TreeSet<String> files = new TreeSet<>(List.of(StoreLayout.LABELS, StoreLayout.SPLIT, StoreLayout.INDICES));
         for (Map.Entry<String, FileChannel> e : open.entrySet()) {
             e.getValue().force(false);
             e.getValue().close();

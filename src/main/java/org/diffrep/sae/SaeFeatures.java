@@ -70,6 +70,17 @@ public record SaeFeatures(FeatureStore store, String layer, int sigmaIndex, Tens
         return java.util.stream.IntStream.range(0, mask.length).filter(i -> mask[i] == train).asLongStream().toArray();
     }
 
+    /** The dataset index of each row (indices.npy; 0..N-1 for stores written without it). */
+    public long[] datasetIndices() {
+        if (!store.files().contains(StoreLayout.INDICES)) {
+            return allIds();
+        }
+        java.nio.LongBuffer b = store.map(StoreLayout.INDICES).data().asLongBuffer();
+        long[] out = new long[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
     /** All row ids 0..N-1. */
     public long[] allIds() {
         return java.util.stream.LongStream.range(0, store.count()).toArray();
