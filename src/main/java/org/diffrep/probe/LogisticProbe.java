@@ -1,0 +1,321 @@
+package org.diffrep.probe;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.diffrep.ops.Tensors;
+import org.diffrep.theory.DoubleTensors;
+
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Multinomial logistic regression probe: features standardised with the training split's mean and
+ * standard deviation, L2 penalty on the weights (chosen by a validation search unless given),
+ * full-batch L-BFGS when the training matrix fits the budget and minibatch Adam beyond it.
+ * The fitted probe holds its parameters in Java arrays, so it outlives any PointerScope.
+ */
+public final class LogisticProbe {
+
+    /**
+     * @param l2                  L2 penalty; NaN chooses it from {@code l2Grid} on a held-out part
+     * @param l2Grid              candidates of the search
+     * @param validationFraction  share of the training split held out by the search
+     * @param lbfgs               L-BFGS settings of the full-batch fits
+     * @param fullBatchMaxValues  N*C above which training uses minibatch Adam
+     * @param adamEpochs          Adam epochs
+     * @param adamBatch           Adam minibatch size
+     * @param adamLearningRate    Adam step size
+     * @param seed                seed of the search split and the Adam shuffles
+     */
+    public record Settings(double l2, double[] l2Grid, double validationFraction, Lbfgs.Settings lbfgs,
+                           long fullBatchMaxValues, int adamEpochs, int adamBatch, double adamLearningRate,
+                           long seed) {
+
+        public static Settings defaults() {
+            return new Settings(Double.NaN, new double[]{1e-5, 1e-4, 1e-3, 1e-2, 1e-1}, 0.2,
+                    new Lbfgs.Settings(500, 1e-6, 10), 50_000_000L, 30, 1024, 1e-3, 0);
+        }
+
+        public Settings withL2(double value) {
+            return new Settings(value, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
+                    adamLearningRate, seed);
+        }
+
+        public Settings withSeed(long value) {
+            return new Settings(l2, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
+                    adamLearningRate, value);
+        }
+    }
+
+    private final int numClasses;
+    private final int dim;
+    private final double[] mean;
+    private final double[] invStd;
+    private final double[] params; // W [C, K] row-major, then b [K], on standardised features
+    private final double l2;
+    private final boolean l2Searched;
+    private final int iterations;
+    private final boolean converged;
+    private final double fitSeconds;
+
+    private LogisticProbe(int numClasses, int dim, double[] mean, double[] invStd, double[] params, double l2,
+                          boolean l2Searched, int iterations, boolean converged, double fitSeconds) {
+        this.numClasses = numClasses;
+        this.dim = dim;
+        this.mean = mean;
+        this.invStd = invStd;
+        this.params = params;
+        this.l2 = l2;
+        this.l2Searched = l2Searched;
+        this.iterations = iterations;
+        this.converged = converged;
+        this.fitSeconds = fitSeconds;
+    }
+
+    /** Fits a probe on features x [N, C] with labels in [0, numClasses). */
+    public static LogisticProbe fit(Tensor x, long[] labels, int numClasses, Settings settings) {
+        long start = System.nanoTime();
+        if (x.dim() != 2 || x.size(0) != labels.length) {
+            throw new IllegalArgumentException("features must be [" + labels.length + ", C], got "
+                    + Arrays.toString(Tensors.shape(x)));
+        }
+        if (labels.length == 0) {
+            throw new IllegalArgumentException("no training samples");
+        }
+        try (PointerScope scope = new PointerScope()) {
+            int c = (int) x.size(1);
+            Tensor xd = x.to(ScalarType.Double);
+            double[] mean = DoubleTensors.toDoubles(xd.mean(new long[]{0}, false, null));
+            double[] std = DoubleTensors.toDoubles(xd.std(new long[]{0}, false, false));
+            double[] invStd = new double[c];
+            for (int j = 0; j < c; j++) {
+                invStd[j] = std[j] > 1e-12 ? 1 / std[j] : 1; // constant features stay 0 after centring
+            }
+            Tensor z = standardise(xd, mean, invStd);
+            double l2 = settings.l2();
+            boolean searched = Double.isNaN(l2);
+            double[] warm = null;
+            if (searched) {
+                Fit best = searchL2(z, labels, numClasses, settings);
+                l2 = best.l2;
+                warm = best.params;
+            }
+            Fit fit = train(z, labels, numClasses, l2, settings, warm);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new LogisticProbe(numClasses, c, mean, invStd, fit.params, l2, searched, fit.iterations,
+                    fit.converged, seconds);
+        }
+    }
+
+    /** Logits [N, K] (float64) of raw (unstandardised) features. */
+    public Tensor logits(Tensor x) {
+        if (x.dim() != 2 || x.size(1) != dim) {
+            throw new IllegalArgumentException("features must be [N, " + dim + "], got " + Arrays.toString(Tensors.shape(x)));
+        }
+        Tensor z = standardise(x.to(ScalarType.Double), mean, invStd);
+        return SoftmaxObjective.logits(z, DoubleTensors.fromDoubles(params), dim, numClasses);
+    }
+
+    /** Accuracy, top-5 accuracy (more than 10 classes), per-class accuracy and confusion on a test set. */
+    public ProbeResult evaluate(Tensor x, long[] labels) {
+        if (x.size(0) != labels.length) {
+            throw new IllegalArgumentException(x.size(0) + " test rows but " + labels.length + " labels");
+        }
+        double[] z;
+        try (PointerScope scope = new PointerScope()) {
+            z = DoubleTensors.toDoubles(logits(x));
+        }
+        return score(z, labels, numClasses, this);
+    }
+
+    public double l2() {
+        return l2;
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** The fitted parameters on standardised features: W [C, K] row-major, then b [K] (a copy). */
+    public double[] parameters() {
+        return params.clone();
+    }
+
+    static ProbeResult score(double[] logits, long[] labels, int k, LogisticProbe probe) {
+        int n = labels.length;
+        long[][] confusion = new long[k][k];
+        long correct = 0, top5 = 0;
+        for (int i = 0; i < n; i++) {
+            int y = (int) labels[i];
+            if (y < 0 || y >= k) {
+                throw new IllegalArgumentException("label " + labels[i] + " of test row " + i + " is outside [0, " + k + ")");
+            }
+            int best = 0;
+            double own = logits[i * k + y];
+            int above = 0; // classes scoring strictly higher than the true one (ties go to the lower index)
+            for (int j = 0; j < k; j++) {
+                double v = logits[i * k + j];
+                if (v > logits[i * k + best]) {
+                    best = j;
+                }
+                if (v > own || (v == own && j < y)) {
+                    above++;
+                }
+            }
+            confusion[y][best]++;
+            if (best == y) {
+                correct++;
+            }
+            if (above < 5) {
+                top5++;
+            }
+        }
+        double[] perClass = new double[k];
+        for (int c = 0; c < k; c++) {
+            long total = Arrays.stream(confusion[c]).sum();
+            perClass[c] = total == 0 ? Double.NaN : (double) confusion[c][c] / total;
+        }
+        Double top5Accuracy = k > 10 ? (double) top5 / n : null;
+        return new ProbeResult(n == 0 ? Double.NaN : (double) correct / n, top5Accuracy, perClass, confusion, n,
+                probe.l2, probe.l2Searched, probe.iterations, probe.converged, probe.fitSeconds);
+    }
+
+    private record Fit(double[] params, double l2, int iterations, boolean converged) {
+    }
+
+    /** Full-batch L-BFGS (from {@code warm} when given) or, beyond the budget, minibatch Adam. */
+    private static Fit train(Tensor z, long[] labels, int k, double l2, Settings s, double[] warm) {
+        if (z.numel() <= s.fullBatchMaxValues()) {
+            SoftmaxObjective objective = new SoftmaxObjective(z, labels, k, l2);
+            Tensor start = warm == null ? objective.zeros() : DoubleTensors.fromDoubles(warm);
+            Lbfgs.Result r = Lbfgs.minimize(objective, start, s.lbfgs());
+            return new Fit(DoubleTensors.toDoubles(r.x()), l2, r.iterations(), r.converged());
+        }
+        return trainAdam(z, labels, k, l2, s);
+    }
+
+    /** Minibatch Adam on the same objective, for training sets beyond the full-batch budget. */
+    private static Fit trainAdam(Tensor z, long[] labels, int k, double l2, Settings s) {
+        long c = z.size(1);
+        int n = labels.length;
+        Tensor p = torch.zeros(new long[]{c * k + k}, Tensors.options(ScalarType.Double));
+        Tensor m = p.clone();
+        Tensor v = p.clone();
+        Tensor g = p.clone();
+        double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        long step = 0;
+        Random rng = new Random(s.seed());
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int epoch = 0; epoch < s.adamEpochs(); epoch++) {
+            shuffle(order, rng);
+            for (int from = 0; from < n; from += s.adamBatch()) {
+                try (PointerScope scope = new PointerScope()) {
+                    int to = Math.min(n, from + s.adamBatch());
+                    long[] rows = new long[to - from];
+                    long[] y = new long[to - from];
+                    for (int i = from; i < to; i++) {
+                        rows[i - from] = order[i];
+                        y[i - from] = labels[order[i]];
+                    }
+                    Tensor zb = z.index_select(0, Tensors.fromLongs(rows));
+                    new SoftmaxObjective(zb, y, k, l2).evaluate(p, g);
+                    step++;
+                    m.mul_(new Scalar(b1)).add_(g, new Scalar(1 - b1));
+                    v.mul_(new Scalar(b2)).add_(g.square(), new Scalar(1 - b2));
+                    double lr = s.adamLearningRate() * Math.sqrt(1 - Math.pow(b2, step)) / (1 - Math.pow(b1, step));
+                    p.sub_(m.div(v.sqrt().add(new Scalar(eps))), new Scalar(lr));
+                }
+            }
+        }
+        return new Fit(DoubleTensors.toDoubles(p), l2, s.adamEpochs(), true);
+    }
+
+    /**
+     * The grid value with the best held-out accuracy (ties: lower held-out log-loss), with its fit on
+     * the search's training part. The grid runs from the strongest penalty down, each fit starting
+     * from the previous one's solution.
+     */
+    private static Fit searchL2(Tensor z, long[] labels, int k, Settings s) {
+        int n = labels.length;
+        int held = (int) Math.round(n * s.validationFraction());
+        double[] grid = s.l2Grid().clone();
+        Arrays.sort(grid);
+        if (held < 1 || n - held < 2 || grid.length == 1) {
+            return new Fit(null, grid[grid.length / 2], 0, true);
+        }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        shuffle(order, new Random(s.seed()));
+        long[] fitRows = new long[n - held], valRows = new long[held];
+        long[] fitY = new long[n - held], valY = new long[held];
+        for (int i = 0; i < n; i++) {
+            if (i < held) {
+                valRows[i] = order[i];
+                valY[i] = labels[order[i]];
+            } else {
+                fitRows[i - held] = order[i];
+                fitY[i - held] = labels[order[i]];
+            }
+        }
+        Tensor zFit = z.index_select(0, Tensors.fromLongs(fitRows));
+        Tensor zVal = z.index_select(0, Tensors.fromLongs(valRows));
+        long c = z.size(1);
+        Fit best = null;
+        double bestAcc = -1, bestLoss = Double.POSITIVE_INFINITY;
+        double[] warm = null;
+        for (int g = grid.length - 1; g >= 0; g--) {
+            double l2 = grid[g];
+            try (PointerScope scope = new PointerScope()) {
+                Fit fit = train(zFit, fitY, k, l2, s, warm);
+                warm = fit.params;
+                double[] logits = DoubleTensors.toDoubles(SoftmaxObjective.logits(zVal, DoubleTensors.fromDoubles(fit.params), c, k));
+                double acc = 0, loss = 0;
+                for (int i = 0; i < held; i++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    int arg = 0;
+                    for (int j = 0; j < k; j++) {
+                        if (logits[i * k + j] > max) {
+                            max = logits[i * k + j];
+                            arg = j;
+                        }
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < k; j++) {
+                        sum += Math.exp(logits[i * k + j] - max);
+                    }
+                    loss += max + Math.log(sum) - logits[i * k + (int) valY[i]];
+                    if (arg == valY[i]) {
+                        acc++;
+                    }
+                }
+                if (acc > bestAcc || (acc == bestAcc && loss < bestLoss)) {
+                    best = fit;
+                    bestAcc = acc;
+                    bestLoss = loss;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static Tensor standardise(Tensor xd, double[] mean, double[] invStd) {
+        return xd.sub(DoubleTensors.fromDoubles(mean)).mul(DoubleTensors.fromDoubles(invStd));
+    }
+
+    private static void shuffle(int[] a, Random rng) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}
