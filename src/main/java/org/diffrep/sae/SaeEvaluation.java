@@ -28,7 +28,7 @@ public record SaeEvaluation(long rows, double fvu, double l0, double deadFractio
                     int n = Math.min(batch, ids.length - start);
                     Tensor x = RowBatches.rows(features, ids, start, n);
                     TopKSae.Codes codes = sae.encode(x);
-                    Tensor xHat = sae.decode(codes.dense());
+                    Tensor xHat = sae.decode(codes);
                     err += xHat.sub(x).square().sum().item_double();
                     sumSq += x.square().sum().item_double();
                     float[] colSum = Tensors.toFloats(x.sum(0));

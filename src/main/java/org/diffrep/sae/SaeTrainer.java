@@ -118,7 +118,7 @@ public final class SaeTrainer {
         adam.zero_grad();
         Tensor pre = sae.preActivations(x);
         TopKSae.Codes codes = sae.topk(pre, config.k());
-        Tensor xHat = sae.decodeStandardised(codes.dense());
+        Tensor xHat = sae.decodeSparseStandardised(codes.values(), codes.indices());
         Tensor total = x.sub(x.mean(new long[]{0}, true, null)).square().sum();
         Tensor fvu = xHat.sub(x).square().sum().div(total.clamp_min(new Scalar(1e-12)));
         Tensor loss = fvu;
@@ -164,7 +164,7 @@ public final class SaeTrainer {
         int kAux = Math.min(config.kAux(), dead);
         Tensor masked = pre.add(Tensors.fromFloats(deadPenalty));
         TopKSae.Codes aux = sae.topk(masked, kAux);
-        Tensor eHat = torch.linear(aux.dense(), sae.wDec);
+        Tensor eHat = sae.decodeSparseStandardised(aux.values(), aux.indices()).sub(sae.bDec);
         Tensor total = residual.sub(residual.mean(new long[]{0}, true, null)).square().sum();
         return eHat.sub(residual).square().sum().div(total.clamp_min(new Scalar(1e-12)));
     }

@@ -107,6 +107,18 @@ public final class TopKSae {
         return torch.linear(z, wDec, new TensorOptional(bDec));
     }
 
+    /**
+     * Standardised reconstruction from the sparse form of codes: sum over the k selected latents of
+     * value * W_dec[:, index], plus b_dec. Costs B*k*D instead of the dense B*L*D, and its backward
+     * touches only the selected decoder columns.
+     */
+    Tensor decodeSparseStandardised(Tensor values, Tensor indices) {
+        long b = values.size(0), k = values.size(1), d = wDec.size(0);
+        // A contiguous [L, D] copy first: gathering rows of it is much faster than columns of W_dec.
+        Tensor columns = wDec.t().contiguous().index_select(0, indices.reshape(-1)).reshape(b, k, d);
+        return values.unsqueeze(1).bmm(columns).squeeze(1).add(bDec);
+    }
+
     /** Codes of raw feature rows x [B, D] (float32, same device as the parameters). */
     public Codes encode(Tensor x) {
         checkWidth(x);
@@ -116,6 +128,11 @@ public final class TopKSae {
     /** Reconstruction in the units of the input, from codes z [B, L]. */
     public Tensor decode(Tensor z) {
         return decodeStandardised(z).div(new Scalar(inputScale));
+    }
+
+    /** Reconstruction in the units of the input, from the sparse form of codes. */
+    public Tensor decode(Codes codes) {
+        return decodeSparseStandardised(codes.values(), codes.indices()).div(new Scalar(inputScale));
     }
 
     /** Renormalises every decoder column to unit norm (in place, without autograd). */
