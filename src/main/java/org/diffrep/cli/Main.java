@@ -12,6 +12,8 @@ import picocli.CommandLine.Option;
         subcommands = {
                 InfoCommand.class,
                 DataCommand.class,
+                TrainCommand.class,
+                ExtractCommand.class,
                 SaeCommand.class,
                 CommandLine.HelpCommand.class,
         })

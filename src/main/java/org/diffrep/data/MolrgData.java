@@ -12,6 +12,8 @@ import java.util.SplittableRandom;
  * then a seeded shuffle). Gaussians come from Box-Muller over {@link SplittableRandom} so the samples repeat
  * across JDKs. As a {@link Dataset}, each sample has shape {1, 1, n} and its values are returned unscaled.
  *
+ * The arrays are shared, not copied: treat them as read-only.
+ *
  * @param params the parameters
  * @param x0     the samples, N x n
  * @param labels the class of each sample, in [0, K)

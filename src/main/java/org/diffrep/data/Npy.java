@@ -92,6 +92,10 @@ public final class Npy {
         public float[] toFloats() {
             float[] out = new float[(int) header.count()];
             ByteBuffer b = data.duplicate().order(data.order());
+            if (dtype() == Dtype.FLOAT32) {
+                b.asFloatBuffer().get(out);
+                return out;
+            }
             for (int i = 0; i < out.length; i++) {
                 out[i] = (float) element(b, i);
             }
@@ -105,6 +109,10 @@ public final class Npy {
             }
             long[] out = new long[(int) header.count()];
             ByteBuffer b = data.duplicate().order(data.order());
+            if (dtype() == Dtype.INT64) {
+                b.asLongBuffer().get(out);
+                return out;
+            }
             for (int i = 0; i < out.length; i++) {
                 out[i] = (long) element(b, i);
             }
@@ -231,6 +239,16 @@ public final class Npy {
             ByteBuffer b = ByteBuffer.allocate(length * 4).order(ByteOrder.LITTLE_ENDIAN);
             b.asFloatBuffer().put(values, offset, length);
             writeBytes(b.array(), 0, b.capacity());
+        }
+
+        /** Appends all of {@code values} (float32). */
+        public void writeFloats(float[] values) {
+            writeFloats(values, 0, values.length);
+        }
+
+        /** Appends all of {@code values} (int64). */
+        public void writeLongs(long[] values) {
+            writeLongs(values, 0, values.length);
         }
 
         /** Appends int64 elements. */

@@ -126,12 +126,13 @@ public final class Extractor {
         }
         checkModelAndData(model, data);
         model.train(false);
-        long[] selected = select(data);
+        Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
+        long[] selected = select(data, split);
         if (selected.length == 0) {
             throw new InvalidInputException("--data " + cfg.data() + ": no images left after --split "
                     + cfg.split().id() + (cfg.limit() > 0 ? " and --limit " + cfg.limit() : ""));
         }
-        byte[] splitMask = Split.choose(data, cfg.trainFrac(), cfg.seed()).mask();
+        byte[] splitMask = split.mask();
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
         StoreSettings settings = settings(modelId, selected.length);
         StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
@@ -141,6 +142,9 @@ public final class Extractor {
                 store.removeShards();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+            if (log != null) {
+                log.println("extract: " + cfg.out() + " is already complete; nothing to do");
             }
             return summary(selected.length, 0, t, start);
         }
@@ -448,8 +452,7 @@ public final class Extractor {
     }
 
     /** Indices of the images to extract: those of the chosen split part, ascending, at most limit. */
-    private long[] select(Dataset data) {
-        Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
+    private long[] select(Dataset data, Split split) {
         long[] out = new long[data.size()];
         int k = 0;
         for (int i = 0; i < data.size() && (cfg.limit() == 0 || k < cfg.limit()); i++) {

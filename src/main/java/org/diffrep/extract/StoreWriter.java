@@ -70,6 +70,8 @@ public final class StoreWriter {
                 w.removeLeftovers();
                 return w;
             }
+            // A run killed while writing its first manifest leaves only the temp file: still a new store.
+            Files.deleteIfExists(dir.resolve(StoreLayout.MANIFEST + ".tmp"));
             try (Stream<Path> entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
                     throw new InvalidInputException("--out " + dir + " is not empty and holds no manifest.json;"

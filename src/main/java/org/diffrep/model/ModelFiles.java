@@ -32,6 +32,8 @@ public final class ModelFiles {
     public static final String PROVENANCE = "diffrep.provenance";
 
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Writes configuration records as JSON (for building networks from options). */
+    public static final com.fasterxml.jackson.databind.ObjectWriter JSON_WRITER = JSON.writer();
 
     private ModelFiles() {
     }

@@ -7,7 +7,10 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
-/** Exponential moving average of named parameters: ema = decay * ema + (1 - decay) * p after each step. */
+/**
+ * Exponential moving average of named parameters: after step t, ema = d * ema + (1 - d) * p with
+ * d = min(decay, (1 + t) / (10 + t)), so that short runs are not dominated by the initial weights.
+ */
 public final class Ema {
 
     private final Map<String, Tensor> params;
@@ -22,10 +25,12 @@ public final class Ema {
         }
     }
 
-    public void update() {
+    /** Averages in the current parameters after step {@code step} (0-based). */
+    public void update(long step) {
+        double d = Math.min(decay, (1.0 + step) / (10.0 + step));
         try (NoGradGuard g = new NoGradGuard()) {
             for (Map.Entry<String, Tensor> e : shadow.entrySet()) {
-                e.getValue().lerp_(params.get(e.getKey()), new Scalar(1 - decay));
+                e.getValue().lerp_(params.get(e.getKey()), new Scalar(1 - d));
             }
         }
     }

@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.Parametrisation;
+import org.diffrep.noise.VpSchedule;
 import org.diffrep.ops.Tensors;
 
 /**
@@ -34,6 +35,8 @@ public final class Trainer {
     /** The outcome: the step reached, the mean loss of the last 100 steps, the wall time. */
     public record Result(long steps, double recentLoss, double seconds, double imagesPerSecond) {
     }
+
+    private static final VpSchedule VP = VpSchedule.linear(1000);
 
     private final NetworkDenoiser model;
     private final TrainConfig cfg;
@@ -126,7 +129,7 @@ public final class Trainer {
         Tensor loss = perSample.mul(Tensors.fromFloats(w)).mean();
         loss.backward();
         adam.step(cfg.lr() * Math.min(1.0, (step + 1) / (double) Math.max(1, cfg.warmupSteps())));
-        ema.update();
+        ema.update(step);
         return loss.item_double();
     }
 
@@ -135,7 +138,7 @@ public final class Trainer {
             return cfg.daeSigma();
         }
         if (cfg.loss() == TrainConfig.LossMode.VP) {
-            return VpSchedule.sigma(1 + rng.nextInt(VpSchedule.T));
+            return VP.sigmaAtStep(rng.nextInt(VP.steps()));
         }
         return Math.exp(cfg.pMean() + cfg.pStd() * gaussian(rng));
     }

@@ -84,7 +84,7 @@ class NpyTest {
     void streamingWriterPublishesOnlyWholeFiles() {
         Path file = dir.resolve("s.npy");
         try (Npy.Writer w = Npy.open(file, Npy.Dtype.FLOAT32, 3, 2)) {
-            w.writeFloats(new float[]{1, 2}, 0, 2);
+            w.writeFloats(new float[]{1, 2});
             assertFalse(Files.exists(file), "not visible while incomplete");
             w.writeFloats(new float[]{0, 3, 4, 5, 6}, 1, 4);
         }

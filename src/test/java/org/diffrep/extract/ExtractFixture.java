@@ -44,7 +44,7 @@ final class ExtractFixture {
 
     static ExtractConfig.Builder config(Path out) {
         return ExtractConfig.builder().data(MNIST).out(out).layers(List.of("enc.0", "out"))
-                .sigmas(0.01f, 0.1f, 1.0f).limit(200).batch(32).shardSize(64).seed(7);
+                .sigmas(0.01f, 0.1f, 1.0f).limit(200).batch(32).forwardRows(32).shardSize(64).seed(7);
     }
 
     static ExtractSummary run(ExtractConfig cfg, NetworkDenoiser model) {

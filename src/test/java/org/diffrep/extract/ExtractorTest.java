@@ -203,6 +203,85 @@ class ExtractorTest {
         assertTrue(e.getMessage().contains("a-file"), e.getMessage());
     }
 
+    @Test
+    void poolNoneStoresWholeMapsWhoseMeansAreTheMeanFeatures(@TempDir Path tmp) {
+        // A tiny UNet (random init, seed 3) for 4-D taps: [N, C, H, W] maps, pooled by the native kernel.
+        org.diffrep.model.UNet.Config c = new org.diffrep.model.UNet.Config(new long[]{1, 28, 28}, new int[]{8, 8}, 1,
+                new int[0], "sinusoidal", org.diffrep.model.Parametrisation.EDM);
+        NetworkDenoiser unet = org.diffrep.model.ModelFiles.build("unet",
+                org.diffrep.model.ModelFiles.configJson(new org.diffrep.model.UNet(c)), 3);
+        Path none = tmp.resolve("none"), mean = tmp.resolve("mean");
+        ExtractConfig.Builder cfg = ExtractFixture.config(none).layers(List.of("mid")).sigmas(0.5f).limit(20).batch(8)
+                .forwardRows(8);
+        ExtractFixture.run(cfg.pool(Pooling.NONE).build(), unet);
+        ExtractFixture.run(cfg.out(mean).pool(Pooling.MEAN).build(), unet);
+        FeatureStore n = FeatureStore.open(none), m = FeatureStore.open(mean);
+        long[] map = n.mapShape("mid");
+        int channels = (int) map[0], positions = (int) (map[1] * map[2]);
+        assertEquals((long) channels * positions, n.rowLength("mid"));
+        float[][] full = n.features("mid", 0), means = m.features("mid", 0);
+        assertEquals(channels * positions, full[0].length);
+        for (int i = 0; i < 20; i++) {
+            for (int ch = 0; ch < channels; ch++) {
+                double sum = 0;
+                for (int p = 0; p < positions; p++) {
+                    sum += full[i][ch * positions + p];
+                }
+                assertEquals(sum / positions, means[i][ch], 1e-5, "sample " + i + " channel " + ch);
+            }
+        }
+    }
+
+    /** A denoiser whose one tap is sqrt(mean(x) - threshold): NaN for the images darker than the threshold. */
+    private record NanDenoiser(double threshold) implements org.diffrep.model.Denoiser {
+        @Override
+        public List<String> taps() {
+            return List.of("mid");
+        }
+
+        @Override
+        public long[] inputShape() {
+            return new long[]{1, 28, 28};
+        }
+
+        @Override
+        public Output forward(org.bytedeco.pytorch.Tensor x, org.bytedeco.pytorch.Tensor sigma, java.util.Set<String> taps,
+                              boolean wantDenoised) {
+            org.bytedeco.pytorch.Tensor m = x.reshape(x.size(0), -1).mean(new long[]{1})
+                    .sub(new org.bytedeco.pytorch.Scalar(threshold)).sqrt();
+            return new Output(null, java.util.Map.of("mid", m.reshape(x.size(0), 1, 1, 1).expand(x.size(0), 2, 1, 1)
+                    .contiguous()));
+        }
+    }
+
+    @Test
+    void nanFeaturesNameTheSamplesLayerAndSigma(@TempDir Path tmp) {
+        Dataset data = ExtractFixture.mnist();
+        long[] idx = java.util.stream.LongStream.range(0, 64).toArray();
+        float[] means;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            org.bytedeco.pytorch.Tensor x = data.batch(idx).images();
+            means = org.diffrep.ops.Tensors.toFloats(x.reshape(64, -1).mean(new long[]{1}));
+        }
+        float[] sorted = means.clone();
+        java.util.Arrays.sort(sorted);
+        double threshold = (sorted[9] + (double) sorted[10]) / 2;
+        List<Long> dark = new java.util.ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            if (means[i] < threshold) {
+                dark.add((long) i);
+            }
+        }
+        Path out = tmp.resolve("store");
+        ExtractConfig cfg = ExtractFixture.config(out).layers(List.of("mid")).limit(64).batch(64).sigmas(0.5f).build();
+        NonFiniteFeatureException e = assertThrows(NonFiniteFeatureException.class,
+                () -> new Extractor(cfg).log(null).run(new NanDenoiser(threshold), "nan", data));
+        assertEquals(dark, e.samples());
+        assertEquals("mid", e.layer());
+        assertTrue(e.getMessage().contains("sigma 0.5") && e.getMessage().contains(dark.toString()), e.getMessage());
+        assertThrows(InvalidInputException.class, () -> FeatureStore.open(out), "nothing marked complete");
+    }
+
     static double meanAbsDiff(float[][] a, float[][] b) {
         double s = 0;
         long n = 0;
