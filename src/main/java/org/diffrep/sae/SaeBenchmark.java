@@ -42,6 +42,7 @@ public final class SaeBenchmark {
         Float sigma = null;
         int reps = 2, threads = 0, latents = 4096, k = 32, steps = 200, batch = 256, rows = 10_000;
         boolean validate = false, skipPlain = false;
+        Path saeFile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--json" -> json = Path.of(args[++i]);
@@ -57,10 +58,11 @@ public final class SaeBenchmark {
                 case "--sigma" -> sigma = Float.parseFloat(args[++i]);
                 case "--validate" -> validate = true;
                 case "--no-plain" -> skipPlain = true;
+                case "--sae" -> saeFile = Path.of(args[++i]);
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
                     System.out.println("usage: tools/bench-sae [--json FILE] [--threads N] [--latents L] [--k K] [--steps S]"
-                            + " [--batch B] [--reps R] [--validate] [--no-plain] [--data SPEC --rows N | --features DIR --layer L --sigma S]");
+                            + " [--batch B] [--reps R] [--validate] [--no-plain] [--sae FILE: validate this SAE, no training] [--data SPEC --rows N | --features DIR --layer L --sigma S]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -95,6 +97,10 @@ public final class SaeBenchmark {
         System.out.printf("bench-sae: %s, %d train rows x %d, %d latents, k %d, batch %d, %d steps, threads %d%n",
                 source, train.length, x.size(1), latents, k, batch, steps, Threads.torchThreads());
 
+        if (saeFile != null) {
+            validate(TopKSae.load(saeFile).sae(), x, labels, train, test, new LinkedHashMap<>(), json);
+            return;
+        }
         // Alternating runs, best of each: other processes' load hits both alike.
         SaeTrainer.Result ours = null;
         double plain = 0;
@@ -123,20 +129,30 @@ public final class SaeBenchmark {
         doc.put("plain_samples_per_second", plain);
         doc.put("ratio", ratio);
         if (validate) {
-            SaeEvaluation ev = SaeEvaluation.of(ours.sae(), x, test, 1024);
+            validate(ours.sae(), x, labels, train, test, doc, null);
+        }
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            System.out.println("wrote " + json);
+        }
+    }
+
+    /** Held-out FVU, L0, dead latents and probe accuracy on raw rows versus codes; written to json when given. */
+    private static void validate(TopKSae sae, Tensor x, long[] labels, long[] train, long[] test, Map<String, Object> doc,
+                                 Path json) throws java.io.IOException {
+        SaeEvaluation ev = SaeEvaluation.of(sae, x, test, 1024);
             System.out.printf("held-out: FVU %.4f  L0 %.2f  dead %.2f%% (%d rows)%n", ev.fvu(), ev.l0(),
                     100 * ev.deadFraction(), ev.rows());
-            SaeEvaluation all = SaeEvaluation.of(ours.sae(), x, LongStream.range(0, x.size(0)).toArray(), 1024);
+            SaeEvaluation all = SaeEvaluation.of(sae, x, LongStream.range(0, x.size(0)).toArray(), 1024);
             System.out.printf("all rows: FVU %.4f  L0 %.2f  dead %.2f%%%n", all.fvu(), all.l0(), 100 * all.deadFraction());
             double raw = probe(x, labels, train, test, null);
-            double codes = probe(x, labels, train, test, ours.sae());
+            double codes = probe(x, labels, train, test, sae);
             System.out.printf("probe accuracy (test): raw %.4f, SAE codes %.4f%n", raw, codes);
             doc.put("test_fvu", ev.fvu());
             doc.put("test_l0", ev.l0());
             doc.put("dead_fraction_all_rows", all.deadFraction());
             doc.put("probe_raw", raw);
             doc.put("probe_codes", codes);
-        }
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
             System.out.println("wrote " + json);
