@@ -94,13 +94,13 @@ public final class SaeBenchmark {
         }
         SaeConfig config = SaeConfig.defaults((int) x.size(1)).withLatents(latents).withK(k).withSteps(steps)
                 .withBatch(batch);
-        System.out.printf("bench-sae: %s, %d train rows x %d, %d latents, k %d, batch %d, %d steps, threads %d%n",
-                source, train.length, x.size(1), latents, k, batch, steps, Threads.torchThreads());
-
         if (saeFile != null) {
+            System.out.printf("bench-sae: validating %s on %s%n", saeFile, source);
             validate(TopKSae.load(saeFile).sae(), x, labels, train, test, new LinkedHashMap<>(), json);
             return;
         }
+        System.out.printf("bench-sae: %s, %d train rows x %d, %d latents, k %d, batch %d, %d steps, threads %d%n",
+                source, train.length, x.size(1), latents, k, batch, steps, Threads.torchThreads());
         // Alternating runs, best of each: other processes' load hits both alike.
         SaeTrainer.Result ours = null;
         double plain = 0;
@@ -141,18 +141,18 @@ public final class SaeBenchmark {
     private static void validate(TopKSae sae, Tensor x, long[] labels, long[] train, long[] test, Map<String, Object> doc,
                                  Path json) throws java.io.IOException {
         SaeEvaluation ev = SaeEvaluation.of(sae, x, test, 1024);
-            System.out.printf("held-out: FVU %.4f  L0 %.2f  dead %.2f%% (%d rows)%n", ev.fvu(), ev.l0(),
-                    100 * ev.deadFraction(), ev.rows());
-            SaeEvaluation all = SaeEvaluation.of(sae, x, LongStream.range(0, x.size(0)).toArray(), 1024);
-            System.out.printf("all rows: FVU %.4f  L0 %.2f  dead %.2f%%%n", all.fvu(), all.l0(), 100 * all.deadFraction());
-            double raw = probe(x, labels, train, test, null);
-            double codes = probe(x, labels, train, test, sae);
-            System.out.printf("probe accuracy (test): raw %.4f, SAE codes %.4f%n", raw, codes);
-            doc.put("test_fvu", ev.fvu());
-            doc.put("test_l0", ev.l0());
-            doc.put("dead_fraction_all_rows", all.deadFraction());
-            doc.put("probe_raw", raw);
-            doc.put("probe_codes", codes);
+        System.out.printf("held-out: FVU %.4f  L0 %.2f  dead %.2f%% (%d rows)%n", ev.fvu(), ev.l0(),
+                100 * ev.deadFraction(), ev.rows());
+        SaeEvaluation all = SaeEvaluation.of(sae, x, LongStream.range(0, x.size(0)).toArray(), 1024);
+        System.out.printf("all rows: FVU %.4f  L0 %.2f  dead %.2f%%%n", all.fvu(), all.l0(), 100 * all.deadFraction());
+        double raw = probe(x, labels, train, test, null);
+        double codes = probe(x, labels, train, test, sae);
+        System.out.printf("probe accuracy (test): raw %.4f, SAE codes %.4f%n", raw, codes);
+        doc.put("test_fvu", ev.fvu());
+        doc.put("test_l0", ev.l0());
+        doc.put("dead_fraction_all_rows", all.deadFraction());
+        doc.put("probe_raw", raw);
+        doc.put("probe_codes", codes);
         if (json != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
             System.out.println("wrote " + json);
