@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
                 CompareCommand.class,
                 SampleCommand.class,
                 ReconstructCommand.class,
+                SaeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

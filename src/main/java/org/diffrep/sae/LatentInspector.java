@@ -1,0 +1,204 @@
+package org.diffrep.sae;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
+import org.diffrep.data.Dataset;
+import org.diffrep.ops.Tensors;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * What the most used latents of an SAE respond to: one pass encodes every row of the store; for
+ * each latent it counts activations and keeps the rows with the largest activations. For the
+ * {@code latents} most frequently active latents it writes a montage PNG of the top images (read
+ * from the dataset by each row's dataset index), and {@code latents.json} and {@code index.html}
+ * with the activation frequency and the class distribution of the top images.
+ */
+public final class LatentInspector {
+
+    /** One top-activating row of a latent. */
+    public record TopRow(long row, long datasetIndex, int label, float activation) {
+    }
+
+    /** A latent's summary: frequency over all rows, top rows, class counts among them, montage file. */
+    public record Latent(int latent, double frequency, List<TopRow> top, Map<String, Integer> classCounts, String montage) {
+    }
+
+    private LatentInspector() {
+    }
+
+    /** Inspects and writes into {@code out}; returns the latents in order of frequency. */
+    public static List<Latent> inspect(TopKSae sae, SaeFeatures in, Dataset data, int latents, int top, Path out,
+                                       PrintStream log) throws IOException {
+        if (latents < 1 || top < 1) {
+            throw new InvalidInputException("--latents and --top must be >= 1, got " + latents + " and " + top);
+        }
+        long[] datasetIndex = in.datasetIndices();
+        for (long d : datasetIndex) {
+            if (d < 0 || d >= data.size()) {
+                throw new InvalidInputException("--data " + data.source() + " has " + data.size()
+                        + " samples but the feature store refers to sample " + d + "; give the data the store was made from");
+            }
+        }
+        int l = sae.latents();
+        long[] fired = new long[l];
+        List<PriorityQueue<TopRow>> best = new ArrayList<>(l);
+        for (int j = 0; j < l; j++) {
+            best.add(new PriorityQueue<>(Comparator.comparingDouble(TopRow::activation)));
+        }
+        long[] ids = in.allIds();
+        long[] labels = in.store().labels();
+        int batch = 512;
+        try (InferenceMode mode = new InferenceMode()) {
+            for (int s = 0; s < ids.length; s += batch) {
+                try (PointerScope scope = new PointerScope()) {
+                    int n = Math.min(batch, ids.length - s);
+                    TopKSae.Codes c = sae.encode(RowBatches.rows(in.features(), ids, s, n));
+                    float[] values = Tensors.toFloats(c.values());
+                    long[] idx = Tensors.toLongs(c.indices());
+                    int k = (int) c.values().size(1);
+                    for (int r = 0; r < n; r++) {
+                        long row = s + r;
+                        for (int q = 0; q < k; q++) {
+                            float v = values[r * k + q];
+                            if (v == 0f) {
+                                continue;
+                            }
+                            int j = (int) idx[r * k + q];
+                            fired[j]++;
+                            PriorityQueue<TopRow> pq = best.get(j);
+                            if (pq.size() < top || v > pq.peek().activation()) {
+                                pq.add(new TopRow(row, datasetIndex[(int) row], (int) labels[(int) row], v));
+                                if (pq.size() > top) {
+                                    pq.poll();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Integer[] order = new Integer[l];
+        for (int j = 0; j < l; j++) {
+            order[j] = j;
+        }
+        java.util.Arrays.sort(order, (a, b) -> fired[b] != fired[a] ? Long.compare(fired[b], fired[a]) : Integer.compare(a, b));
+        Files.createDirectories(out);
+        List<Latent> result = new ArrayList<>();
+        for (int i = 0; i < Math.min(latents, l) && fired[order[i]] > 0; i++) {
+            int j = order[i];
+            List<TopRow> rows = new ArrayList<>(best.get(j));
+            rows.sort(Comparator.comparingDouble(TopRow::activation).reversed());
+            Map<String, Integer> classes = new LinkedHashMap<>();
+            List<String> names = data.classNames();
+            for (TopRow r : rows) {
+                String name = r.label() >= 0 && r.label() < names.size() ? names.get(r.label()) : Integer.toString(r.label());
+                classes.merge(name, 1, Integer::sum);
+            }
+            String png = String.format("latent_%05d.png", j);
+            writeMontage(data, rows, out.resolve(png));
+            result.add(new Latent(j, (double) fired[j] / ids.length, rows, classes, png));
+        }
+        writeAtomically(out.resolve("latents.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsString(result));
+        writeAtomically(out.resolve("index.html"), html(sae, in, result));
+        if (log != null) {
+            log.printf("sae inspect: %d latents, top %d images each -> %s%n", result.size(), top, out.resolve("index.html"));
+        }
+        return result;
+    }
+
+    /** A square-ish grid of the images, each scaled up to about 84 pixels, [-1, 1] mapped to [0, 255]. */
+    static void writeMontage(Dataset data, List<TopRow> rows, Path file) throws IOException {
+        long[] idx = rows.stream().mapToLong(TopRow::datasetIndex).toArray();
+        int[] shape = data.imageShape();
+        int c = shape[0], h = shape[1], w = shape[2];
+        int zoom = Math.max(1, 84 / Math.max(h, w));
+        int cols = (int) Math.ceil(Math.sqrt(rows.size())), gridRows = (rows.size() + cols - 1) / cols, gap = 2;
+        BufferedImage img = new BufferedImage(cols * (zoom * w + gap) + gap, gridRows * (zoom * h + gap) + gap,
+                BufferedImage.TYPE_INT_RGB);
+        float[] pix;
+        try (PointerScope scope = new PointerScope()) {
+            pix = Tensors.toFloats(data.batch(idx).images());
+        }
+        int per = c * h * w;
+        for (int n = 0; n < rows.size(); n++) {
+            int x0 = gap + (n % cols) * (zoom * w + gap), y0 = gap + (n / cols) * (zoom * h + gap);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int[] rgb = new int[3];
+                    for (int ch = 0; ch < 3; ch++) {
+                        float v = pix[n * per + Math.min(ch, c - 1) * h * w + y * w + x];
+                        rgb[ch] = Math.max(0, Math.min(255, Math.round((v + 1f) * 127.5f)));
+                    }
+                    int argb = (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
+                    for (int dy = 0; dy < zoom; dy++) {
+                        for (int dx = 0; dx < zoom; dx++) {
+                            img.setRGB(x0 + x * zoom + dx, y0 + y * zoom + dy, argb);
+                        }
+                    }
+                }
+            }
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        if (!ImageIO.write(img, "png", tmp.toFile())) {
+            throw new IOException("no PNG writer");
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static String html(TopKSae sae, SaeFeatures in, List<Latent> latents) {
+        StringBuilder b = new StringBuilder();
+        b.append("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>SAE latents</title>\n<style>")
+                .append("body{font-family:sans-serif;margin:1em}.grid{display:flex;flex-wrap:wrap;gap:12px}")
+                .append(".card{border:1px solid #ccc;padding:6px;width:260px}.card img{width:100%;image-rendering:pixelated}")
+                .append(".bar{background:#4a7;height:8px;display:inline-block}td{font-size:12px;padding:0 4px}")
+                .append("</style></head><body>\n");
+        b.append("<h1>SAE latents</h1>\n<p>").append(escape(in.store().dir().toString())).append(", layer ")
+                .append(escape(in.layer())).append(", sigma ").append(in.sigma()).append("; ").append(sae.latents())
+                .append(" latents, k = ").append(sae.config().k()).append(". The ").append(latents.size())
+                .append(" most frequently active latents, each with its top-activating images (largest first).</p>\n");
+        b.append("<div class=\"grid\">\n");
+        for (Latent l : latents) {
+            int n = l.top().size();
+            b.append("<div class=\"card\"><b>latent ").append(l.latent()).append("</b> &middot; active on ")
+                    .append(String.format("%.2f%%", 100 * l.frequency())).append(" of rows<br>")
+                    .append("<img src=\"").append(l.montage()).append("\" alt=\"latent ").append(l.latent()).append("\">")
+                    .append("<table>");
+            l.classCounts().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                    .forEach(e -> b.append("<tr><td>").append(escape(e.getKey())).append("</td><td>").append(e.getValue())
+                            .append("/").append(n).append("</td><td><span class=\"bar\" style=\"width:")
+                            .append(120 * e.getValue() / n).append("px\"></span></td></tr>"));
+            b.append("</table></div>\n");
+        }
+        b.append("</div></body></html>\n");
+        return b.toString();
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,264 @@
+package org.diffrep.sae;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Adam;
+import org.bytedeco.pytorch.AdamOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.data.DataSpec;
+import org.diffrep.data.Dataset;
+import org.diffrep.ops.Threads;
+import org.diffrep.probe.LogisticProbe;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.LongStream;
+
+/**
+ * tools/bench-sae: training samples/s of {@link SaeTrainer} against the same SAE written as a plain
+ * LibTorch loop (LibTorch topk instead of the native kernel, same loss, AuxK, decoder constraint,
+ * Adam and batches), on the same threads. Features: one layer and sigma of a feature store
+ * ({@code --features DIR --layer L --sigma S}) or, by default, MNIST pixels (784 values per image,
+ * real data). {@code --validate} also reports held-out FVU, L0 and dead latents, and the accuracy of
+ * a logistic probe on the SAE codes against one on the raw features (store split, or 80/20 for pixels).
+ */
+public final class SaeBenchmark {
+
+    private SaeBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path json = null, features = null;
+        String data = "idx:../shared/data/mnist", layer = null;
+        Float sigma = null;
+        int reps = 2, threads = 0, latents = 4096, k = 32, steps = 200, batch = 256, rows = 10_000;
+        boolean validate = false, skipPlain = false;
+        Path saeFile = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--json" -> json = Path.of(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--latents" -> latents = Integer.parseInt(args[++i]);
+                case "--k" -> k = Integer.parseInt(args[++i]);
+                case "--steps" -> steps = Integer.parseInt(args[++i]);
+                case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--rows" -> rows = Integer.parseInt(args[++i]);
+                case "--data" -> data = args[++i];
+                case "--features" -> features = Path.of(args[++i]);
+                case "--layer" -> layer = args[++i];
+                case "--sigma" -> sigma = Float.parseFloat(args[++i]);
+                case "--validate" -> validate = true;
+                case "--no-plain" -> skipPlain = true;
+                case "--sae" -> saeFile = Path.of(args[++i]);
+                case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "-h", "--help" -> {
+                    System.out.println("usage: tools/bench-sae [--json FILE] [--threads N] [--latents L] [--k K] [--steps S]"
+                            + " [--batch B] [--reps R] [--validate] [--no-plain] [--sae FILE: validate this SAE, no training] [--data SPEC --rows N | --features DIR --layer L --sigma S]");
+                    return;
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        Threads.set(threads);
+        Tensor x;
+        long[] labels, train, test;
+        String source;
+        if (features != null) {
+            SaeFeatures in = SaeFeatures.open(features, layer, sigma, null);
+            x = in.features();
+            labels = in.store().labels();
+            train = in.ids(true);
+            test = in.ids(false);
+            source = in.source();
+        } else {
+            Dataset d = DataSpec.open(data);
+            int n = Math.min(rows, d.size());
+            x = d.batch(LongStream.range(0, n).toArray()).images().reshape(n, -1).contiguous();
+            x.retainReference();
+            labels = new long[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = d.label(i);
+            }
+            train = LongStream.range(0, n * 4L / 5).toArray();
+            test = LongStream.range(n * 4L / 5, n).toArray();
+            source = data + " pixels";
+        }
+        SaeConfig config = SaeConfig.defaults((int) x.size(1)).withLatents(latents).withK(k).withSteps(steps)
+                .withBatch(batch);
+        if (saeFile != null) {
+            System.out.printf("bench-sae: validating %s on %s%n", saeFile, source);
+            validate(TopKSae.load(saeFile).sae(), x, labels, train, test, new LinkedHashMap<>(), json);
+            return;
+        }
+        System.out.printf("bench-sae: %s, %d train rows x %d, %d latents, k %d, batch %d, %d steps, threads %d%n",
+                source, train.length, x.size(1), latents, k, batch, steps, Threads.torchThreads());
+        // Alternating runs, best of each: other processes' load hits both alike.
+        SaeTrainer.Result ours = null;
+        double plain = 0;
+        for (int r = 0; r < reps; r++) {
+            SaeTrainer.Result o = new SaeTrainer(config, null, 50).train(x, train, source);
+            if (ours == null || o.samplesPerSecond() > ours.samplesPerSecond()) {
+                ours = o;
+            }
+            if (!skipPlain) {
+                plain = Math.max(plain, plainLoop(config, x, train, source));
+            }
+        }
+        System.out.printf("%-22s %14s%n", "trainer", "samples/s");
+        System.out.printf("%-22s %14.0f%n", "diffrep (native topk)", ours.samplesPerSecond());
+        double ratio = skipPlain ? Double.NaN : ours.samplesPerSecond() / plain;
+        if (!skipPlain) {
+            System.out.printf("%-22s %14.0f%n", "plain LibTorch loop", plain);
+            System.out.printf("ratio ours / plain: %.2fx%n", ratio);
+        }
+
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("source", source);
+        doc.put("config", config);
+        doc.put("threads", Threads.torchThreads());
+        doc.put("ours_samples_per_second", ours.samplesPerSecond());
+        doc.put("plain_samples_per_second", plain);
+        doc.put("ratio", ratio);
+        if (validate) {
+            validate(ours.sae(), x, labels, train, test, doc, null);
+        }
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            System.out.println("wrote " + json);
+        }
+    }
+
+    /** Held-out FVU, L0, dead latents and probe accuracy on raw rows versus codes; written to json when given. */
+    private static void validate(TopKSae sae, Tensor x, long[] labels, long[] train, long[] test, Map<String, Object> doc,
+                                 Path json) throws java.io.IOException {
+        SaeEvaluation ev = SaeEvaluation.of(sae, x, test, 1024);
+        System.out.printf("held-out: FVU %.4f  L0 %.2f  dead %.2f%% (%d rows)%n", ev.fvu(), ev.l0(),
+                100 * ev.deadFraction(), ev.rows());
+        SaeEvaluation all = SaeEvaluation.of(sae, x, LongStream.range(0, x.size(0)).toArray(), 1024);
+        System.out.printf("all rows: FVU %.4f  L0 %.2f  dead %.2f%%%n", all.fvu(), all.l0(), 100 * all.deadFraction());
+        double raw = probe(x, labels, train, test, null);
+        double codes = probe(x, labels, train, test, sae);
+        System.out.printf("probe accuracy (test): raw %.4f, SAE codes %.4f%n", raw, codes);
+        doc.put("test_fvu", ev.fvu());
+        doc.put("test_l0", ev.l0());
+        doc.put("dead_fraction_all_rows", all.deadFraction());
+        doc.put("probe_raw", raw);
+        doc.put("probe_codes", codes);
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            System.out.println("wrote " + json);
+        }
+    }
+
+    /** Test accuracy of a logistic probe (fixed L2) on the raw rows or on their SAE codes. */
+    private static double probe(Tensor x, long[] labels, long[] train, long[] test, TopKSae sae) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor tr = rows(x, train, sae), te = rows(x, test, sae);
+            long[] ytr = LongStream.of(train).map(i -> labels[(int) i]).toArray();
+            long[] yte = LongStream.of(test).map(i -> labels[(int) i]).toArray();
+            int classes = (int) LongStream.of(labels).max().orElse(0) + 1;
+            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.defaults().withL2(1e-4));
+            return p.evaluate(te, yte).accuracy();
+        }
+    }
+
+    private static Tensor rows(Tensor x, long[] ids, TopKSae sae) {
+        Tensor out = null;
+        for (int s = 0; s < ids.length; s += 1024) {
+            Tensor r = RowBatches.rows(x, ids, s, Math.min(1024, ids.length - s));
+            if (sae != null) {
+                try (NoGradGuard g = new NoGradGuard()) {
+                    r = sae.encode(r).dense().detach();
+                }
+            }
+            out = out == null ? r : torch.cat(new org.bytedeco.pytorch.TensorArrayRef(new TensorVector(out, r)), 0);
+        }
+        return out;
+    }
+
+    /**
+     * The same SAE as a plain LibTorch loop: LibTorch topk (values carry the gradient), a dead-latent
+     * counter tensor, identical loss, decoder constraint, Adam with warm-up, initialisation and batches.
+     */
+    static double plainLoop(SaeConfig c, Tensor features, long[] ids, String source) {
+        Random rng = new Random(c.seed());
+        // Same initialisation as SaeTrainer: draw the same sample and start from the same parameters.
+        long[] sample = ids.clone();
+        if (sample.length > SaeTrainer.INIT_SAMPLE) {
+            shuffle(sample, rng);
+            sample = java.util.Arrays.copyOf(sample, SaeTrainer.INIT_SAMPLE);
+        }
+        Tensor init = RowBatches.rows(features, sample, 0, sample.length);
+        float scale = SaeTrainer.inputScale(init);
+        TopKSae sae = TopKSae.init(c, scale, SaeTrainer.geometricMedian(init.mul(new Scalar(scale)), 100));
+        Tensor wEnc = sae.wEnc, bEnc = sae.bEnc, wDec = sae.wDec, bDec = sae.bDec;
+        Adam adam = new Adam(new TensorVector(wEnc, bEnc, wDec, bDec), new AdamOptions(c.lr()));
+        Tensor sinceFired = torch.zeros(c.latents());
+        sinceFired.retainReference();
+        long[] order = ids.clone();
+        int cursor = order.length;
+        long start = System.nanoTime();
+        for (int step = 0; step < c.steps(); step++) {
+            if (cursor + c.batch() > order.length) {
+                shuffle(order, rng);
+                cursor = 0;
+            }
+            int n = Math.min(c.batch(), order.length);
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x = RowBatches.rows(features, order, cursor, n).mul(new Scalar(scale));
+                adam.param_groups().get(0).options().set_lr(c.lrAt(step));
+                adam.zero_grad();
+                Tensor pre = torch.linear(x.sub(bDec), wEnc, new TensorOptional(bEnc));
+                if (c.relu()) {
+                    pre = pre.relu();
+                }
+                T_TensorTensor_T top = pre.topk(c.k(), 1, true, true);
+                Tensor z = torch.zeros_like(pre).scatter(1, top.get1(), top.get0());
+                Tensor xHat = torch.linear(z, wDec, new TensorOptional(bDec));
+                Tensor loss = xHat.sub(x).square().sum().div(x.sub(x.mean(new long[]{0}, true, null)).square().sum());
+                Tensor dead = sinceFired.ge(new Scalar((double) c.deadAfter()));
+                long numDead = dead.sum().item_long();
+                if (numDead > 0 && c.kAux() > 0 && c.auxkAlpha() > 0) {
+                    Tensor e = x.sub(xHat).detach();
+                    Tensor masked = torch.where(dead, pre, new Scalar(Double.NEGATIVE_INFINITY));
+                    T_TensorTensor_T auxTop = masked.topk(Math.min(c.kAux(), numDead), 1, true, true);
+                    Tensor zAux = torch.zeros_like(pre).scatter(1, auxTop.get1(), auxTop.get0());
+                    Tensor aux = torch.linear(zAux, wDec).sub(e).square().sum()
+                            .div(e.sub(e.mean(new long[]{0}, true, null)).square().sum());
+                    loss = loss.add(aux.mul(new Scalar(c.auxkAlpha())));
+                }
+                loss.backward();
+                try (NoGradGuard g = new NoGradGuard()) {
+                    Tensor grad = wDec.grad();
+                    grad.sub_(grad.mul(wDec).sum(new long[]{0}, true, null).mul(wDec));
+                    adam.step();
+                    wDec.div_(wDec.square().sum(new long[]{0}, true, null).sqrt().clamp_min(new Scalar(1e-12)));
+                    Tensor fired = z.ne(new Scalar(0)).any(0);
+                    sinceFired.add_(new Scalar(n));
+                    sinceFired.mul_(fired.logical_not());
+                }
+            }
+            cursor += n;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return (double) c.steps() * c.batch() / seconds;
+    }
+
+    private static void shuffle(long[] a, Random rng) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            long t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}

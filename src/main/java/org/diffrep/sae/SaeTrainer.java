@@ -1,0 +1,265 @@
+package org.diffrep.sae;
+
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Adam;
+import org.bytedeco.pytorch.AdamOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
+import org.diffrep.ops.Tensors;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Trains a {@link TopKSae} on rows of a [N, D] float32 feature tensor (CPU; typically the
+ * memory-mapped tensor of a feature store). Loss: normalised MSE plus {@code auxk_alpha} times the
+ * AuxK loss, in which the top {@code k_aux} pre-activations of the dead latents reconstruct the
+ * residual. Adam with linear warm-up; before each step the decoder gradient loses its component
+ * along each column, after it the columns are renormalised.
+ */
+public final class SaeTrainer {
+
+    /** Rows used to fix the input scale and the initial b_dec. */
+    static final int INIT_SAMPLE = 8192;
+    private static final int WEISZFELD_ITERATIONS = 100;
+
+    /** A trained SAE, its training curve and the last logged metrics. */
+    public record Result(TopKSae sae, List<SaeMetrics> history, double samplesPerSecond) {
+    }
+
+    private final SaeConfig config;
+    private final PrintStream log;
+    private final int logEvery;
+    private boolean progressBar;
+
+    /** @param log where progress goes (null: silent); a bar on a terminal, else a line every {@code logEvery} steps */
+    public SaeTrainer(SaeConfig config, PrintStream log, int logEvery) {
+        this.config = config;
+        this.log = log;
+        this.logEvery = Math.max(1, logEvery);
+        this.progressBar = log != null && System.console() != null;
+    }
+
+    /** Trains on the rows {@code ids} of {@code features}; {@code source} names them in error messages. */
+    public Result train(Tensor features, long[] ids, String source) {
+        checkInput(features, ids, source);
+        Random rng = new Random(config.seed());
+        long[] sample = sample(ids, INIT_SAMPLE, rng);
+        Tensor init = RowBatches.rows(features, sample, 0, sample.length);
+        float scale = inputScale(init);
+        Tensor xs = init.mul(new Scalar(scale));
+        Tensor bDec = config.medianInit() ? geometricMedian(xs, WEISZFELD_ITERATIONS) : xs.mean(0);
+        TopKSae sae = TopKSae.init(config, scale, bDec);
+
+        TensorVector params = new TensorVector(sae.parameters());
+        Adam adam = new Adam(params, new AdamOptions(config.lr()));
+        long[] sinceFired = new long[config.latents()];
+        long[] order = ids.clone();
+        int cursor = order.length;
+        List<SaeMetrics> history = new ArrayList<>();
+        double fvuSum = 0, auxSum = 0, l0Sum = 0;
+        int logged = 0;
+        long start = System.nanoTime();
+        ProgressBar bar = progressBar ? new ProgressBarBuilder().setTaskName("sae train").setInitialMax(config.steps())
+                .setUnit(" steps", 1).build() : null;
+        try {
+            for (int step = 0; step < config.steps(); step++) {
+                if (cursor + config.batch() > order.length) {
+                    shuffle(order, rng);
+                    cursor = 0;
+                }
+                int n = Math.min(config.batch(), order.length);
+                double lr = config.lrAt(step);
+                StepResult r;
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = RowBatches.rows(features, order, cursor, n).mul(new Scalar(scale));
+                    adam.param_groups().get(0).options().set_lr(lr);
+                    r = step(sae, adam, x, sinceFired);
+                }
+                cursor += n;
+                fvuSum += r.fvu;
+                auxSum += r.aux;
+                l0Sum += r.l0;
+                logged++;
+                if ((step + 1) % logEvery == 0 || step + 1 == config.steps()) {
+                    SaeMetrics m = new SaeMetrics(step + 1, fvuSum / logged, auxSum / logged, l0Sum / logged,
+                            deadFraction(sinceFired), lr);
+                    history.add(m);
+                    fvuSum = auxSum = l0Sum = 0;
+                    logged = 0;
+                    report(bar, m);
+                }
+                if (bar != null) {
+                    bar.step();
+                }
+            }
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(sae, history, (double) config.steps() * config.batch() / Math.max(seconds, 1e-9));
+    }
+
+    private record StepResult(double fvu, double aux, double l0) {
+    }
+
+    /** One optimisation step on standardised rows x [B, D]; updates the dead-latent counters. */
+    private StepResult step(TopKSae sae, Adam adam, Tensor x, long[] sinceFired) {
+        adam.zero_grad();
+        Tensor pre = sae.preActivations(x);
+        TopKSae.Codes codes = sae.topk(pre, config.k());
+        Tensor xHat = sae.decodeSparseStandardised(codes.values(), codes.indices());
+        Tensor total = x.sub(x.mean(new long[]{0}, true, null)).square().sum();
+        Tensor fvu = xHat.sub(x).square().sum().div(total.clamp_min(new Scalar(1e-12)));
+        Tensor loss = fvu;
+        double auxValue = 0;
+        float[] deadPenalty = deadPenalty(sinceFired);
+        if (deadPenalty != null && config.auxkAlpha() > 0 && config.kAux() > 0) {
+            Tensor residual = x.sub(xHat).detach();
+            Tensor aux = auxLoss(sae, pre, residual, deadPenalty);
+            auxValue = aux.item_double();
+            if (Double.isFinite(auxValue)) {
+                loss = loss.add(aux.mul(new Scalar(config.auxkAlpha())));
+            }
+        }
+        loss.backward();
+        sae.removeParallelGradient();
+        adam.step();
+        sae.normalizeDecoder();
+
+        long[] counts;
+        try (NoGradGuard g = new NoGradGuard()) {
+            counts = Tensors.toLongs(codes.dense().detach().ne(new Scalar(0)).sum(0));
+        }
+        long nnz = 0;
+        for (int j = 0; j < counts.length; j++) {
+            nnz += counts[j];
+            sinceFired[j] = counts[j] > 0 ? 0 : sinceFired[j] + x.size(0);
+        }
+        return new StepResult(fvu.item_double(), auxValue, (double) nnz / x.size(0));
+    }
+
+    /**
+     * The AuxK loss: the top min(k_aux, dead) pre-activations among dead latents (alive ones pushed
+     * to -inf by {@code deadPenalty}) decode, without b_dec, an estimate of the residual; the loss
+     * is the residual's normalised squared error.
+     */
+    Tensor auxLoss(TopKSae sae, Tensor pre, Tensor residual, float[] deadPenalty) {
+        int dead = 0;
+        for (float p : deadPenalty) {
+            if (p == 0f) {
+                dead++;
+            }
+        }
+        int kAux = Math.min(config.kAux(), dead);
+        Tensor masked = pre.add(Tensors.fromFloats(deadPenalty));
+        TopKSae.Codes aux = sae.topk(masked, kAux);
+        Tensor eHat = sae.decodeSparseStandardised(aux.values(), aux.indices()).sub(sae.bDec);
+        Tensor total = residual.sub(residual.mean(new long[]{0}, true, null)).square().sum();
+        return eHat.sub(residual).square().sum().div(total.clamp_min(new Scalar(1e-12)));
+    }
+
+    /** 0 for dead latents, -inf for live ones; null when none is dead. */
+    float[] deadPenalty(long[] sinceFired) {
+        float[] p = new float[sinceFired.length];
+        boolean any = false;
+        for (int j = 0; j < p.length; j++) {
+            boolean dead = sinceFired[j] >= config.deadAfter();
+            p[j] = dead ? 0f : Float.NEGATIVE_INFINITY;
+            any |= dead;
+        }
+        return any ? p : null;
+    }
+
+    private double deadFraction(long[] sinceFired) {
+        int dead = 0;
+        for (long s : sinceFired) {
+            if (s >= config.deadAfter()) {
+                dead++;
+            }
+        }
+        return (double) dead / sinceFired.length;
+    }
+
+    private void report(ProgressBar bar, SaeMetrics m) {
+        String msg = String.format("fvu %.4f  L0 %.1f  dead %.1f%%  aux %.3f", m.fvu(), m.l0(), 100 * m.deadFraction(),
+                m.auxLoss());
+        if (bar != null) {
+            bar.setExtraMessage(msg);
+        } else if (log != null) {
+            log.printf("sae train: step %d/%d  %s  lr %.2e%n", m.step(), config.steps(), msg, m.lr());
+        }
+    }
+
+    /**
+     * The one input scale s = sqrt(D / mean ||x - mean x||^2): standardised rows have unit average
+     * per-coordinate variance, so the learning rate and the loss do not depend on the layer's units.
+     */
+    static float inputScale(Tensor x) {
+        double var = x.sub(x.mean(new long[]{0}, true, null)).square().sum(new long[]{1}, false, null).mean().item_double();
+        if (!(var > 0)) {
+            throw new InvalidInputException("the feature rows are all equal (zero variance); nothing to encode");
+        }
+        return (float) Math.sqrt(x.size(1) / var);
+    }
+
+    /** Weiszfeld's iterations for the point minimising the sum of Euclidean distances to the rows of x. */
+    static Tensor geometricMedian(Tensor x, int iterations) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            Tensor y = x.mean(0);
+            for (int i = 0; i < iterations; i++) {
+                Tensor w = x.sub(y).square().sum(new long[]{1}, false, null).sqrt().clamp_min(new Scalar(1e-8)).reciprocal();
+                Tensor next = w.unsqueeze(1).mul(x).sum(0).div(w.sum());
+                double moved = next.sub(y).square().sum().item_double();
+                y = next;
+                if (moved < 1e-12) {
+                    break;
+                }
+            }
+            return y;
+        }
+    }
+
+    private void checkInput(Tensor features, long[] ids, String source) {
+        if (features.dim() != 2) {
+            throw new InvalidInputException(source + ": features must be [N, C], got "
+                    + java.util.Arrays.toString(Tensors.shape(features)));
+        }
+        if (features.size(1) != config.inputDim()) {
+            throw new InvalidInputException(source + ": rows have " + features.size(1) + " values, the SAE expects "
+                    + config.inputDim());
+        }
+        if (ids.length < 2) {
+            throw new InvalidInputException(source + ": " + ids.length + " training rows; need at least 2");
+        }
+        RowBatches.requireFinite(features, source);
+    }
+
+    private static long[] sample(long[] ids, int max, Random rng) {
+        long[] copy = ids.clone();
+        if (copy.length <= max) {
+            return copy;
+        }
+        shuffle(copy, rng);
+        return java.util.Arrays.copyOf(copy, max);
+    }
+
+    private static void shuffle(long[] a, Random rng) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            long t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package org.diffrep.sae;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.diffrep.model.SafeTensors;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
+import org.diffrep.ops.Kernels;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A k-sparse (TopK) autoencoder on feature rows x [N, D]:
+ * {@code z = TopK(W_enc (s x - b_dec) + b_enc)} (ReLU before TopK when configured) and
+ * {@code x_hat = (W_dec z + b_dec) / s}, where s is the one input scale fixed at training time
+ * ({@link #inputScale}) and the columns of W_dec [D, L] have unit norm. The TopK selection runs in
+ * the native top-k kernel; the gradient flows through a gather of the pre-activations at the
+ * selected indices and a scatter into zeros, so LibTorch autograd differentiates only the kept entries.
+ */
+public final class TopKSae {
+
+    /** Format tag in the safetensors metadata. */
+    public static final String FORMAT = "diffrep-sae/1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SaeConfig config;
+    private final float inputScale;
+    final Tensor wEnc;  // [L, D]
+    final Tensor bEnc;  // [L]
+    final Tensor wDec;  // [D, L], unit-norm columns
+    final Tensor bDec;  // [D], in standardised units
+
+    /** The codes of a batch: dense z [B, L] (zeros off the top k) and the selected indices [B, k]. */
+    public record Codes(Tensor dense, Tensor values, Tensor indices) {
+    }
+
+    TopKSae(SaeConfig config, float inputScale, Tensor wEnc, Tensor bEnc, Tensor wDec, Tensor bDec) {
+        this.config = config;
+        this.inputScale = inputScale;
+        this.wEnc = wEnc;
+        this.bEnc = bEnc;
+        this.wDec = wDec;
+        this.bDec = bDec;
+    }
+
+    /**
+     * A fresh autoencoder: W_dec Gaussian with unit-norm columns, W_enc = W_dec^T (the usual tied
+     * start), b_enc = 0, b_dec given (standardised units). Tensors are created outside any scope
+     * the caller may close, so they live as long as this object.
+     */
+    static TopKSae init(SaeConfig config, float inputScale, Tensor bDecInit) {
+        torch.manual_seed(config.seed());
+        Tensor wDec = torch.randn(config.inputDim(), config.latents());
+        wDec.div_(columnNorms(wDec));
+        Tensor wEnc = wDec.t().contiguous();
+        Tensor bEnc = torch.zeros(config.latents());
+        Tensor bDec = bDecInit.clone();
+        for (Tensor t : new Tensor[]{wEnc, bEnc, wDec, bDec}) {
+            t.retainReference();
+            t.set_requires_grad(true);
+        }
+        return new TopKSae(config, inputScale, wEnc, bEnc, wDec, bDec);
+    }
+
+    public SaeConfig config() {
+        return config;
+    }
+
+    /** The scalar s that multiplies every input: sqrt(D / mean ||x - mean||^2) of the training rows. */
+    public float inputScale() {
+        return inputScale;
+    }
+
+    public int latents() {
+        return config.latents();
+    }
+
+    /** Parameters in optimiser order: W_enc, b_enc, W_dec, b_dec. */
+    Tensor[] parameters() {
+        return new Tensor[]{wEnc, bEnc, wDec, bDec};
+    }
+
+    /** Pre-activations [B, L] of standardised rows xs [B, D] (ReLU applied when configured). */
+    Tensor preActivations(Tensor xs) {
+        Tensor pre = torch.linear(xs.sub(bDec), wEnc, new TensorOptional(bEnc));
+        return config.relu() ? pre.relu() : pre;
+    }
+
+    /**
+     * TopK of pre-activations: indices from the native kernel on a detached copy, values gathered
+     * from {@code pre} (so autograd reaches W_enc and b_enc through them), scattered into zeros.
+     */
+    Codes topk(Tensor pre, int k) {
+        Kernels.TopK sel = Kernels.topk(pre.detach().contiguous(), k, Kernels.Rank.VALUE);
+        Tensor values = pre.gather(1, sel.indices());
+        Tensor dense = torch.zeros_like(pre).scatter(1, sel.indices(), values);
+        return new Codes(dense, values, sel.indices());
+    }
+
+    /** Standardised reconstruction W_dec z + b_dec of codes z [B, L]. */
+    Tensor decodeStandardised(Tensor z) {
+        return torch.linear(z, wDec, new TensorOptional(bDec));
+    }
+
+    /**
+     * Standardised reconstruction from the sparse form of codes: sum over the k selected latents of
+     * value * W_dec[:, index], plus b_dec. Costs B*k*D instead of the dense B*L*D, and its backward
+     * touches only the selected decoder columns.
+     */
+    Tensor decodeSparseStandardised(Tensor values, Tensor indices) {
+        long b = values.size(0), k = values.size(1), d = wDec.size(0);
+        // A contiguous [L, D] copy first: gathering rows of it is much faster than columns of W_dec.
+        Tensor columns = wDec.t().contiguous().index_select(0, indices.reshape(-1)).reshape(b, k, d);
+        return values.unsqueeze(1).bmm(columns).squeeze(1).add(bDec);
+    }
+
+    /** Codes of raw feature rows x [B, D] (float32, same device as the parameters). */
+    public Codes encode(Tensor x) {
+        checkWidth(x);
+        return topk(preActivations(x.mul(new Scalar(inputScale))), config.k());
+    }
+
+    /** Reconstruction in the units of the input, from codes z [B, L]. */
+    public Tensor decode(Tensor z) {
+        return decodeStandardised(z).div(new Scalar(inputScale));
+    }
+
+    /** Reconstruction in the units of the input, from the sparse form of codes. */
+    public Tensor decode(Codes codes) {
+        return decodeSparseStandardised(codes.values(), codes.indices()).div(new Scalar(inputScale));
+    }
+
+    /** Renormalises every decoder column to unit norm (in place, without autograd). */
+    void normalizeDecoder() {
+        try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+            wDec.div_(columnNorms(wDec));
+        }
+    }
+
+    /**
+     * Removes from W_dec's gradient the component parallel to each column, g_j -= (g_j . w_j) w_j,
+     * so a step moves the column along the unit sphere (to first order) and renormalising afterwards
+     * does not undo part of it.
+     */
+    void removeParallelGradient() {
+        Tensor g = wDec.grad();
+        if (g.defined()) {
+            try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+                Tensor dot = g.mul(wDec).sum(new long[]{0}, true, null);
+                g.sub_(dot.mul(wDec));
+            }
+        }
+    }
+
+    private static Tensor columnNorms(Tensor w) {
+        return w.square().sum(new long[]{0}, true, null).sqrt().clamp_min(new Scalar(1e-12));
+    }
+
+    private void checkWidth(Tensor x) {
+        if (x.dim() != 2 || x.size(1) != config.inputDim()) {
+            throw new InvalidInputException("feature rows must be [N, " + config.inputDim() + "] for this SAE, got "
+                    + java.util.Arrays.toString(org.diffrep.ops.Tensors.shape(x)));
+        }
+    }
+
+    /** Writes the weights and, in {@code __metadata__}, the configuration, the input scale and extra entries. */
+    public void save(Path file, Map<String, String> extra) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("W_enc", wEnc.detach());
+        tensors.put("b_enc", bEnc.detach());
+        tensors.put("W_dec", wDec.detach());
+        tensors.put("b_dec", bDec.detach());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("config", JSON.writeValueAsString(config));
+        meta.put("input_scale", Float.toString(inputScale));
+        meta.putAll(extra);
+        SafeTensors.write(file, tensors, meta);
+    }
+
+    /** Reads an SAE written by {@link #save}; the returned {@link Loaded} carries the metadata too. */
+    public static Loaded load(Path file) {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        Map<String, String> meta = c.metadata();
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw new InvalidInputException(file + ": metadata format is '" + meta.get("format") + "', expected " + FORMAT);
+        }
+        SaeConfig config;
+        try {
+            config = JSON.readValue(meta.get("config"), SaeConfig.class);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException(file + ": metadata 'config' is not a valid SAE configuration: " + e.getMessage());
+        }
+        float scale;
+        try {
+            scale = Float.parseFloat(meta.get("input_scale"));
+        } catch (RuntimeException e) {
+            throw new InvalidInputException(file + ": metadata 'input_scale' missing or not a number");
+        }
+        long d = config.inputDim(), l = config.latents();
+        Tensor wEnc = tensor(c, file, "W_enc", l, d);
+        Tensor bEnc = tensor(c, file, "b_enc", l);
+        Tensor wDec = tensor(c, file, "W_dec", d, l);
+        Tensor bDec = tensor(c, file, "b_dec", d);
+        for (Tensor t : new Tensor[]{wEnc, bEnc, wDec, bDec}) {
+            t.retainReference();
+        }
+        return new Loaded(new TopKSae(config, scale, wEnc, bEnc, wDec, bDec), meta);
+    }
+
+    /** An SAE read from a file with the file's metadata. */
+    public record Loaded(TopKSae sae, Map<String, String> metadata) {
+    }
+
+    private static Tensor tensor(SafeTensors.Contents c, Path file, String name, long... shape) {
+        Tensor t = c.tensors().get(name);
+        if (t == null) {
+            throw new InvalidInputException(file + ": tensor " + name + " is missing");
+        }
+        if (!java.util.Arrays.equals(org.diffrep.ops.Tensors.shape(t), shape)) {
+            throw new InvalidInputException(file + ": tensor " + name + " has shape "
+                    + java.util.Arrays.toString(org.diffrep.ops.Tensors.shape(t)) + ", expected "
+                    + java.util.Arrays.toString(shape));
+        }
+        return t;
+    }
+}

@@ -1,0 +1,200 @@
+package org.diffrep.sae;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
+import org.diffrep.data.DataSpec;
+import org.diffrep.data.Dataset;
+import org.diffrep.ops.Tensors;
+import org.diffrep.ops.Threads;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The TopK autoencoder's invariants, its training on real MNIST pixels, and its file format. */
+class TopKSaeTest {
+
+    private PointerScope scope;
+
+    @BeforeEach
+    void open() {
+        scope = new PointerScope();
+        torch.manual_seed(7);
+        Threads.set(1); // small matrices: one thread is fastest and immune to other processes' load
+    }
+
+    @AfterEach
+    void close() {
+        scope.close();
+        Threads.set(0);
+    }
+
+    /** The first n MNIST test digits as rows [n, 784] (pixels in [-1, 1]): real data. */
+    static Tensor mnistRows(int n) {
+        Dataset d = DataSpec.open("idx:../shared/data/mnist");
+        Tensor images = d.batch(LongStream.range(0, n).toArray()).images();
+        return images.reshape(n, -1).contiguous();
+    }
+
+    private static SaeConfig small(int dim) {
+        return SaeConfig.defaults(dim).withLatents(64).withK(8).withBatch(32).withSteps(20).withSeed(3);
+    }
+
+    private static long[] range(long n) {
+        return LongStream.range(0, n).toArray();
+    }
+
+    @Test
+    void decoderColumnsStayUnitNormDuringTraining() {
+        Tensor x = torch.randn(200, 24);
+        TopKSae sae = new SaeTrainer(small(24), null, 5).train(x, range(200), "test").sae();
+        float[] norms = Tensors.toFloats(sae.wDec.detach().square().sum(new long[]{0}, false, null).sqrt());
+        assertEquals(64, norms.length);
+        for (float n : norms) {
+            assertEquals(1f, n, 1e-5f);
+        }
+    }
+
+    @Test
+    void parallelGradientComponentIsRemoved() {
+        SaeConfig c = small(16);
+        TopKSae sae = TopKSae.init(c, 1f, torch.zeros(16));
+        Tensor loss = sae.wDec.mul(torch.randn(16, 64)).sum().add(sae.wDec.square().sum());
+        loss.backward();
+        Tensor before = sae.wDec.grad().mul(sae.wDec.detach()).sum(0);
+        assertTrue(before.abs().max().item_float() > 0.1f, "the test gradient must have a parallel part");
+        sae.removeParallelGradient();
+        float[] dots = Tensors.toFloats(sae.wDec.grad().mul(sae.wDec.detach()).sum(0));
+        for (float d : dots) {
+            assertEquals(0f, d, 1e-5f);
+        }
+    }
+
+    @Test
+    void topkForwardEqualsLibTorchTopk() {
+        for (boolean relu : new boolean[]{true, false}) {
+            SaeConfig c = new SaeConfig(20, 50, 7, 16, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, relu, false);
+            TopKSae sae = TopKSae.init(c, 1f, torch.randn(20));
+            Tensor x = torch.randn(33, 20);
+            TopKSae.Codes codes = sae.encode(x);
+            Tensor pre = sae.preActivations(x).detach();
+            T_TensorTensor_T ref = pre.topk(7, 1, true, true);
+            Tensor dense = torch.zeros_like(pre).scatter(1, ref.get1(), ref.get0());
+            assertArrayEquals(Tensors.toFloats(ref.get0()), Tensors.toFloats(codes.values()), 0f);
+            assertArrayEquals(Tensors.toFloats(dense), Tensors.toFloats(codes.dense()), 0f);
+        }
+    }
+
+    @Test
+    void gradientFlowsOnlyThroughTheSelectedLatents() {
+        SaeConfig c = new SaeConfig(10, 40, 3, 16, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, false, false);
+        TopKSae sae = TopKSae.init(c, 1f, torch.zeros(10));
+        Tensor x = torch.randn(1, 10);
+        TopKSae.Codes codes = sae.encode(x);
+        sae.decode(codes.dense()).square().sum().backward();
+        long[] selected = Tensors.toLongs(codes.indices());
+        float[] rowGrad = Tensors.toFloats(sae.wEnc.grad().abs().sum(new long[]{1}, false, null));
+        for (int j = 0; j < 40; j++) {
+            final int jj = j;
+            boolean sel = LongStream.of(selected).anyMatch(s -> s == jj);
+            assertEquals(sel, rowGrad[j] > 0, "latent " + j);
+        }
+    }
+
+    @Test
+    void auxkUsesOnlyDeadLatents() {
+        SaeConfig c = new SaeConfig(12, 30, 4, 8, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, true, false);
+        TopKSae sae = TopKSae.init(c, 1f, torch.zeros(12));
+        SaeTrainer trainer = new SaeTrainer(c, null, 1);
+        long[] sinceFired = new long[30];
+        int[] dead = {2, 5, 11, 17, 23, 29};
+        for (int j : dead) {
+            sinceFired[j] = 500;
+        }
+        float[] penalty = trainer.deadPenalty(sinceFired);
+        Tensor x = torch.randn(16, 12);
+        Tensor pre = sae.preActivations(x);
+        Tensor residual = torch.randn(16, 12);
+        trainer.auxLoss(sae, pre, residual, penalty).backward();
+        float[] encGrad = Tensors.toFloats(sae.wEnc.grad().abs().sum(new long[]{1}, false, null));
+        float[] decGrad = Tensors.toFloats(sae.wDec.grad().abs().sum(new long[]{0}, false, null));
+        int touched = 0;
+        for (int j = 0; j < 30; j++) {
+            final int jj = j;
+            boolean isDead = java.util.stream.IntStream.of(dead).anyMatch(d -> d == jj);
+            if (!isDead) {
+                assertEquals(0f, encGrad[j], "live latent " + j + " got encoder gradient from AuxK");
+                assertEquals(0f, decGrad[j], "live latent " + j + " got decoder gradient from AuxK");
+            } else if (decGrad[j] > 0) {
+                touched++;
+            }
+        }
+        assertTrue(touched > 0, "AuxK must train some dead latent");
+        assertEquals(null, trainer.deadPenalty(new long[30]), "no dead latents, no AuxK");
+    }
+
+    @Test
+    void fvuDecreasesOnRealMnist() {
+        Tensor x = mnistRows(2000);
+        long[] train = range(1500), test = LongStream.range(1500, 2000).toArray();
+        SaeConfig c = new SaeConfig(784, 128, 16, 64, 10_000, 1.0 / 32, 3e-3, 10, 64, 120, 1, true, true);
+        TopKSae untrained = new SaeTrainer(c.withSteps(0), null, 10).train(x, train, "mnist").sae();
+        SaeTrainer.Result r = new SaeTrainer(c, null, 10).train(x, train, "mnist");
+        double before = SaeEvaluation.of(untrained, x, test, 256).fvu();
+        SaeEvaluation after = SaeEvaluation.of(r.sae(), x, test, 256);
+        assertTrue(after.fvu() < 0.6 * before, "held-out FVU " + before + " -> " + after.fvu());
+        assertTrue(after.fvu() < 0.4, "held-out FVU after 120 steps: " + after.fvu());
+        assertTrue(after.l0() <= 16 + 1e-9, "L0 " + after.l0());
+        assertTrue(r.history().get(r.history().size() - 1).fvu() < r.history().get(0).fvu());
+    }
+
+    @Test
+    void safetensorsRoundTrip(@TempDir Path dir) throws Exception {
+        Tensor x = torch.randn(100, 16).mul(new Scalar(3)).add(new Scalar(1));
+        TopKSae sae = new SaeTrainer(small(16), null, 5).train(x, range(100), "test").sae();
+        Path file = dir.resolve("sae.safetensors");
+        sae.save(file, Map.of("layer", "mid"));
+        TopKSae.Loaded loaded = TopKSae.load(file);
+        assertEquals(sae.config(), loaded.sae().config());
+        assertEquals(sae.inputScale(), loaded.sae().inputScale());
+        assertEquals("mid", loaded.metadata().get("layer"));
+        assertArrayEquals(Tensors.toFloats(sae.encode(x).dense()), Tensors.toFloats(loaded.sae().encode(x).dense()), 0f);
+    }
+
+    @Test
+    void badInputGivesClearMessages(@TempDir Path dir) {
+        Tensor x = torch.randn(50, 8);
+        x.data_ptr_float().put(3 * 8 + 5, Float.NaN);
+        InvalidInputException nan = assertThrows(InvalidInputException.class,
+                () -> new SaeTrainer(small(8), null, 5).train(x, range(50), "feats.npy"));
+        assertTrue(nan.getMessage().contains("feats.npy") && nan.getMessage().contains("row 3"), nan.getMessage());
+
+        InvalidInputException width = assertThrows(InvalidInputException.class,
+                () -> new SaeTrainer(small(9), null, 5).train(torch.randn(50, 8), range(50), "feats.npy"));
+        assertTrue(width.getMessage().contains("8 values") && width.getMessage().contains("expects 9"), width.getMessage());
+
+        TopKSae sae = TopKSae.init(small(8), 1f, torch.zeros(8));
+        InvalidInputException enc = assertThrows(InvalidInputException.class, () -> sae.encode(torch.randn(4, 7)));
+        assertTrue(enc.getMessage().contains("[N, 8]"), enc.getMessage());
+
+        InvalidInputException k = assertThrows(InvalidInputException.class, () -> SaeConfig.defaults(8).withK(5000));
+        assertTrue(k.getMessage().contains("--k"), k.getMessage());
+
+        InvalidInputException missing = assertThrows(InvalidInputException.class,
+                () -> TopKSae.load(dir.resolve("none.safetensors")));
+        assertTrue(missing.getMessage().contains("none.safetensors"), missing.getMessage());
+    }
+}
