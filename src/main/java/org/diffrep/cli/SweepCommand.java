@@ -90,7 +90,7 @@ final class SweepCommand implements Runnable {
                         .model(model).data(data).layers(layers).sigmas(grid).input(mode).noiseDraws(noiseDraws)
                         .pool(Pooling.MEAN).batch(batch).seed(seed).limit(limit).split(SplitSelection.ALL)
                         .trainFrac(trainFrac).out(storeDir).resume(resume).build();
-                System.err.println(new Extractor(cfg).run().line());
+                new Extractor(cfg).run();
             }
             ProbeStudy.Report report = ProbeStudy.run(FeatureStore.open(storeDir), layers, settings, System.err);
             ProbeStudyReport.print(System.out, name + " input", report);

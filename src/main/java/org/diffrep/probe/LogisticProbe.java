@@ -35,7 +35,7 @@ public final class LogisticProbe implements Probe {
                            long seed) {
 
         public static Settings defaults() {
-            return new Settings(Double.NaN, new double[]{1e-4, 1e-3, 1e-2, 1e-1}, 0.2,
+            return new Settings(Double.NaN, new double[]{1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2, 1e-1}, 0.2,
                     Lbfgs.Settings.defaults(), 50_000_000L, 30, 1024, 1e-3, 0);
         }
 
