@@ -81,7 +81,7 @@ public final class MolrgExperiment {
          * minute on two CPU cores.
          */
         public static Settings demo() {
-            return new Settings(50, 5, 3, 0.2, 2000, 1000, 500, 20, 128, 256, 2e-3, 3, DEFAULT_TIMESTEPS, 0, Double.NaN);
+            return new Settings(50, 5, 3, 0.2, 6000, 2000, 500, 60, 512, 256, 2e-3, 3, DEFAULT_TIMESTEPS, 0, Double.NaN);
         }
 
         /** A few-second run for tests and smoke checks. */
