@@ -63,10 +63,10 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--h0", defaultValue = "0.01", description = "First step size (default: ${DEFAULT-VALUE}).")
     double h0;
 
-    @Option(names = "--beta", defaultValue = "0.5", description = "Noise kept out per step, (0, 1] (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--beta", defaultValue = "0.1", description = "Noise kept out per step, (0, 1] (default: ${DEFAULT-VALUE}).")
     double beta;
 
-    @Option(names = "--sigma-start", defaultValue = "1.0", description = "Initial noise level (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sigma-start", defaultValue = "3.0", description = "Initial noise level; above the data's spread (default: ${DEFAULT-VALUE}).")
     double sigmaStart;
 
     @Option(names = "--sigma-end", defaultValue = "0.01", description = "Stop below this sigma_hat (default: ${DEFAULT-VALUE}).")
