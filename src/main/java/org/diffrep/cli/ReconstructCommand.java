@@ -10,6 +10,7 @@ import org.diffrep.reconstruct.ReconstructionStudy;
 import org.diffrep.reconstruct.Representation;
 import org.diffrep.reconstruct.SamplerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -60,30 +61,15 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--baseline", defaultValue = "50", description = "Random dataset images for the baseline (default: ${DEFAULT-VALUE}).")
     int baseline;
 
-    @Option(names = "--h0", defaultValue = "0.01", description = "First step size (default: ${DEFAULT-VALUE}).")
-    double h0;
-
-    @Option(names = "--beta", defaultValue = "0.1", description = "Noise kept out per step, (0, 1] (default: ${DEFAULT-VALUE}).")
-    double beta;
-
-    @Option(names = "--sigma-start", defaultValue = "3.0", description = "Initial noise level; above the data's spread (default: ${DEFAULT-VALUE}).")
-    double sigmaStart;
-
-    @Option(names = "--sigma-end", defaultValue = "0.01", description = "Stop below this sigma_hat (default: ${DEFAULT-VALUE}).")
-    double sigmaEnd;
-
-    @Option(names = "--max-steps", defaultValue = "2000", description = "Steps at most (default: ${DEFAULT-VALUE}).")
-    int maxSteps;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    SamplerOptions sampler;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
     Path out;
 
     @Override
     public Integer call() {
-        SamplerConfig cfg = new SamplerConfig(h0, beta, sigmaStart, sigmaEnd, maxSteps, false, seed);
+        SamplerConfig cfg = sampler.config();
         if ((index == null) == (targets == null)) {
             throw new InvalidInputException("give exactly one of --index I and --targets N");
         }

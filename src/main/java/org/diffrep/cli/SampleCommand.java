@@ -9,6 +9,7 @@ import org.diffrep.reconstruct.SamplerConfig;
 import org.diffrep.reconstruct.StochasticSampler;
 import org.diffrep.report.Montage;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -29,26 +30,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "16", description = "Number of samples (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--h0", defaultValue = "0.01", description = "First step size (default: ${DEFAULT-VALUE}).")
-    double h0;
-
-    @Option(names = "--beta", defaultValue = "0.1", description = "Noise kept out per step, (0, 1] (default: ${DEFAULT-VALUE}).")
-    double beta;
-
-    @Option(names = "--sigma-start", defaultValue = "3.0", description = "Initial noise level; above the data's spread (default: ${DEFAULT-VALUE}).")
-    double sigmaStart;
-
-    @Option(names = "--sigma-end", defaultValue = "0.01", description = "Stop below this sigma_hat (default: ${DEFAULT-VALUE}).")
-    double sigmaEnd;
-
-    @Option(names = "--max-steps", defaultValue = "2000", description = "Steps at most (default: ${DEFAULT-VALUE}).")
-    int maxSteps;
-
-    @Option(names = "--fixed-step", description = "Use h0 for every step instead of the growing schedule.")
-    boolean fixedStep;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    SamplerOptions sampler;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
     Path out;
@@ -58,7 +41,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (samples < 1) {
             throw new InvalidInputException("--samples must be >= 1, got " + samples);
         }
-        SamplerConfig cfg = new SamplerConfig(h0, beta, sigmaStart, sigmaEnd, maxSteps, fixedStep, seed);
+        SamplerConfig cfg = sampler.config();
         Denoiser d = ModelFiles.load(model);
         long[] shape = d.inputShape();
         if (shape.length != 3) {
