@@ -4,14 +4,11 @@ import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.ExtractSummary;
 import org.diffrep.extract.Extractor;
 import org.diffrep.extract.InputMode;
-import org.diffrep.extract.Pooling;
-import org.diffrep.extract.SplitSelection;
-import org.diffrep.noise.SigmaGrid;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /** {@code diffrep extract}: features of a denoiser at taps x noise levels into a feature store. */
 @Command(name = "extract", mixinStandardHelpOptions = true,
@@ -19,81 +16,23 @@ import java.util.List;
                 + " (see docs/FEATURE_STORE.md).")
 final class ExtractCommand implements Runnable {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
-    Path model;
-
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset spec, e.g. idx:../shared/data/mnist.")
-    String data;
-
-    @Option(names = "--layers", split = ",", paramLabel = "TAP", defaultValue = "mid",
-            description = "Taps to read, comma-separated (default: ${DEFAULT-VALUE}).")
-    List<String> layers;
-
-    @Option(names = "--sigmas", paramLabel = "GRID", defaultValue = "default",
-            description = "Noise levels: default (the 10-level grid), a list 0.1,0.5,1, edm:N or log:MIN,MAX,N (default: ${DEFAULT-VALUE}).")
-    String sigmas;
+    @Mixin
+    ExtractOptions extraction;
 
     @Option(names = "--input", paramLabel = "MODE", defaultValue = "clean",
             description = "clean (eps = 0, conditioned on sigma) or noisy (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--noise-draws", paramLabel = "R", defaultValue = "1",
-            description = "Noisy mode: average features over R noise draws (default: ${DEFAULT-VALUE}).")
-    int noiseDraws;
-
-    @Option(names = "--pool", paramLabel = "P", defaultValue = "mean",
-            description = "mean, mean+max or none (full flattened maps) (default: ${DEFAULT-VALUE}).")
-    String pool;
-
-    @Option(names = "--topk", paramLabel = "K", defaultValue = "0",
-            description = "Also store the K largest channel means and their indices (default: none).")
-    int topk;
-
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Images per batch (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--forward-rows", paramLabel = "F", defaultValue = "128",
-            description = "Rows (image x sigma) per forward; best a divisor of batch x sigmas (default: ${DEFAULT-VALUE}).")
-    int forwardRows;
-
-    @Option(names = "--shard-size", paramLabel = "N", defaultValue = "1024",
-            description = "Images per shard, the unit of --resume (default: ${DEFAULT-VALUE}).")
-    int shardSize;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Noise and split seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "At most N images (default: all).")
-    long limit;
-
-    @Option(names = "--split", paramLabel = "PART", defaultValue = "all",
-            description = "train, test or all (default: ${DEFAULT-VALUE}).")
-    String split;
-
-    @Option(names = "--train-frac", paramLabel = "F",
-            description = "Train share of the split (default: the dataset's own split, else 0.8).")
-    Double trainFrac;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Store directory (new or empty).")
     Path out;
 
-    @Option(names = "--resume", description = "Continue the store in --out made with the same settings.")
-    boolean resume;
 
     @Override
     public void run() {
-        ExtractConfig cfg = ExtractConfig.builder()
-                .model(model).data(data).layers(layers).sigmas(parseSigmas(sigmas))
-                .input(InputMode.parse(input)).noiseDraws(noiseDraws).pool(Pooling.parse(pool)).topk(topk)
-                .batch(batch).forwardRows(forwardRows).shardSize(shardSize).seed(seed).limit(limit)
-                .split(SplitSelection.parse(split)).trainFrac(trainFrac).out(out).resume(resume)
-                .build();
+        ExtractConfig cfg = extraction.builder().input(InputMode.parse(input)).out(out).build();
         // Progress and the summary line go to stderr; stdout gets the store directory.
         ExtractSummary sum = new Extractor(cfg).run();
         System.out.println(sum.store());
-    }
-
-    private static SigmaGrid parseSigmas(String spec) {
-        return spec.equals("default") ? SigmaGrid.defaults() : SigmaGrid.parse(spec);
     }
 }

@@ -1,0 +1,95 @@
+package org.diffrep.cli;
+
+import org.diffrep.extract.ExtractConfig;
+import org.diffrep.extract.Pooling;
+import org.diffrep.extract.SplitSelection;
+import org.diffrep.noise.SigmaGrid;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** Extraction options shared by {@code extract} and {@code sweep} (each adds its own --input and --out). */
+final class ExtractOptions {
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
+    Path model;
+
+
+    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset spec, e.g. idx:../shared/data/mnist.")
+    String data;
+
+
+    @Option(names = "--layers", split = ",", paramLabel = "TAP", defaultValue = "mid",
+            description = "Taps to read, comma-separated (default: ${DEFAULT-VALUE}).")
+    List<String> layers;
+
+
+    @Option(names = "--sigmas", paramLabel = "GRID", defaultValue = "default",
+            description = "Noise levels: default (the 10-level grid), a list 0.1,0.5,1, edm:N or log:MIN,MAX,N (default: ${DEFAULT-VALUE}).")
+    String sigmas;
+
+
+    @Option(names = "--noise-draws", paramLabel = "R", defaultValue = "1",
+            description = "Noisy mode: average features over R noise draws (default: ${DEFAULT-VALUE}).")
+    int noiseDraws;
+
+
+    @Option(names = "--pool", paramLabel = "P", defaultValue = "mean",
+            description = "mean, mean+max or none (full flattened maps) (default: ${DEFAULT-VALUE}).")
+    String pool;
+
+
+    @Option(names = "--topk", paramLabel = "K", defaultValue = "0",
+            description = "Also store the K largest channel means and their indices (default: none).")
+    int topk;
+
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Images per batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+
+    @Option(names = "--forward-rows", paramLabel = "F", defaultValue = "128",
+            description = "Rows (image x sigma) per forward; best a divisor of batch x sigmas (default: ${DEFAULT-VALUE}).")
+    int forwardRows;
+
+
+    @Option(names = "--shard-size", paramLabel = "N", defaultValue = "1024",
+            description = "Images per shard, the unit of --resume (default: ${DEFAULT-VALUE}).")
+    int shardSize;
+
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Noise and split seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "At most N images (default: all).")
+    long limit;
+
+
+    @Option(names = "--split", paramLabel = "PART", defaultValue = "all",
+            description = "train, test or all (default: ${DEFAULT-VALUE}).")
+    String split;
+
+
+    @Option(names = "--train-frac", paramLabel = "F",
+            description = "Train share of the split (default: the dataset's own split, else 0.8).")
+    Double trainFrac;
+
+
+    @Option(names = "--resume", description = "Continue the store(s) in --out made with the same settings.")
+    boolean resume;
+
+    /** A config builder with every option here set; the caller adds input mode and output. */
+    ExtractConfig.Builder builder() {
+        return ExtractConfig.builder()
+                .model(model).data(data).layers(layers).sigmas(grid())
+                .noiseDraws(noiseDraws).pool(Pooling.parse(pool)).topk(topk)
+                .batch(batch).forwardRows(forwardRows).shardSize(shardSize).seed(seed).limit(limit)
+                .split(SplitSelection.parse(split)).trainFrac(trainFrac).resume(resume);
+    }
+
+    SigmaGrid grid() {
+        return sigmas.equals("default") ? SigmaGrid.defaults() : SigmaGrid.parse(sigmas);
+    }
+}
