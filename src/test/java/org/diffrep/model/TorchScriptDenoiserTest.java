@@ -1,6 +1,9 @@
 package org.diffrep.model;
 
+import org.diffrep.data.Npy;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,22 +32,36 @@ class TorchScriptDenoiserTest {
     private static final Path FIXTURE = Path.of("src/test/resources/torchscript/tiny_denoiser.pt");
 
     @Test
-    void shippedFileFollowsTheContract() {
+    void shippedFileFollowsTheContractAndMatchesPyTorch() {
         assumeTrue(Files.isRegularFile(FIXTURE), "no TorchScript fixture at " + FIXTURE
                 + " (PyTorch was not available to make one); skipping");
+        Path dir = FIXTURE.getParent();
         try (PointerScope s = new PointerScope()) {
             Denoiser d = ModelFiles.load(FIXTURE);
             assertTrue(d instanceof TorchScriptDenoiser);
-            assertFalse(d.taps().isEmpty());
-            long[] shape = d.inputShape();
-            long[] batch = new long[shape.length + 1];
-            batch[0] = 2;
-            System.arraycopy(shape, 0, batch, 1, shape.length);
-            Tensor x = torch.randn(batch);
-            Denoiser.Output o = d.forward(x, Tensors.fromFloats(new float[]{0.5f, 1f}), Set.copyOf(d.taps()), true);
-            assertArrayEquals(batch, Tensors.shape(o.denoised()));
-            assertTrue(o.taps().keySet().containsAll(d.taps()));
+            assertEquals(java.util.List.of("enc", "mid"), d.taps());
+            assertArrayEquals(new long[]{1, 28, 28}, d.inputShape());
+            // The reference: the same file run by PyTorch 1.13 on the same inputs (make_fixture.sh).
+            Npy.Array x = Npy.read(dir.resolve("ref_x.npy"));
+            Tensor xt = Tensors.fromFloats(x.toFloats(), x.shape());
+            Tensor sigma = Tensors.fromFloats(Npy.read(dir.resolve("ref_sigma.npy")).toFloats());
+            Denoiser.Output o = d.forward(xt, sigma, Set.copyOf(d.taps()), true);
+            assertClose(Npy.read(dir.resolve("ref_denoised.npy")), o.denoised());
+            assertClose(Npy.read(dir.resolve("ref_enc.npy")), o.taps().get("enc"));
+            assertClose(Npy.read(dir.resolve("ref_mid.npy")), o.taps().get("mid"));
+            Denoiser.Output onlyMid = d.forward(xt, sigma, Set.of("mid"), false);
+            assertEquals(Set.of("mid"), onlyMid.taps().keySet(), "taps not asked for are dropped");
         }
+    }
+
+    private static void assertClose(Npy.Array expected, Tensor actual) {
+        assertArrayEquals(expected.shape(), Tensors.shape(actual), "shape");
+        float[] e = expected.toFloats(), a = Tensors.toFloats(actual);
+        double max = 0;
+        for (int i = 0; i < e.length; i++) {
+            max = Math.max(max, Math.abs(e[i] - a[i]));
+        }
+        assertTrue(max < 1e-5, "max abs difference to PyTorch " + max);
     }
 
     @Test
