@@ -2,7 +2,6 @@ package org.diffrep.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -121,22 +120,8 @@ public final class KernelBenchmark {
         return new Result(kernel, java.util.Arrays.toString(shape).replace(" ", ""), o, l, l / o);
     }
 
-    /** Median wall time in ms; each run in its own scope so outputs are freed as a user's loop would. */
+    /** Median wall time in ms after 3 warm-up runs. */
     private double median(Runnable r) {
-        for (int i = 0; i < 3; i++) {
-            try (PointerScope s = new PointerScope()) {
-                r.run();
-            }
-        }
-        double[] t = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            try (PointerScope s = new PointerScope()) {
-                long t0 = System.nanoTime();
-                r.run();
-                t[i] = (System.nanoTime() - t0) / 1e6;
-            }
-        }
-        java.util.Arrays.sort(t);
-        return t[reps / 2];
+        return 1e3 * MedianTimer.seconds(3, reps, r);
     }
 }

@@ -1,4 +1,4 @@
-package org.diffrep.model;
+package org.diffrep.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.model.ModelFiles;
+import org.diffrep.model.UNet;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.train.TensorImageSource;
@@ -112,18 +114,6 @@ public final class ModelBenchmark {
 
     /** Median seconds of {@code reps} timed runs after one warm-up run. */
     private static double time(int reps, Runnable r) {
-        try (PointerScope s = new PointerScope()) {
-            r.run();
-        }
-        double[] t = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            try (PointerScope s = new PointerScope()) {
-                long t0 = System.nanoTime();
-                r.run();
-                t[i] = (System.nanoTime() - t0) / 1e9;
-            }
-        }
-        java.util.Arrays.sort(t);
-        return t[reps / 2];
+        return MedianTimer.seconds(1, reps, r);
     }
 }
