@@ -22,8 +22,8 @@ final class InfoCommand implements Runnable {
         out.printf("java             %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
         out.printf("libtorch         %s%n", BuildInfo.LIBTORCH);
         out.printf("cores            %d%n", Runtime.getRuntime().availableProcessors());
-        out.printf("threads          libtorch intra-op %d, native kernels %d%n",
-                Threads.torchThreads(), Threads.kernelThreads());
+        out.printf("threads          libtorch intra-op %d, native kernels %d, openblas %d%n",
+                Threads.torchThreads(), Threads.kernelThreads(), Threads.blasThreads());
         out.printf("native library   %s (ABI %d)%n", nativeLibraryPath(), NativeOps.diffrep_abi_version());
         out.printf("cuda kernels     %s%n", NativeOps.diffrep_cuda_compiled() == 1 ? "compiled in" : "not compiled in");
         out.printf("cuda status      %s%n", Devices.nativeCudaStatus());
