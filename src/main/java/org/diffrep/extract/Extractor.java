@@ -70,6 +70,7 @@ public final class Extractor {
     private Listener listener = new Listener() {
     };
     private PrintStream log = System.err;
+    private ShardWriter.FileOpener shardFiles = ShardWriter.NEW_FILE;
     private boolean progress = System.console() != null;
 
     public Extractor(ExtractConfig cfg) {
@@ -78,6 +79,12 @@ public final class Extractor {
 
     public Extractor listener(Listener l) {
         this.listener = l;
+        return this;
+    }
+
+    /** Tests only: how shard files are opened (a real ENOSPC from /dev/full, see {@link ShardWriter.FileOpener}). */
+    Extractor shardFiles(ShardWriter.FileOpener opener) {
+        this.shardFiles = opener;
         return this;
     }
 
@@ -136,6 +143,7 @@ public final class Extractor {
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
         StoreSettings settings = settings(modelId, selected.length);
         StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
+        store.shardFiles(shardFiles);
         Timings t = new Timings();
         if (store.alreadyComplete()) {
             try {
@@ -217,8 +225,9 @@ public final class Extractor {
             t.io += System.nanoTime() - io0;
             t.data = prefetch.readSeconds();
         } catch (IOException e) {
-            throw new UncheckedIOException("writing the feature store in " + cfg.out() + " failed (" + e
-                    + "); nothing was marked complete: free space or fix permissions and rerun with --resume", e);
+            throw new UncheckedIOException("writing the feature store in " + cfg.out() + " failed: "
+                    + StoreWriter.describe(e) + "; nothing was marked complete: free space or fix permissions"
+                    + " and rerun with --resume", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("extraction interrupted; rerun with --resume", e);

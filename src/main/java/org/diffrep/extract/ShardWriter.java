@@ -20,19 +20,36 @@ import java.util.Map;
  */
 final class ShardWriter implements AutoCloseable {
 
+    /**
+     * Opens a new array file of a shard for writing; always {@link #NEW_FILE} outside tests. A seam
+     * for tests only: the files are created with CREATE_NEW (a fresh file, never through a symlink)
+     * in a directory made just before, so a test cannot point one at /dev/full from outside to get a
+     * real "No space left on device"; it passes an opener instead (DiskFullTest).
+     */
+    @FunctionalInterface
+    interface FileOpener {
+        FileChannel open(Path file) throws IOException;
+    }
+
+    static final FileOpener NEW_FILE = file -> FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE);
+
     private final Path partial;
     private final Path done;
     private final long rows;
+    private final FileOpener opener;
     private final Map<String, Array> arrays = new LinkedHashMap<>();
 
     private static final class Array {
         final FileChannel ch;
+        final Path file;
         final DType dtype;
         final long[] rowShape;
         long rowsWritten;
 
-        Array(FileChannel ch, DType dtype, long[] rowShape) {
+        Array(FileChannel ch, Path file, DType dtype, long[] rowShape) {
             this.ch = ch;
+            this.file = file;
             this.dtype = dtype;
             this.rowShape = rowShape;
         }
@@ -46,10 +63,11 @@ final class ShardWriter implements AutoCloseable {
         }
     }
 
-    ShardWriter(Path store, int shard, long rows) throws IOException {
+    ShardWriter(Path store, int shard, long rows, FileOpener opener) throws IOException {
         this.partial = StoreLayout.shardPartialDir(store, shard);
         this.done = StoreLayout.shardDir(store, shard);
         this.rows = rows;
+        this.opener = opener;
         AtomicFiles.deleteTree(partial);
         Files.createDirectories(partial);
     }
@@ -60,13 +78,18 @@ final class ShardWriter implements AutoCloseable {
         if (a == null) {
             Path file = partial.resolve(rel);
             Files.createDirectories(file.getParent());
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            a = new Array(ch, dtype, rowShape.clone());
+            FileChannel ch;
+            try {
+                ch = opener.open(file);
+            } catch (IOException e) {
+                throw new StoreWriter.WriteFailure(file, e);
+            }
+            a = new Array(ch, file, dtype, rowShape.clone());
             arrays.put(rel, a);
             long[] shape = new long[rowShape.length + 1];
             shape[0] = rows;
             System.arraycopy(rowShape, 0, shape, 1, rowShape.length);
-            NpyArrays.writeFully(ch, ByteBuffer.wrap(NpyArrays.header(dtype, shape)));
+            write(a, ByteBuffer.wrap(NpyArrays.header(dtype, shape)));
         } else if (a.dtype != dtype || !Arrays.equals(a.rowShape, rowShape)) {
             throw new IllegalStateException(rel + ": rows changed from " + a.dtype + Arrays.toString(a.rowShape)
                     + " to " + dtype + Arrays.toString(rowShape));
@@ -78,8 +101,16 @@ final class ShardWriter implements AutoCloseable {
         if (a.rowsWritten + n > rows) {
             throw new IllegalStateException(rel + ": more than " + rows + " rows in one shard");
         }
-        NpyArrays.writeFully(a.ch, data);
+        write(a, data);
         a.rowsWritten += n;
+    }
+
+    private static void write(Array a, ByteBuffer data) throws IOException {
+        try {
+            NpyArrays.writeFully(a.ch, data);
+        } catch (IOException e) {
+            throw new StoreWriter.WriteFailure(a.file, e);
+        }
     }
 
     /** Flushes every array to disk and renames the shard into place. */
@@ -89,7 +120,11 @@ final class ShardWriter implements AutoCloseable {
                 throw new IllegalStateException(e.getKey() + ": " + e.getValue().rowsWritten + " of " + rows
                         + " rows written");
             }
-            e.getValue().ch.force(false);
+            try {
+                e.getValue().ch.force(false);
+            } catch (IOException x) {
+                throw new StoreWriter.WriteFailure(e.getValue().file, x);
+            }
         }
         closeChannels();
         AtomicFiles.moveInto(partial, done);

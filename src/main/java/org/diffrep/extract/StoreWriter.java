@@ -28,9 +28,27 @@ public final class StoreWriter {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
+    /**
+     * A failed write of one store file. The message names the file and says "the disk is full"
+     * when the cause is ENOSPC, which the bare IOException ("No space left on device") does not
+     * tie to any file.
+     */
+    static final class WriteFailure extends IOException {
+        WriteFailure(Path file, IOException cause) {
+            super("cannot write " + file + ": " + (String.valueOf(cause.getMessage()).contains("No space left on device")
+                    ? "the disk is full (No space left on device)" : cause.toString()), cause);
+        }
+    }
+
+    /** One line for an I/O failure of the store: a {@link WriteFailure}'s own message, else the exception. */
+    static String describe(IOException e) {
+        return e instanceof WriteFailure ? e.getMessage() : e.toString();
+    }
+
     private final Path dir;
     private final StoreSettings settings;
     private final boolean alreadyComplete;
+    private ShardWriter.FileOpener shardFiles = ShardWriter.NEW_FILE;
 
     private StoreWriter(Path dir, StoreSettings settings, boolean alreadyComplete) {
         this.dir = dir;
@@ -83,7 +101,7 @@ public final class StoreWriter {
                     Versions.all(), false));
             return w;
         } catch (IOException e) {
-            throw new InvalidInputException("--out " + dir + ": cannot write the store: " + e);
+            throw new InvalidInputException("--out " + dir + ": cannot write the store: " + describe(e));
         }
     }
 
@@ -101,9 +119,14 @@ public final class StoreWriter {
         return Files.isDirectory(StoreLayout.shardDir(dir, i));
     }
 
+    /** How shard files are opened (tests: see {@link ShardWriter.FileOpener}). */
+    void shardFiles(ShardWriter.FileOpener opener) {
+        this.shardFiles = opener;
+    }
+
     /** Starts shard {@code i} of {@code rows} images. */
     ShardWriter beginShard(int i, long rows) throws IOException {
-        return new ShardWriter(dir, i, rows);
+        return new ShardWriter(dir, i, rows, shardFiles);
     }
 
     /**
@@ -149,6 +172,7 @@ public final class StoreWriter {
         }
         long[] shape = firstHeader.shape().clone();
         shape[0] = rows;
+        // A failure here is almost always the write side (disk full); the shards were read above.
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             NpyArrays.writeFully(out, java.nio.ByteBuffer.wrap(NpyArrays.header(firstHeader.dtype(), shape)));
@@ -162,6 +186,8 @@ public final class StoreWriter {
                 }
             }
             out.force(false);
+        } catch (IOException e) {
+            throw new WriteFailure(tmp, e);
         }
         AtomicFiles.moveInto(tmp, target);
     }
@@ -175,6 +201,8 @@ public final class StoreWriter {
             NpyArrays.writeFully(ch, java.nio.ByteBuffer.wrap(bytes));
             NpyArrays.writeFully(ch, java.nio.ByteBuffer.wrap(new byte[]{'\n'}));
             ch.force(false);
+        } catch (IOException e) {
+            throw new WriteFailure(tmp, e);
         }
         AtomicFiles.moveInto(tmp, file);
     }
