@@ -26,8 +26,14 @@ final class ProbeOptions {
     int ensembleWidth;
 
     @Option(names = "--l2", paramLabel = "L",
-            description = "L2 penalty of the linear probe (default: chosen by a validation search over 1e-6..1e-1 on 20% of the training split).")
+            description = "L2 penalty of the linear probe (default: chosen by a validation search over 1e-6..1e-1 on 20%% of the training split).")
     Double l2;
+
+    @Option(names = "--scale", paramLabel = "HOW", defaultValue = "auto",
+            description = "Scaling of the centred features for the linear probe: columns (each by its own std), "
+                    + "global (one common scale) or auto (global when more than half the values are 0, as in SAE "
+                    + "codes; columns otherwise). Default: ${DEFAULT-VALUE}.")
+    String scale;
 
     @Option(names = "--epochs", paramLabel = "E", defaultValue = "30",
             description = "Epochs of the bn-linear and mlp probes (default: ${DEFAULT-VALUE}).")
@@ -41,7 +47,8 @@ final class ProbeOptions {
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
         }
-        LogisticProbe.Settings logistic = LogisticProbe.Settings.defaults().withSeed(seed);
+        LogisticProbe.Settings logistic = LogisticProbe.Settings.defaults().withSeed(seed)
+                .withScaling(LogisticProbe.Scaling.parse(scale));
         if (l2 != null) {
             if (!(l2 >= 0)) {
                 throw new IllegalArgumentException("--l2 must be >= 0, got " + l2);

@@ -12,8 +12,8 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Multinomial logistic regression probe: features standardised with the training split's mean and
- * standard deviation, L2 penalty on the weights (chosen by a validation search unless given),
+ * Multinomial logistic regression probe: features centred with the training split's mean and scaled
+ * (per column, or by one common scale for sparse codes; see {@link Scaling}), L2 penalty on the weights (chosen by a validation search unless given),
  * full-batch L-BFGS when the training matrix fits the budget and minibatch Adam beyond it.
  * The fitted probe holds its parameters in Java arrays, so it outlives any PointerScope.
  */
@@ -29,24 +29,54 @@ public final class LogisticProbe implements Probe {
      * @param adamBatch           Adam minibatch size
      * @param adamLearningRate    Adam step size
      * @param seed                seed of the search split and the Adam shuffles
+     * @param scaling             how centred features are scaled before the fit
      */
     public record Settings(double l2, double[] l2Grid, double validationFraction, Lbfgs.Settings lbfgs,
                            long fullBatchMaxValues, int adamEpochs, int adamBatch, double adamLearningRate,
-                           long seed) {
+                           long seed, Scaling scaling) {
 
         public static Settings defaults() {
             return new Settings(Double.NaN, new double[]{1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2, 1e-1}, 0.2,
-                    Lbfgs.Settings.defaults(), 50_000_000L, 30, 1024, 1e-3, 0);
+                    Lbfgs.Settings.defaults(), 50_000_000L, 30, 1024, 1e-3, 0, Scaling.AUTO);
         }
 
         public Settings withL2(double value) {
             return new Settings(value, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
-                    adamLearningRate, seed);
+                    adamLearningRate, seed, scaling);
         }
 
         public Settings withSeed(long value) {
             return new Settings(l2, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
-                    adamLearningRate, value);
+                    adamLearningRate, value, scaling);
+        }
+
+        public Settings withScaling(Scaling value) {
+            return new Settings(l2, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
+                    adamLearningRate, seed, value);
+        }
+    }
+
+    /**
+     * Scaling of the centred features. Per-column standardisation suits dense features; on sparse codes
+     * (an SAE's, where a latent may fire on 1% of rows) it blows rare latents up to unit variance, and
+     * the probe then fits them: on MNIST mid-block SAE codes it cost 8-10 points of test accuracy
+     * against one common scale (docs/SAE.md).
+     */
+    public enum Scaling {
+        /** Each column divided by its own standard deviation. */
+        COLUMNS,
+        /** Every column divided by one scale, the root mean square of the column deviations. */
+        GLOBAL,
+        /** GLOBAL when more than half of the training values are exactly 0 (sparse codes), else COLUMNS. */
+        AUTO;
+
+        public static Scaling parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "columns", "column" -> COLUMNS;
+                case "global" -> GLOBAL;
+                case "auto" -> AUTO;
+                default -> throw new IllegalArgumentException("--scale must be columns, global or auto, got '" + s + "'");
+            };
         }
     }
 
@@ -57,12 +87,14 @@ public final class LogisticProbe implements Probe {
     private final double[] params; // W [C, K] row-major, then b [K], on standardised features
     private final double l2;
     private final boolean l2Searched;
+    private final Scaling scaling;
     private final int iterations;
     private final boolean converged;
     private final double fitSeconds;
 
     private LogisticProbe(int numClasses, int dim, double[] mean, double[] invStd, double[] params, double l2,
-                          boolean l2Searched, int iterations, boolean converged, double fitSeconds) {
+                          boolean l2Searched, int iterations, boolean converged, double fitSeconds, Scaling scaling) {
+        this.scaling = scaling;
         this.numClasses = numClasses;
         this.dim = dim;
         this.mean = mean;
@@ -112,9 +144,17 @@ public final class LogisticProbe implements Probe {
             Tensor xd = x.to(ScalarType.Double);
             double[] mean = DoubleTensors.toDoubles(xd.mean(new long[]{0}, false, null));
             double[] std = DoubleTensors.toDoubles(xd.std(new long[]{0}, false, false));
+            Scaling scaling = settings.scaling() != Scaling.AUTO ? settings.scaling()
+                    : xd.eq(new Scalar(0.0)).to(ScalarType.Double).mean().item_double() > 0.5 ? Scaling.GLOBAL
+                    : Scaling.COLUMNS;
             double[] invStd = new double[c];
+            double meanVar = 0;
             for (int j = 0; j < c; j++) {
-                invStd[j] = std[j] > 1e-12 ? 1 / std[j] : 1; // constant features stay 0 after centring
+                meanVar += std[j] * std[j] / c;
+            }
+            for (int j = 0; j < c; j++) {
+                double sd = scaling == Scaling.GLOBAL ? Math.sqrt(meanVar) : std[j];
+                invStd[j] = sd > 1e-12 ? 1 / sd : 1; // constant features stay 0 after centring
             }
             Tensor z = standardise(xd, mean, invStd);
             double l2 = settings.l2();
@@ -128,7 +168,7 @@ public final class LogisticProbe implements Probe {
             Fit fit = train(z, labels, numClasses, l2, settings, warm);
             double seconds = (System.nanoTime() - start) / 1e9;
             return new LogisticProbe(numClasses, c, mean, invStd, fit.params, l2, searched, fit.iterations,
-                    fit.converged, seconds);
+                    fit.converged, seconds, scaling);
         }
     }
 
@@ -153,6 +193,11 @@ public final class LogisticProbe implements Probe {
             z = DoubleTensors.toDoubles(logits(x));
         }
         return score(z, labels, numClasses, this);
+    }
+
+    /** The scaling used (AUTO resolved). */
+    public Scaling scaling() {
+        return scaling;
     }
 
     public double l2() {
@@ -236,7 +281,7 @@ public final class LogisticProbe implements Probe {
         Lbfgs.Settings coarse = new Lbfgs.Settings(Math.min(100, full.lbfgs().maxIterations()), 1e-4,
                 full.lbfgs().valueTolerance(), full.lbfgs().history());
         Settings s = new Settings(full.l2(), full.l2Grid(), full.validationFraction(), coarse, full.fullBatchMaxValues(),
-                full.adamEpochs(), full.adamBatch(), full.adamLearningRate(), full.seed());
+                full.adamEpochs(), full.adamBatch(), full.adamLearningRate(), full.seed(), full.scaling());
         int n = labels.length;
         int held = (int) Math.round(n * s.validationFraction());
         double[] grid = s.l2Grid().clone();

@@ -109,7 +109,7 @@ class LogisticProbeTest {
             // minibatch Adam on the same data lands near the full-batch probe
             LogisticProbe.Settings adam = LogisticProbe.Settings.defaults().withL2(probe.l2());
             adam = new LogisticProbe.Settings(adam.l2(), adam.l2Grid(), adam.validationFraction(), adam.lbfgs(), 0,
-                    40, 128, 1e-2, 0);
+                    40, 128, 1e-2, 0, LogisticProbe.Scaling.AUTO);
             ProbeResult resAdam = LogisticProbe.fit(tr, ytr, k, adam).evaluate(te, yte);
             assertEquals(res.accuracy(), resAdam.accuracy(), 0.05);
         }

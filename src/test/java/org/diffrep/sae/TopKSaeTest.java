@@ -1,6 +1,7 @@
 package org.diffrep.sae;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
@@ -10,6 +11,7 @@ import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.probe.LogisticProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -159,6 +161,37 @@ class TopKSaeTest {
         assertTrue(after.fvu() < 0.4, "held-out FVU after 120 steps: " + after.fvu());
         assertTrue(after.l0() <= 16 + 1e-9, "L0 " + after.l0());
         assertTrue(r.history().get(r.history().size() - 1).fvu() < r.history().get(0).fvu());
+    }
+
+    @Test
+    void aProbeOnSparseCodesScalesThemTogether() {
+        // real MNIST pixels -> a briefly trained SAE -> codes; the probe's AUTO scaling must see that
+        // the codes are sparse (one common scale) and the dense pixels are not (per-column scaling)
+        Tensor x = mnistRows(2000);
+        long[] train = range(1500), test = LongStream.range(1500, 2000).toArray();
+        SaeConfig c = new SaeConfig(784, 128, 16, 64, 10_000, 1.0 / 32, 3e-3, 10, 64, 120, 1, true, true);
+        TopKSae sae = new SaeTrainer(c, null, 10).train(x, train, "mnist").sae();
+        Tensor z;
+        try (InferenceMode mode = new InferenceMode()) {
+            z = sae.encode(x).dense().clone();
+        }
+        int[] all = DataSpec.open("idx:../shared/data/mnist").labels();
+        long[] ytr = new long[1500], yte = new long[500];
+        for (int i = 0; i < 2000; i++) {
+            if (i < 1500) {
+                ytr[i] = all[i];
+            } else {
+                yte[i - 1500] = all[i];
+            }
+        }
+        Tensor trIdx = Tensors.fromLongs(train, train.length), teIdx = Tensors.fromLongs(test, test.length);
+        LogisticProbe.Settings s = LogisticProbe.Settings.defaults().withL2(1e-3);
+        LogisticProbe onCodes = LogisticProbe.fit(z.index_select(0, trIdx), ytr, 10, s);
+        LogisticProbe onPixels = LogisticProbe.fit(x.index_select(0, trIdx), ytr, 10, s);
+        assertEquals(LogisticProbe.Scaling.GLOBAL, onCodes.scaling());
+        assertEquals(LogisticProbe.Scaling.COLUMNS, onPixels.scaling());
+        double acc = onCodes.evaluate(z.index_select(0, teIdx), yte).accuracy();
+        assertTrue(acc > 0.75, "probe on 16-of-128 codes of MNIST digits: held-out accuracy " + acc);
     }
 
     @Test
