@@ -1,6 +1,7 @@
 package org.diffrep.extract;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -157,7 +158,11 @@ public final class FeatureStore {
     public Tensor featuresTensor(String layer, int sigmaIndex) {
         NpyArrays.Mapped m = map(StoreLayout.features(checkLayer(layer), checkSigma(sigmaIndex)));
         BytePointer p = new BytePointer(m.data());
-        return torch.from_blob(p, m.header().shape(), Tensors.options(ScalarType.Float));
+        // The tensor does not reference the Java mapping; without the pin, a caller that keeps only the
+        // tensor lets GC unmap the file under it (a SIGSEGV seen in bench-sae). LibTorch's deleter unpins.
+        MappingPins.pin(p.address(), m);
+        return torch.from_blob(p, m.header().shape(), MappingPins.UNPIN, Tensors.options(ScalarType.Float),
+                new DeviceOptional());
     }
 
     /** The mapped array of any store file (path relative to the store, as in the manifest's files). */

@@ -30,6 +30,21 @@ public final class Threads {
         openblas_nolapack.blas_set_num_threads(blas);
     }
 
+    /**
+     * Runs {@code work} with OpenBLAS at LibTorch's thread count, then restores the previous count: for
+     * phases made of large matrix products (SAE training), where a parallel GEMM is worth more than the
+     * cores its idle workers steal from the OpenMP regions in between.
+     */
+    public static <T> T withParallelBlas(java.util.function.Supplier<T> work) {
+        int before = blasThreads();
+        openblas_nolapack.blas_set_num_threads(Math.max(before, torchThreads()));
+        try {
+            return work.get();
+        } finally {
+            openblas_nolapack.blas_set_num_threads(before);
+        }
+    }
+
     /** LibTorch's intra-op thread count. */
     public static int torchThreads() {
         return torch.get_num_threads();

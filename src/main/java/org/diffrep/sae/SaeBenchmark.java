@@ -110,7 +110,8 @@ public final class SaeBenchmark {
                 ours = o;
             }
             if (!skipPlain) {
-                plain = Math.max(plain, plainLoop(config, x, train, source));
+                // the same BLAS threading as SaeTrainer.train gives itself
+                plain = Math.max(plain, Threads.withParallelBlas(() -> plainLoop(config, x, train, source)));
             }
         }
         System.out.printf("%-22s %14s%n", "trainer", "samples/s");

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.ops.Threads;
 import org.diffrep.InvalidInputException;
 import org.diffrep.ops.Tensors;
 
@@ -48,8 +49,15 @@ public final class SaeTrainer {
         this.progressBar = log != null && System.console() != null;
     }
 
-    /** Trains on the rows {@code ids} of {@code features}; {@code source} names them in error messages. */
+    /**
+     * Trains on the rows {@code ids} of {@code features}; {@code source} names them in error messages.
+     * The encoder product dominates, so OpenBLAS runs parallel meanwhile ({@link Threads#withParallelBlas}).
+     */
     public Result train(Tensor features, long[] ids, String source) {
+        return Threads.withParallelBlas(() -> trainWithThreads(features, ids, source));
+    }
+
+    private Result trainWithThreads(Tensor features, long[] ids, String source) {
         checkInput(features, ids, source);
         Random rng = new Random(config.seed());
         long[] sample = sample(ids, INIT_SAMPLE, rng);
