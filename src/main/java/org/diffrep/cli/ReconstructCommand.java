@@ -46,7 +46,8 @@ public final class ReconstructCommand implements Callable<Integer> {
     int samples;
 
     @Option(names = "--guidance", defaultValue = "1.0",
-            description = "lambda: the step subtracts lambda sigma^2 grad ||m(y) - m(target)||^2; 0 samples "
+            description = "lambda: each step subtracts a pull toward the target's representation of lambda "
+                    + "times the denoiser step's length (direction grad ||m(y) - m(target)||^2); 0 samples "
                     + "unconditionally (default: ${DEFAULT-VALUE}).")
     double guidance;
 

@@ -3,6 +3,7 @@ package org.diffrep.reconstruct;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -10,15 +11,18 @@ import org.diffrep.model.Denoiser;
 
 /**
  * Steers the sampler so that the sample's representation (tap channel means) moves toward a target
- * image's. At a step with noise level sigma_hat the correction is
+ * image's. With G = grad_y || m(y; sigma_hat) - m(x*; sigma_hat) ||^2, where m(., sigma) is
+ * {@link Representation#of} with the denoiser conditioned on sigma and x* the clean target re-encoded
+ * at each step's sigma_hat, the correction subtracted from the step direction D(y) - y is
  * <pre>
- *   g(y) = lambda * sigma_hat^2 * grad_y || m(y; sigma_hat) - m(x*; sigma_hat) ||^2
+ *   NORMALISED (default): g = lambda * ||D(y) - y|| * G / ||G||      (||D(y) - y|| = sigma_hat sqrt(N))
+ *   SCORE:                g = lambda * sigma_hat^2 * G
  * </pre>
- * where m(., sigma) is {@link Representation#of} with the denoiser conditioned on sigma and x* the clean
- * target. Why sigma_hat^2: the sampler's direction D(y) - y is sigma^2 times the score, so a
- * likelihood term exp(-||m(y) - m*||^2 / 2 tau^2) adds sigma^2 / (2 tau^2) times the gradient; lambda
- * (--guidance) stands for 1 / (2 tau^2) and keeps one meaning across noise levels. The target is
- * re-encoded at each step's sigma_hat, so both representations are read at the same level.
+ * NORMALISED makes lambda (--guidance) the size of the pull relative to the denoiser's own step, the
+ * same at every noise level, so it neither vanishes at low noise nor swamps the denoiser at high
+ * noise (with SCORE, lambda 300 stalled the sampler: sigma_hat stopped falling). SCORE is the
+ * likelihood reading: D(y) - y is sigma^2 times the score, so exp(-||m(y) - m*||^2 / 2 tau^2) adds
+ * sigma^2 / (2 tau^2) times G, lambda standing for 1 / (2 tau^2).
  */
 public final class RepresentationGuidance implements StochasticSampler.Guidance {
 
@@ -26,13 +30,24 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private final String tap;
     private final Tensor target;   // one clean image [1, C, H, W]
     private final double strength;
+    private final Scaling scaling;
+
+    /** How the representation gradient is sized against the denoiser step (see the class comment). */
+    public enum Scaling {
+        NORMALISED, SCORE
+    }
 
     public RepresentationGuidance(Denoiser denoiser, String tap, Tensor targetImage, double strength) {
+        this(denoiser, tap, targetImage, strength, Scaling.NORMALISED);
+    }
+
+    public RepresentationGuidance(Denoiser denoiser, String tap, Tensor targetImage, double strength, Scaling scaling) {
         Representation.checkTap(denoiser, tap);
         this.denoiser = denoiser;
         this.tap = tap;
         this.target = targetImage;
         this.strength = strength;
+        this.scaling = scaling;
     }
 
     @Override
@@ -54,8 +69,16 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
             long[] shape = new long[(int) y.dim()];
             java.util.Arrays.fill(shape, 1);
             shape[0] = b;
-            Tensor scale = sigma.mul(sigma).mul(new Scalar(strength)).reshape(shape);
-            return grad.mul(scale).detach();
+            Tensor scale;
+            if (scaling == Scaling.SCORE) {
+                scale = sigma.mul(sigma).mul(new Scalar(strength));
+            } else {
+                double n = grad.numel() / (double) b;
+                Tensor norm = grad.reshape(b, -1).norm(new ScalarOptional(new Scalar(2.0)), new long[]{1}, false)
+                        .clamp_min(new Scalar(1e-12));
+                scale = sigma.mul(new Scalar(strength * Math.sqrt(n))).div(norm);
+            }
+            return grad.mul(scale.reshape(shape)).detach();
         }
     }
 
