@@ -8,6 +8,7 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.reconstruct.Reconstruction;
 import org.diffrep.reconstruct.ReconstructionStudy;
 import org.diffrep.reconstruct.Representation;
+import org.diffrep.reconstruct.RepresentationMetric;
 import org.diffrep.reconstruct.SamplerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,6 +63,19 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--baseline", defaultValue = "50", description = "Random dataset images for the baseline (default: ${DEFAULT-VALUE}).")
     int baseline;
 
+    @Option(names = "--metric", defaultValue = "whitened",
+            description = "Distance the guidance pulls in: whitened (Mahalanobis, from the representation covariance "
+                    + "of --metric-images dataset images at 8 noise levels) or euclidean (default: ${DEFAULT-VALUE}).")
+    String metric;
+
+    @Option(names = "--metric-images", defaultValue = "512",
+            description = "Dataset images (seeded random) for the whitened metric (default: ${DEFAULT-VALUE}).")
+    int metricImages;
+
+    @Option(names = "--metric-shrink", defaultValue = "" + RepresentationMetric.SHRINK,
+            description = "Ridge of the whitened metric, relative to the mean variance (default: ${DEFAULT-VALUE}).")
+    double metricShrink;
+
     @Mixin
     SamplerOptions sampler;
 
@@ -77,16 +91,21 @@ public final class ReconstructCommand implements Callable<Integer> {
         Dataset ds = DataSpec.open(data);
         Denoiser d = ModelFiles.load(model);
         long t0 = System.nanoTime();
+        RepresentationMetric m = switch (metric) {
+            case "euclidean" -> null;
+            case "whitened" -> whitened(d, ds, cfg);
+            default -> throw new InvalidInputException("--metric must be whitened or euclidean, got '" + metric + "'");
+        };
         if (targets != null) {
             ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guidance, tap, repSigma, cfg,
-                    baseline, knnImages);
+                    baseline, knnImages, m);
             st.write(out, ds);
             System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class "
                             + "(chance %.1f%%); wrote %s%n", targets, samples, (System.nanoTime() - t0) / 1e9,
                     100 * st.matchRate(), 100 * st.chanceRate(), out.resolve("study.json"));
             return 0;
         }
-        Reconstruction r = Reconstruction.run(d, ds, index, samples, guidance, tap, repSigma, cfg, baseline);
+        Reconstruction r = Reconstruction.run(d, ds, index, samples, guidance, tap, repSigma, cfg, baseline, m);
         r.write(out, ds);
         System.out.printf("target %d (label %d), %d samples in %.1f s, steps %s%n", index, r.label(), samples,
                 (System.nanoTime() - t0) / 1e9, Arrays.toString(r.samples().steps()));
@@ -94,5 +113,19 @@ public final class ReconstructCommand implements Callable<Integer> {
                 r.summary().get("mean_sample_distance"), r.summary().get("mean_baseline_distance"));
         System.out.println("wrote " + out.resolve("reconstruct.json"));
         return 0;
+    }
+
+    private RepresentationMetric whitened(Denoiser d, Dataset ds, SamplerConfig cfg) {
+        if (metricImages < 2 || metricImages > ds.size()) {
+            throw new InvalidInputException("--metric-images must be in [2, " + ds.size() + "], got " + metricImages);
+        }
+        java.util.Random rng = new java.util.Random(cfg.seed() ^ 0x3e7L);
+        long[] idx = rng.longs(0, ds.size()).distinct().limit(metricImages).toArray();
+        Representation.checkTap(d, tap);
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            return RepresentationMetric.estimate(d, tap, ds.batch(idx).images(), cfg.sigmaEnd(), cfg.sigmaStart(), 8, metricShrink);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--metric whitened: " + e.getMessage() + "; raise --metric-images");
+        }
     }
 }

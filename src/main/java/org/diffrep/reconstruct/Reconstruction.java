@@ -32,9 +32,15 @@ public record Reconstruction(int index, long label, String tap, float repSigma, 
                              StochasticSampler.Samples samples, double[] sampleDistance,
                              long[] baselineIndex, double[] baselineDistance) {
 
-    /** Runs the guided sampler for one target. */
+    /** Runs the guided sampler for one target, pulling in the Euclidean representation distance. */
     public static Reconstruction run(Denoiser model, Dataset data, int index, int count, double guidance, String tap,
                                      float repSigma, SamplerConfig cfg, int baseline) {
+        return run(model, data, index, count, guidance, tap, repSigma, cfg, baseline, null);
+    }
+
+    /** Runs the guided sampler for one target; {@code metric} null pulls in the Euclidean distance. */
+    public static Reconstruction run(Denoiser model, Dataset data, int index, int count, double guidance, String tap,
+                                     float repSigma, SamplerConfig cfg, int baseline, RepresentationMetric metric) {
         if (index < 0 || index >= data.size()) {
             throw new InvalidInputException("--index " + index + ": out of range [0, " + data.size() + ") of " + data.source());
         }
@@ -50,7 +56,7 @@ public record Reconstruction(int index, long label, String tap, float repSigma, 
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor target = data.batch(new long[]{index}).images();
-            RepresentationGuidance g = new RepresentationGuidance(model, tap, target, guidance);
+            RepresentationGuidance g = new RepresentationGuidance(model, tap, target, guidance).withMetric(metric);
             StochasticSampler.Samples s = new StochasticSampler(model, cfg).sample(count, guidance == 0 ? null : g);
             int n = data.sampleSize();
             float[] flat = new float[count * n];

@@ -31,6 +31,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private final Tensor target;   // one clean image [1, C, H, W]
     private final double strength;
     private final Scaling scaling;
+    private RepresentationMetric metric; // null: Euclidean
 
     /** How the representation gradient is sized against the denoiser step (see the class comment). */
     public enum Scaling {
@@ -50,6 +51,12 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
         this.scaling = scaling;
     }
 
+    /** Pulls in the whitened distance of {@code m} instead of the Euclidean one. */
+    public RepresentationGuidance withMetric(RepresentationMetric m) {
+        this.metric = m;
+        return this;
+    }
+
     @Override
     public Tensor correction(Tensor y, Tensor sigma) {
         long b = y.size(0);
@@ -64,7 +71,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
             Tensor yg = y.detach().clone().requires_grad_(true);
             Tensor rep = Representation.of(denoiser, tap, yg, sigma);
             Tensor diff = rep.sub(targetRep);
-            Tensor loss = diff.mul(diff).sum();
+            Tensor loss = metric == null ? diff.mul(diff).sum() : metric.squaredDistances(diff, sigma).sum();
             Tensor grad = torch.grad(new TensorVector(loss), new TensorVector(yg)).get(0);
             long[] shape = new long[(int) y.dim()];
             java.util.Arrays.fill(shape, 1);
