@@ -46,7 +46,7 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "10", description = "Samples (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--guidance", defaultValue = "1.0",
+    @Option(names = "--guidance", defaultValue = "0.3",
             description = "lambda: each step subtracts a pull toward the target's representation of lambda "
                     + "times the denoiser step's length (direction grad ||m(y) - m(target)||^2); 0 samples "
                     + "unconditionally (default: ${DEFAULT-VALUE}).")
