@@ -37,8 +37,8 @@ final class MappingPins {
         PINS.computeIfPresent(address, (a, p) -> p.count() <= 1 ? null : new Pin(p.mapping(), p.count() - 1));
     }
 
-    /** Number of addresses pinned now (for tests). */
-    static int pinned() {
-        return PINS.size();
+    /** Whether a mapping at this address is pinned now (for tests). */
+    static boolean isPinned(long address) {
+        return PINS.containsKey(address);
     }
 }
