@@ -36,13 +36,22 @@ public final class Threads {
      * cores its idle workers steal from the OpenMP regions in between.
      */
     public static <T> T withParallelBlas(java.util.function.Supplier<T> work) {
+        try (BlasSetting b = parallelBlas()) {
+            return work.get();
+        }
+    }
+
+    /** The same as a try-with-resources handle: OpenBLAS parallel until {@code close()}. */
+    public static BlasSetting parallelBlas() {
         int before = blasThreads();
         openblas_nolapack.blas_set_num_threads(Math.max(before, torchThreads()));
-        try {
-            return work.get();
-        } finally {
-            openblas_nolapack.blas_set_num_threads(before);
-        }
+        return () -> openblas_nolapack.blas_set_num_threads(before);
+    }
+
+    /** Restores OpenBLAS's previous thread count. */
+    public interface BlasSetting extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** LibTorch's intra-op thread count. */

@@ -153,6 +153,11 @@ public final class MolrgExperiment {
 
     /** Runs the experiment, writing bases.npy, x0.npy, labels.npy, molrg.json and molrg.png/.svg into {@code out}. */
     public static Result run(Settings s, Path out, PrintStream log) {
+        // an MLP on vectors: matrix products throughout, so OpenBLAS may use every core
+        return org.diffrep.ops.Threads.withParallelBlas(() -> runWithThreads(s, out, log));
+    }
+
+    private static Result runWithThreads(Settings s, Path out, PrintStream log) {
         s.validate();
         long start = System.nanoTime();
         VpSchedule schedule = VpSchedule.linear(s.vpSteps());

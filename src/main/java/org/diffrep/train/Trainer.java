@@ -14,7 +14,9 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.NetworkDenoiser;
+import org.diffrep.ops.Threads;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.VpSchedule;
 import org.diffrep.ops.Tensors;
@@ -69,6 +71,14 @@ public final class Trainer {
             start = Checkpoint.restore(checkpoint, model, ema, adam, cfg);
         }
         model.train(true);
+        // an MLP is matrix products throughout: OpenBLAS may use every core (docs/PERFORMANCE.md)
+        try (Threads.BlasSetting blas = model instanceof MlpDenoiser ? Threads.parallelBlas() : () -> { }) {
+            return train(data, checkpoint, start, progress);
+        }
+    }
+
+    private Result train(ImageSource data, Path checkpoint, long start, Consumer<StepReport> progress)
+            throws IOException {
         long t0 = System.nanoTime();
         double[] recent = new double[100];
         int recentCount = 0;
