@@ -16,10 +16,10 @@ import org.bytedeco.pytorch.global.torch;
 
 import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.NetworkDenoiser;
-import org.diffrep.ops.Threads;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.VpSchedule;
 import org.diffrep.ops.Tensors;
+import org.diffrep.ops.Threads;
 
 /**
  * Trains a {@link NetworkDenoiser} by denoising score matching: each step draws a batch (with
