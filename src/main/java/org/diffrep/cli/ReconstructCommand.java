@@ -1,5 +1,6 @@
 package org.diffrep.cli;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.model.Denoiser;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import java.util.concurrent.Callable;
 
 /** {@code diffrep reconstruct}: stochastic samples steered toward a dataset image's representation. */
@@ -119,10 +121,10 @@ public final class ReconstructCommand implements Callable<Integer> {
         if (metricImages < 2 || metricImages > ds.size()) {
             throw new InvalidInputException("--metric-images must be in [2, " + ds.size() + "], got " + metricImages);
         }
-        java.util.Random rng = new java.util.Random(cfg.seed() ^ 0x3e7L);
+        Random rng = new Random(cfg.seed() ^ 0x3e7L);
         long[] idx = rng.longs(0, ds.size()).distinct().limit(metricImages).toArray();
         Representation.checkTap(d, tap);
-        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+        try (PointerScope scope = new PointerScope()) {
             return RepresentationMetric.estimate(d, tap, ds.batch(idx).images(), cfg.sigmaEnd(), cfg.sigmaStart(), 8, metricShrink);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("--metric whitened: " + e.getMessage() + "; raise --metric-images");

@@ -18,6 +18,7 @@ import org.diffrep.noise.Seeds;
 import org.diffrep.noise.VpSchedule;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
+import org.diffrep.ops.Threads;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.ProbeResult;
 import org.diffrep.report.JsonReports;
@@ -154,7 +155,7 @@ public final class MolrgExperiment {
     /** Runs the experiment, writing bases.npy, x0.npy, labels.npy, molrg.json and molrg.png/.svg into {@code out}. */
     public static Result run(Settings s, Path out, PrintStream log) {
         // an MLP on vectors: matrix products throughout, so OpenBLAS may use every core
-        return org.diffrep.ops.Threads.withParallelBlas(() -> runWithThreads(s, out, log));
+        return Threads.withParallelBlas(() -> runWithThreads(s, out, log));
     }
 
     private static Result runWithThreads(Settings s, Path out, PrintStream log) {
