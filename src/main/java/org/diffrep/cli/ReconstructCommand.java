@@ -1,14 +1,17 @@
 package org.diffrep.cli;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.InvalidInputException;
+import org.diffrep.reconstruct.GuidanceSettings;
 import org.diffrep.reconstruct.Reconstruction;
 import org.diffrep.reconstruct.ReconstructionStudy;
 import org.diffrep.reconstruct.Representation;
+import org.diffrep.reconstruct.RepresentationGuidance;
 import org.diffrep.reconstruct.RepresentationMetric;
 import org.diffrep.reconstruct.SamplerConfig;
 import picocli.CommandLine.Command;
@@ -78,6 +81,21 @@ public final class ReconstructCommand implements Callable<Integer> {
             description = "Ridge of the whitened metric, relative to the mean variance (default: ${DEFAULT-VALUE}).")
     double metricShrink;
 
+    @Option(names = "--match", defaultValue = "denoised",
+            description = "What each step matches: noisy (the sample's representation against the mean over "
+                    + "--target-draws noisy copies x + sigma z of the target), clean (against the clean target "
+                    + "conditioned on sigma) or denoised (the representation of the denoised estimate D(y) against the "
+                    + "target's, both read at --match-sigma, the gradient through the denoiser) (default: ${DEFAULT-VALUE}).")
+    String match;
+
+    @Option(names = "--match-sigma", defaultValue = "2.0",
+            description = "Noise level both representations are read at with --match denoised (default: ${DEFAULT-VALUE}).")
+    double matchSigma;
+
+    @Option(names = "--target-draws", defaultValue = "4",
+            description = "Noisy copies of the target averaged per sample and step (default: ${DEFAULT-VALUE}).")
+    int targetDraws;
+
     @Mixin
     SamplerOptions sampler;
 
@@ -98,16 +116,18 @@ public final class ReconstructCommand implements Callable<Integer> {
             case "whitened" -> whitened(d, ds, cfg);
             default -> throw new InvalidInputException("--metric must be whitened or euclidean, got '" + metric + "'");
         };
+        GuidanceSettings guide = new GuidanceSettings(guidance, tap, RepresentationGuidance.Scaling.NORMALISED, m,
+                match(), targetDraws, matchSigma);
         if (targets != null) {
-            ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guidance, tap, repSigma, cfg,
-                    baseline, knnImages, m);
+            ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guide, repSigma, cfg,
+                    baseline, knnImages);
             st.write(out, ds);
             System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class "
                             + "(chance %.1f%%); wrote %s%n", targets, samples, (System.nanoTime() - t0) / 1e9,
                     100 * st.matchRate(), 100 * st.chanceRate(), out.resolve("study.json"));
             return 0;
         }
-        Reconstruction r = Reconstruction.run(d, ds, index, samples, guidance, tap, repSigma, cfg, baseline, m);
+        Reconstruction r = Reconstruction.run(d, ds, index, samples, guide, repSigma, cfg, baseline);
         r.write(out, ds);
         System.out.printf("target %d (label %d), %d samples in %.1f s, steps %s%n", index, r.label(), samples,
                 (System.nanoTime() - t0) / 1e9, Arrays.toString(r.samples().steps()));
@@ -115,6 +135,15 @@ public final class ReconstructCommand implements Callable<Integer> {
                 r.summary().get("mean_sample_distance"), r.summary().get("mean_baseline_distance"));
         System.out.println("wrote " + out.resolve("reconstruct.json"));
         return 0;
+    }
+
+    private RepresentationGuidance.Match match() {
+        return switch (match) {
+            case "noisy" -> RepresentationGuidance.Match.NOISY;
+            case "clean" -> RepresentationGuidance.Match.CLEAN;
+            case "denoised" -> RepresentationGuidance.Match.DENOISED;
+            default -> throw new InvalidInputException("--match must be noisy, clean or denoised, got '" + match + "'");
+        };
     }
 
     private RepresentationMetric whitened(Denoiser d, Dataset ds, SamplerConfig cfg) {
@@ -125,7 +154,10 @@ public final class ReconstructCommand implements Callable<Integer> {
         long[] idx = rng.longs(0, ds.size()).distinct().limit(metricImages).toArray();
         Representation.checkTap(d, tap);
         try (PointerScope scope = new PointerScope()) {
-            return RepresentationMetric.estimate(d, tap, ds.batch(idx).images(), cfg.sigmaEnd(), cfg.sigmaStart(), 8, metricShrink);
+            Tensor images = ds.batch(idx).images();
+            return "denoised".equals(match)
+                    ? RepresentationMetric.estimate(d, tap, images, matchSigma, matchSigma, 1, metricShrink)
+                    : RepresentationMetric.estimate(d, tap, images, cfg.sigmaEnd(), cfg.sigmaStart(), 8, metricShrink);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("--metric whitened: " + e.getMessage() + "; raise --metric-images");
         }

@@ -28,19 +28,14 @@ import java.util.Random;
  * @param baselineIndex  the random dataset images of the baseline
  * @param baselineDistance their distances to the target
  */
-public record Reconstruction(int index, long label, String tap, float repSigma, double guidance, SamplerConfig config,
+public record Reconstruction(int index, long label, float repSigma, GuidanceSettings guidance, SamplerConfig config,
                              StochasticSampler.Samples samples, double[] sampleDistance,
                              long[] baselineIndex, double[] baselineDistance) {
 
-    /** Runs the guided sampler for one target, pulling in the Euclidean representation distance. */
-    public static Reconstruction run(Denoiser model, Dataset data, int index, int count, double guidance, String tap,
+    /** Runs the sampler for one target, steered as {@code guide} says. */
+    public static Reconstruction run(Denoiser model, Dataset data, int index, int count, GuidanceSettings guide,
                                      float repSigma, SamplerConfig cfg, int baseline) {
-        return run(model, data, index, count, guidance, tap, repSigma, cfg, baseline, null);
-    }
-
-    /** Runs the guided sampler for one target; {@code metric} null pulls in the Euclidean distance. */
-    public static Reconstruction run(Denoiser model, Dataset data, int index, int count, double guidance, String tap,
-                                     float repSigma, SamplerConfig cfg, int baseline, RepresentationMetric metric) {
+        String tap = guide.tap();
         if (index < 0 || index >= data.size()) {
             throw new InvalidInputException("--index " + index + ": out of range [0, " + data.size() + ") of " + data.source());
         }
@@ -56,8 +51,8 @@ public record Reconstruction(int index, long label, String tap, float repSigma, 
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor target = data.batch(new long[]{index}).images();
-            RepresentationGuidance g = new RepresentationGuidance(model, tap, target, guidance).withMetric(metric);
-            StochasticSampler.Samples s = new StochasticSampler(model, cfg).sample(count, guidance == 0 ? null : g);
+            RepresentationGuidance g = guide.toward(model, target, cfg.seed() ^ 0x7a46L);
+            StochasticSampler.Samples s = new StochasticSampler(model, cfg).sample(count, guide.strength() == 0 ? null : g);
             int n = data.sampleSize();
             float[] flat = new float[count * n];
             for (int b = 0; b < count; b++) {
@@ -75,7 +70,7 @@ public record Reconstruction(int index, long label, String tap, float repSigma, 
                 bi[i] = j;
             }
             double[] bd = bi.length == 0 ? new double[0] : g.distances(data.batch(bi).images(), repSigma);
-            return new Reconstruction(index, data.label(index), tap, repSigma, guidance, cfg, s, sd, bi, bd);
+            return new Reconstruction(index, data.label(index), repSigma, guide, cfg, s, sd, bi, bd);
         }
     }
 
@@ -95,9 +90,8 @@ public record Reconstruction(int index, long label, String tap, float repSigma, 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("index", index);
         m.put("label", label);
-        m.put("tap", tap);
         m.put("rep_sigma", repSigma);
-        m.put("guidance", guidance);
+        m.put("guidance", guidance.summary());
         m.put("sampler", config);
         m.put("steps", samples.steps());
         m.put("final_sigma", samples.finalSigma());

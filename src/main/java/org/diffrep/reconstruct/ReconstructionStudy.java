@@ -27,9 +27,9 @@ import java.util.Random;
 public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted, double matchRate, double chanceRate,
                                   int classifierImages) {
 
-    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples, double guidance,
-                                          String tap, float repSigma, SamplerConfig cfg, int baseline, int knnImages,
-                                          RepresentationMetric metric) {
+    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples,
+                                          GuidanceSettings guide, float repSigma, SamplerConfig cfg, int baseline,
+                                          int knnImages) {
         if (targets < 1 || targets + knnImages > data.size()) {
             throw new InvalidInputException("--targets " + targets + " plus --knn-images " + knnImages
                     + " must be within the " + data.size() + " images of " + data.source());
@@ -47,8 +47,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             for (int t = 0; t < targets; t++) {
                 SamplerConfig c = new SamplerConfig(cfg.h0(), cfg.beta(), cfg.sigmaStart(), cfg.sigmaEnd(),
                         cfg.maxSteps(), cfg.fixedStep(), cfg.seed() + 1 + t);
-                Reconstruction r = Reconstruction.run(model, data, targetIdx[t], samples, guidance, tap, repSigma, c, baseline,
-                        metric);
+                Reconstruction r = Reconstruction.run(model, data, targetIdx[t], samples, guide, repSigma, c, baseline);
                 runs.add(r);
                 float[] flat = new float[samples * n];
                 for (int b = 0; b < samples; b++) {

@@ -7,7 +7,12 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.model.Denoiser;
+import org.diffrep.ops.Tensors;
+
+import java.util.Arrays;
+import java.util.Random;
 
 /**
  * Steers the sampler so that the sample's representation (tap channel means) moves toward a target
@@ -32,6 +37,10 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private final double strength;
     private final Scaling scaling;
     private RepresentationMetric metric; // null: Euclidean
+    private Match match = Match.NOISY;
+    private int targetDraws = 4;
+    private float matchSigma = 1f;
+    private Random noise = new Random(0);
 
     /** How the representation gradient is sized against the denoiser step (see the class comment). */
     public enum Scaling {
@@ -51,6 +60,40 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
         this.scaling = scaling;
     }
 
+    /**
+     * What is matched at a step with noise level sigma_hat.
+     * <ul>
+     * <li>NOISY: m(y; sigma_hat) against the research's phi(x*, sigma_hat) = E_z m(x* + sigma_hat z;
+     * sigma_hat), estimated with fresh draws every step, so the target is seen as the sample is.</li>
+     * <li>CLEAN: m(y; sigma_hat) against the clean target conditioned on sigma_hat (an input the
+     * network never saw in training at high sigma).</li>
+     * <li>DENOISED: m(D(y; sigma_hat); s) against m(x*; s), both clean inputs at one level s, the
+     * gradient taken through the denoiser (as in diffusion posterior sampling). The class is decided
+     * at high noise, where y says little but D(y) is already a digit prototype.</li>
+     * </ul>
+     */
+    public enum Match {
+        NOISY, CLEAN, DENOISED
+    }
+
+    /**
+     * Matches as {@code mode}: NOISY averages {@code draws} noise draws of the target (seeded);
+     * DENOISED reads both representations at {@code matchSigma}.
+     */
+    public RepresentationGuidance withMatch(Match mode, int draws, double matchSigma, long seed) {
+        if (draws < 1) {
+            throw new InvalidInputException("--target-draws must be >= 1, got " + draws);
+        }
+        if (!(matchSigma > 0) || Double.isInfinite(matchSigma)) {
+            throw new InvalidInputException("--match-sigma must be > 0, got " + matchSigma);
+        }
+        this.match = mode;
+        this.targetDraws = draws;
+        this.matchSigma = (float) matchSigma;
+        this.noise = new Random(seed);
+        return this;
+    }
+
     /** Pulls in the whitened distance of {@code m} instead of the Euclidean one. */
     public RepresentationGuidance withMetric(RepresentationMetric m) {
         this.metric = m;
@@ -60,21 +103,22 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     @Override
     public Tensor correction(Tensor y, Tensor sigma) {
         long b = y.size(0);
-        Tensor targetRep;
-        try (NoGradGuard off = new NoGradGuard()) {
-            long[] reps = new long[(int) target.dim()];
-            java.util.Arrays.fill(reps, 1);
-            reps[0] = b;
-            targetRep = Representation.of(denoiser, tap, target.repeat(reps), sigma).detach();
-        }
+        Tensor targetRep = targetRepresentation(b, sigma);
         try (AutoGradMode on = new AutoGradMode(true)) {
             Tensor yg = y.detach().clone().requires_grad_(true);
-            Tensor rep = Representation.of(denoiser, tap, yg, sigma);
+            Tensor readAt = sigma;
+            Tensor rep;
+            if (match == Match.DENOISED) {
+                readAt = filled(b, matchSigma);
+                rep = Representation.of(denoiser, tap, denoiser.denoise(yg, sigma), readAt);
+            } else {
+                rep = Representation.of(denoiser, tap, yg, sigma);
+            }
             Tensor diff = rep.sub(targetRep);
-            Tensor loss = metric == null ? diff.mul(diff).sum() : metric.squaredDistances(diff, sigma).sum();
+            Tensor loss = metric == null ? diff.mul(diff).sum() : metric.squaredDistances(diff, readAt).sum();
             Tensor grad = torch.grad(new TensorVector(loss), new TensorVector(yg)).get(0);
             long[] shape = new long[(int) y.dim()];
-            java.util.Arrays.fill(shape, 1);
+            Arrays.fill(shape, 1);
             shape[0] = b;
             Tensor scale;
             if (scaling == Scaling.SCORE) {
@@ -89,17 +133,49 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
         }
     }
 
+    /** The target's representation [B, C] for each sample (see {@link Match}). */
+    Tensor targetRepresentation(long b, Tensor sigma) {
+        if (match == Match.DENOISED) {
+            sigma = filled(b, matchSigma);
+        }
+        try (NoGradGuard off = new NoGradGuard()) {
+            int k = match == Match.NOISY ? targetDraws : 1;
+            long[] reps = new long[(int) target.dim()];
+            Arrays.fill(reps, 1);
+            reps[0] = b * k;
+            Tensor x = target.repeat(reps);
+            Tensor s = sigma.repeat_interleave(k);
+            if (match == Match.NOISY) {
+                float[] sv = Tensors.toFloats(s);
+                int n = (int) (x.numel() / x.size(0));
+                float[] z = new float[sv.length * n];
+                for (int i = 0; i < z.length; i++) {
+                    z[i] = (float) (sv[i / n] * noise.nextGaussian());
+                }
+                x = x.add(Tensors.fromFloats(z, Tensors.shape(x)));
+            }
+            Tensor r = Representation.of(denoiser, tap, x, s);
+            return r.reshape(b, k, r.size(1)).mean(new long[]{1}, false, null).detach();
+        }
+    }
+
+    private static Tensor filled(long b, float v) {
+        float[] s = new float[(int) b];
+        Arrays.fill(s, v);
+        return Tensors.fromFloats(s);
+    }
+
     /** Euclidean representation distance of each image in x [B, ...] to the target, at one sigma. */
     public double[] distances(Tensor x, float sigma) {
         try (NoGradGuard off = new NoGradGuard()) {
             long b = x.size(0);
             float[] s = new float[(int) b];
-            java.util.Arrays.fill(s, sigma);
-            Tensor st = org.diffrep.ops.Tensors.fromFloats(s);
+            Arrays.fill(s, sigma);
+            Tensor st = Tensors.fromFloats(s);
             Tensor rx = Representation.of(denoiser, tap, x, st);
-            Tensor rt = Representation.of(denoiser, tap, target, org.diffrep.ops.Tensors.fromFloats(new float[]{sigma}));
+            Tensor rt = Representation.of(denoiser, tap, target, Tensors.fromFloats(new float[]{sigma}));
             Tensor d = rx.sub(rt);
-            float[] out = org.diffrep.ops.Tensors.toFloats(d.mul(d).sum(1));
+            float[] out = Tensors.toFloats(d.mul(d).sum(1));
             double[] r = new double[out.length];
             for (int i = 0; i < r.length; i++) {
                 r[i] = Math.sqrt(out[i]);

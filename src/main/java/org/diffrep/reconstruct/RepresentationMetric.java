@@ -23,7 +23,7 @@ import org.diffrep.ops.Tensors;
 public final class RepresentationMetric {
 
     /** Default relative ridge added to the covariance before inverting: shrink * mean variance * I. */
-    public static final double SHRINK = 0.1;
+    public static final double SHRINK = 0.01;
 
     private final double[] logSigmas;
     private final Tensor precisions; // [S, C, C] float32, retained

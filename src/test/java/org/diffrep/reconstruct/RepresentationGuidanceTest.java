@@ -1,7 +1,9 @@
 package org.diffrep.reconstruct;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
@@ -17,8 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,14 +43,15 @@ class RepresentationGuidanceTest {
         net.train(false);
         float[] px = StochasticSamplerTest.digits(3);
         try (PointerScope s = new PointerScope()) {
-            Tensor target = Tensors.fromFloats(java.util.Arrays.copyOfRange(px, 0, 784), 1, 1, 28, 28);
-            Tensor y = Tensors.fromFloats(java.util.Arrays.copyOfRange(px, 784, 3 * 784), 2, 1, 28, 28);
-            RepresentationGuidance g = new RepresentationGuidance(net, "mid", target, 1.0);
+            Tensor target = Tensors.fromFloats(Arrays.copyOfRange(px, 0, 784), 1, 1, 28, 28);
+            Tensor y = Tensors.fromFloats(Arrays.copyOfRange(px, 784, 3 * 784), 2, 1, 28, 28);
+            RepresentationGuidance g = new RepresentationGuidance(net, "mid", target, 1.0)
+                    .withMatch(RepresentationGuidance.Match.CLEAN, 1, 1.0, 0);
             Tensor sigma = Tensors.fromFloats(new float[]{0.5f, 0.5f});
             Tensor c = g.correction(y, sigma);
             double[] before = g.distances(y, 0.5f);
             // unit RMS step of 0.01 per sample along -c
-            Tensor norm = c.reshape(2, 784).norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), 1)
+            Tensor norm = c.reshape(2, 784).norm(new ScalarOptional(new Scalar(2.0)), 1)
                     .reshape(2, 1, 1, 1);
             Tensor moved = y.sub(c.div(norm).mul(new Scalar(0.01 * 28)));
             double[] after = g.distances(moved, 0.5f);
@@ -55,6 +60,93 @@ class RepresentationGuidanceTest {
                 assertTrue(after[b] < before[b], "sample " + b + ": " + before[b] + " -> " + after[b]);
             }
             assertEquals(0.0, g.distances(target, 0.5f)[0], 1e-5);
+        }
+    }
+
+    /**
+     * DENOISED: a small step against the correction lowers || m(D(y; sigma); s) - m(x*; s) ||, the
+     * distance between the representations of the denoised samples and of the target at s.
+     */
+    @Test
+    void denoisedMatchDescendsThroughTheDenoiser() throws Exception {
+        NetworkDenoiser net = tinyUNet();
+        net.train(false);
+        float[] px = StochasticSamplerTest.digits(3);
+        try (PointerScope s = new PointerScope()) {
+            Tensor target = Tensors.fromFloats(Arrays.copyOfRange(px, 0, 784), 1, 1, 28, 28);
+            Tensor clean = Tensors.fromFloats(Arrays.copyOfRange(px, 784, 3 * 784), 2, 1, 28, 28);
+            Tensor y = clean.add(torch.randn(2, 1, 28, 28).mul(new Scalar(0.8)));
+            Tensor sigma = Tensors.fromFloats(new float[]{0.8f, 0.8f});
+            RepresentationGuidance g = new RepresentationGuidance(net, "mid", target, 1.0)
+                    .withMatch(RepresentationGuidance.Match.DENOISED, 1, 2.0, 0);
+            Tensor c = g.correction(y, sigma);
+            Tensor norm = c.reshape(2, 784).norm(new ScalarOptional(new Scalar(2.0)), 1).reshape(2, 1, 1, 1);
+            Tensor moved = y.sub(c.div(norm).mul(new Scalar(0.01 * 28)));
+            double[] before = denoisedDistances(net, y, sigma, target, 2f);
+            double[] after = denoisedDistances(net, moved, sigma, target, 2f);
+            for (int b = 0; b < 2; b++) {
+                assertTrue(after[b] < before[b], "sample " + b + ": " + before[b] + " -> " + after[b]);
+            }
+        }
+    }
+
+    private static double[] denoisedDistances(NetworkDenoiser net, Tensor y, Tensor sigma, Tensor target, float s) {
+        try (NoGradGuard off = new NoGradGuard()) {
+            Tensor at = Tensors.fromFloats(new float[]{s, s});
+            Tensor r = Representation.of(net, "mid", net.denoise(y, sigma), at);
+            Tensor t = Representation.of(net, "mid", target.repeat(2, 1, 1, 1), at);
+            float[] d = Tensors.toFloats(r.sub(t).pow(new Scalar(2)).sum(1));
+            return new double[]{d[0], d[1]};
+        }
+    }
+
+    /**
+     * NOISY encodes the target as the mean representation of noisy copies: at a vanishing sigma it is
+     * the clean encoding; at sigma 0.5 two independent 64-draw estimates agree with each other far
+     * better than with the clean encoding, and a seed repeats its draws exactly.
+     */
+    @Test
+    void noisyTargetIsTheMeanOverNoisyCopies() throws Exception {
+        NetworkDenoiser net = tinyUNet();
+        net.train(false);
+        float[] px = StochasticSamplerTest.digits(1);
+        try (PointerScope s = new PointerScope()) {
+            Tensor target = Tensors.fromFloats(px, 1, 1, 28, 28);
+            Tensor tiny = Tensors.fromFloats(new float[]{1e-5f});
+            Tensor half = Tensors.fromFloats(new float[]{0.5f});
+            RepresentationGuidance clean = new RepresentationGuidance(net, "mid", target, 1)
+                    .withMatch(RepresentationGuidance.Match.CLEAN, 1, 1.0, 0);
+            float[] a = Tensors.toFloats(noisy(net, target, 64, 1).targetRepresentation(1, half));
+            float[] b = Tensors.toFloats(noisy(net, target, 64, 2).targetRepresentation(1, half));
+            float[] again = Tensors.toFloats(noisy(net, target, 64, 1).targetRepresentation(1, half));
+            float[] c = Tensors.toFloats(clean.targetRepresentation(1, half));
+            assertArrayEquals(a, again);
+            assertTrue(distance(a, b) < 0.25 * distance(a, c), distance(a, b) + " vs " + distance(a, c));
+            assertArrayEquals(Tensors.toFloats(clean.targetRepresentation(1, tiny)),
+                    Tensors.toFloats(noisy(net, target, 4, 3).targetRepresentation(1, tiny)), 1e-3f);
+        }
+    }
+
+    private static RepresentationGuidance noisy(NetworkDenoiser net, Tensor target, int draws, long seed) {
+        return new RepresentationGuidance(net, "mid", target, 1).withMatch(RepresentationGuidance.Match.NOISY, draws, 1.0, seed);
+    }
+
+    private static double distance(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        return Math.sqrt(s);
+    }
+
+    @Test
+    void badMatchSettingsAreRefused() {
+        NetworkDenoiser net = tinyUNet();
+        try (PointerScope s = new PointerScope()) {
+            RepresentationGuidance g = new RepresentationGuidance(net, "mid", torch.zeros(1, 1, 28, 28), 1);
+            assertThrows(InvalidInputException.class, () -> g.withMatch(RepresentationGuidance.Match.NOISY, 0, 1, 0));
+            assertThrows(InvalidInputException.class, () -> g.withMatch(RepresentationGuidance.Match.DENOISED, 1, 0, 0));
+            assertThrows(InvalidInputException.class, () -> g.withMatch(RepresentationGuidance.Match.DENOISED, 1, Double.NaN, 0));
         }
     }
 
@@ -90,6 +182,17 @@ class RepresentationGuidanceTest {
         assertTrue(sj.get("chance_rate").asDouble() > 0.09 && sj.get("chance_rate").asDouble() < 0.12);
         assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
                 "--index", "1", "--targets", "2", "--out", st.toString()));
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+                "--index", "3", "--samples", "2", "--max-steps", "3", "--baseline", "2", "--match", "noisy",
+                "--target-draws", "2", "--metric", "euclidean", "--out", tmp.resolve("noisy").toString()));
+        var nj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("noisy/reconstruct.json").toFile());
+        assertEquals("noisy", nj.get("guidance").get("match").asText());
+        assertEquals("euclidean", nj.get("guidance").get("metric").asText());
+        for (String[] bad : new String[][]{{"--match", "pixels"}, {"--match-sigma", "0"}, {"--target-draws", "0"},
+                {"--guidance", "-1"}}) {
+            assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+                    "--index", "3", bad[0], bad[1], "--out", tmp.resolve("bad").toString()), String.join(" ", bad));
+        }
         Path sam = tmp.resolve("sam");
         assertEquals(0, Main.run("sample", "--model", model.toString(), "--samples", "3", "--max-steps", "3",
                 "--out", sam.toString()));

@@ -1,0 +1,65 @@
+package org.diffrep.reconstruct;
+
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
+import org.diffrep.model.Denoiser;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How reconstruction steers the sampler toward a target's representation.
+ *
+ * @param strength    lambda (--guidance); 0 samples unconditionally
+ * @param tap         the tap whose channel means are the representation
+ * @param scaling     how the gradient is sized against the denoiser step
+ * @param metric      the distance pulled in; null for Euclidean
+ * @param match       what is matched at each step (see {@link RepresentationGuidance.Match})
+ * @param targetDraws noise draws of the target averaged per sample and step (NOISY)
+ * @param matchSigma  the level both representations are read at (DENOISED)
+ */
+public record GuidanceSettings(double strength, String tap, RepresentationGuidance.Scaling scaling,
+                               RepresentationMetric metric, RepresentationGuidance.Match match,
+                               int targetDraws, double matchSigma) {
+
+    public GuidanceSettings {
+        if (!(strength >= 0) || Double.isInfinite(strength)) {
+            throw new InvalidInputException("--guidance must be a finite number >= 0, got " + strength);
+        }
+        if (!(matchSigma > 0) || Double.isInfinite(matchSigma)) {
+            throw new InvalidInputException("--match-sigma must be > 0, got " + matchSigma);
+        }
+        if (targetDraws < 1) {
+            throw new InvalidInputException("--target-draws must be >= 1, got " + targetDraws);
+        }
+    }
+
+    /** Normalised Euclidean pull on the tap toward the noisy target, 4 draws a step. */
+    public static GuidanceSettings of(double strength, String tap) {
+        return new GuidanceSettings(strength, tap, RepresentationGuidance.Scaling.NORMALISED, null,
+                RepresentationGuidance.Match.NOISY, 4, 1.0);
+    }
+
+    public GuidanceSettings withMetric(RepresentationMetric m) {
+        return new GuidanceSettings(strength, tap, scaling, m, match, targetDraws, matchSigma);
+    }
+
+    /** The guidance toward {@code target} [1, C, H, W], its target noise seeded by {@code seed}. */
+    RepresentationGuidance toward(Denoiser d, Tensor target, long seed) {
+        return new RepresentationGuidance(d, tap, target, strength, scaling).withMetric(metric)
+                .withMatch(match, targetDraws, matchSigma, seed);
+    }
+
+    /** JSON-friendly summary for reports. */
+    Map<String, Object> summary() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("strength", strength);
+        m.put("tap", tap);
+        m.put("scaling", scaling.name().toLowerCase());
+        m.put("metric", metric == null ? "euclidean" : "whitened");
+        m.put("match", match.name().toLowerCase());
+        m.put("target_draws", targetDraws);
+        m.put("match_sigma", matchSigma);
+        return m;
+    }
+}
