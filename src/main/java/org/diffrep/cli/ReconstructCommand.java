@@ -92,6 +92,10 @@ public final class ReconstructCommand implements Callable<Integer> {
             description = "Noise level both representations are read at with --match denoised (default: ${DEFAULT-VALUE}).")
     double matchSigma;
 
+    @Option(names = "--guide-until", defaultValue = "0",
+            description = "Stop pulling a sample once its noise level sigma_hat is below this (default: ${DEFAULT-VALUE}, pull to the end).")
+    double guideUntil;
+
     @Option(names = "--target-draws", defaultValue = "4",
             description = "Noisy copies of the target averaged per sample and step (default: ${DEFAULT-VALUE}).")
     int targetDraws;
@@ -117,7 +121,7 @@ public final class ReconstructCommand implements Callable<Integer> {
             default -> throw new InvalidInputException("--metric must be whitened or euclidean, got '" + metric + "'");
         };
         GuidanceSettings guide = new GuidanceSettings(guidance, tap, RepresentationGuidance.Scaling.NORMALISED, m,
-                match(), targetDraws, matchSigma);
+                match(), targetDraws, matchSigma, guideUntil);
         if (targets != null) {
             ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guide, repSigma, cfg,
                     baseline, knnImages);

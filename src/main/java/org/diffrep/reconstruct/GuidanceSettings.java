@@ -17,10 +17,11 @@ import java.util.Map;
  * @param match       what is matched at each step (see {@link RepresentationGuidance.Match})
  * @param targetDraws noise draws of the target averaged per sample and step (NOISY)
  * @param matchSigma  the level both representations are read at (DENOISED)
+ * @param untilSigma  no pull once a sample's sigma_hat is below this
  */
 public record GuidanceSettings(double strength, String tap, RepresentationGuidance.Scaling scaling,
                                RepresentationMetric metric, RepresentationGuidance.Match match,
-                               int targetDraws, double matchSigma) {
+                               int targetDraws, double matchSigma, double untilSigma) {
 
     public GuidanceSettings {
         if (!(strength >= 0) || Double.isInfinite(strength)) {
@@ -29,25 +30,18 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
         if (!(matchSigma > 0) || Double.isInfinite(matchSigma)) {
             throw new InvalidInputException("--match-sigma must be > 0, got " + matchSigma);
         }
+        if (!(untilSigma >= 0) || Double.isInfinite(untilSigma)) {
+            throw new InvalidInputException("--guide-until must be >= 0, got " + untilSigma);
+        }
         if (targetDraws < 1) {
             throw new InvalidInputException("--target-draws must be >= 1, got " + targetDraws);
         }
     }
 
-    /** Normalised Euclidean pull on the tap toward the noisy target, 4 draws a step. */
-    public static GuidanceSettings of(double strength, String tap) {
-        return new GuidanceSettings(strength, tap, RepresentationGuidance.Scaling.NORMALISED, null,
-                RepresentationGuidance.Match.NOISY, 4, 1.0);
-    }
-
-    public GuidanceSettings withMetric(RepresentationMetric m) {
-        return new GuidanceSettings(strength, tap, scaling, m, match, targetDraws, matchSigma);
-    }
-
     /** The guidance toward {@code target} [1, C, H, W], its target noise seeded by {@code seed}. */
     RepresentationGuidance toward(Denoiser d, Tensor target, long seed) {
         return new RepresentationGuidance(d, tap, target, strength, scaling).withMetric(metric)
-                .withMatch(match, targetDraws, matchSigma, seed);
+                .withMatch(match, targetDraws, matchSigma, seed).until(untilSigma);
     }
 
     /** JSON-friendly summary for reports. */
@@ -60,6 +54,7 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
         m.put("match", match.name().toLowerCase());
         m.put("target_draws", targetDraws);
         m.put("match_sigma", matchSigma);
+        m.put("until_sigma", untilSigma);
         return m;
     }
 }

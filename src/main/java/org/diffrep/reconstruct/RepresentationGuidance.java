@@ -40,6 +40,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private Match match = Match.NOISY;
     private int targetDraws = 4;
     private float matchSigma = 1f;
+    private double minSigma = 0;
     private Random noise = new Random(0);
 
     /** How the representation gradient is sized against the denoiser step (see the class comment). */
@@ -94,6 +95,18 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
         return this;
     }
 
+    /**
+     * Stops pulling a sample once its sigma_hat is below {@code sigma}: the class is settled at high
+     * noise, and at low noise the pull only bends strokes to match the representation.
+     */
+    public RepresentationGuidance until(double sigma) {
+        if (!(sigma >= 0) || Double.isInfinite(sigma)) {
+            throw new InvalidInputException("--guide-until must be >= 0, got " + sigma);
+        }
+        this.minSigma = sigma;
+        return this;
+    }
+
     /** Pulls in the whitened distance of {@code m} instead of the Euclidean one. */
     public RepresentationGuidance withMetric(RepresentationMetric m) {
         this.metric = m;
@@ -103,6 +116,16 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     @Override
     public Tensor correction(Tensor y, Tensor sigma) {
         long b = y.size(0);
+        float[] sv = Tensors.toFloats(sigma);
+        float[] active = new float[sv.length];
+        boolean any = false;
+        for (int i = 0; i < sv.length; i++) {
+            active[i] = sv[i] >= minSigma ? 1f : 0f;
+            any |= active[i] > 0;
+        }
+        if (!any) {
+            return torch.zeros_like(y);
+        }
         Tensor targetRep = targetRepresentation(b, sigma);
         try (AutoGradMode on = new AutoGradMode(true)) {
             Tensor yg = y.detach().clone().requires_grad_(true);
@@ -129,7 +152,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
                         .clamp_min(new Scalar(1e-12));
                 scale = sigma.mul(new Scalar(strength * Math.sqrt(n))).div(norm);
             }
-            return grad.mul(scale.reshape(shape)).detach();
+            return grad.mul(scale.mul(Tensors.fromFloats(active)).reshape(shape)).detach();
         }
     }
 
