@@ -201,7 +201,10 @@ public final class SaeBenchmark {
         Tensor init = RowBatches.rows(features, sample, 0, sample.length);
         float scale = SaeTrainer.inputScale(init);
         TopKSae sae = TopKSae.init(c, scale, SaeTrainer.geometricMedian(init.mul(new Scalar(scale)), 100));
-        Tensor wEnc = sae.wEnc, bEnc = sae.bEnc, wDec = sae.wDec, bDec = sae.bDec;
+        // the usual dense layout, W_dec [D, L] as in nn.Linear
+        Tensor wDec = sae.decoder().requires_grad_(true);
+        wDec.retainReference();
+        Tensor wEnc = sae.wEnc, bEnc = sae.bEnc, bDec = sae.bDec;
         Adam adam = new Adam(new TensorVector(wEnc, bEnc, wDec, bDec), new AdamOptions(c.lr()));
         Tensor sinceFired = torch.zeros(c.latents());
         sinceFired.retainReference();

@@ -63,7 +63,7 @@ class TopKSaeTest {
     void decoderColumnsStayUnitNormDuringTraining() {
         Tensor x = torch.randn(200, 24);
         TopKSae sae = new SaeTrainer(small(24), null, 5).train(x, range(200), "test").sae();
-        float[] norms = Tensors.toFloats(sae.wDec.detach().square().sum(new long[]{0}, false, null).sqrt());
+        float[] norms = Tensors.toFloats(sae.decoder().square().sum(new long[]{0}, false, null).sqrt());
         assertEquals(64, norms.length);
         for (float n : norms) {
             assertEquals(1f, n, 1e-5f);
@@ -74,12 +74,12 @@ class TopKSaeTest {
     void parallelGradientComponentIsRemoved() {
         SaeConfig c = small(16);
         TopKSae sae = TopKSae.init(c, 1f, torch.zeros(16));
-        Tensor loss = sae.wDec.mul(torch.randn(16, 64)).sum().add(sae.wDec.square().sum());
+        Tensor loss = sae.decRows.mul(torch.randn(64, 16)).sum().add(sae.decRows.square().sum());
         loss.backward();
-        Tensor before = sae.wDec.grad().mul(sae.wDec.detach()).sum(0);
+        Tensor before = sae.decRows.grad().mul(sae.decRows.detach()).sum(1);
         assertTrue(before.abs().max().item_float() > 0.1f, "the test gradient must have a parallel part");
         sae.removeParallelGradient();
-        float[] dots = Tensors.toFloats(sae.wDec.grad().mul(sae.wDec.detach()).sum(0));
+        float[] dots = Tensors.toFloats(sae.decRows.grad().mul(sae.decRows.detach()).sum(1));
         for (float d : dots) {
             assertEquals(0f, d, 1e-5f);
         }
@@ -116,6 +116,29 @@ class TopKSaeTest {
         }
     }
 
+    /** The sparse decode (embedding_bag over decoder rows) equals the dense product, values and gradients. */
+    @Test
+    void sparseDecodeEqualsDenseDecode() {
+        SaeConfig c = new SaeConfig(24, 96, 5, 16, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, true, false);
+        TopKSae sae = TopKSae.init(c, 1f, torch.randn(24));
+        Tensor x = torch.randn(37, 24);
+        Tensor target = torch.randn(37, 24);
+        Tensor[] grads = new Tensor[2];
+        Tensor[] outs = new Tensor[2];
+        for (int pass = 0; pass < 2; pass++) {
+            TopKSae.Codes codes = sae.topk(sae.preActivations(x), 5);
+            Tensor out = pass == 0 ? sae.decodeStandardised(codes.dense())
+                    : sae.decodeSparseStandardised(codes.values(), codes.indices());
+            out.sub(target).square().sum().backward();
+            outs[pass] = out.detach();
+            grads[pass] = sae.decRows.grad().clone();
+            sae.decRows.grad().zero_();
+        }
+        assertArrayEquals(Tensors.toFloats(outs[0]), Tensors.toFloats(outs[1]), 1e-4f);
+        assertArrayEquals(Tensors.toFloats(grads[0]), Tensors.toFloats(grads[1]), 1e-4f);
+        assertTrue(grads[1].abs().sum().item_float() > 0);
+    }
+
     @Test
     void auxkUsesOnlyDeadLatents() {
         SaeConfig c = new SaeConfig(12, 30, 4, 8, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, true, false);
@@ -132,7 +155,7 @@ class TopKSaeTest {
         Tensor residual = torch.randn(16, 12);
         trainer.auxLoss(sae, pre, residual, penalty).backward();
         float[] encGrad = Tensors.toFloats(sae.wEnc.grad().abs().sum(new long[]{1}, false, null));
-        float[] decGrad = Tensors.toFloats(sae.wDec.grad().abs().sum(new long[]{0}, false, null));
+        float[] decGrad = Tensors.toFloats(sae.decRows.grad().abs().sum(new long[]{1}, false, null));
         int touched = 0;
         for (int j = 0; j < 30; j++) {
             final int jj = j;
