@@ -39,7 +39,7 @@ public final class NeuralProbe implements Probe {
         }
 
         public static Settings defaults() {
-            return new Settings(30, 256, 1e-3, 1e-4, 512, 0.1, 0);
+            return new Settings(100, 256, 1e-3, 1e-4, 512, 0.1, 0);
         }
 
         public Settings withSeed(long s) {
