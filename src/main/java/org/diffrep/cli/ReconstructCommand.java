@@ -61,9 +61,9 @@ public final class ReconstructCommand implements Callable<Integer> {
             + "the representation (default: ${DEFAULT-VALUE}).")
     String tap;
 
-    @Option(names = "--rep-sigma", defaultValue = "0.1",
-            description = "Noise level at which the reported distances are read (clean input; default: ${DEFAULT-VALUE}).")
-    float repSigma;
+    @Option(names = "--rep-sigma", paramLabel = "S",
+            description = "Noise level at which the reported distances are read (clean input; default: --match-sigma).")
+    Float repSigma;
 
     @Option(names = "--baseline", defaultValue = "50", description = "Random dataset images for the baseline (default: ${DEFAULT-VALUE}).")
     int baseline;
@@ -123,7 +123,7 @@ public final class ReconstructCommand implements Callable<Integer> {
         GuidanceSettings guide = new GuidanceSettings(guidance, tap, RepresentationGuidance.Scaling.NORMALISED, m,
                 match(), targetDraws, matchSigma, guideUntil);
         if (targets != null) {
-            ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guide, repSigma, cfg,
+            ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guide, reportSigma(), cfg,
                     baseline, knnImages);
             st.write(out, ds);
             System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class "
@@ -131,7 +131,7 @@ public final class ReconstructCommand implements Callable<Integer> {
                     100 * st.matchRate(), 100 * st.chanceRate(), out.resolve("study.json"));
             return 0;
         }
-        Reconstruction r = Reconstruction.run(d, ds, index, samples, guide, repSigma, cfg, baseline);
+        Reconstruction r = Reconstruction.run(d, ds, index, samples, guide, reportSigma(), cfg, baseline);
         r.write(out, ds);
         System.out.printf("target %d (label %d), %d samples in %.1f s, steps %s%n", index, r.label(), samples,
                 (System.nanoTime() - t0) / 1e9, Arrays.toString(r.samples().steps()));
@@ -139,6 +139,14 @@ public final class ReconstructCommand implements Callable<Integer> {
                 r.summary().get("mean_sample_distance"), r.summary().get("mean_baseline_distance"));
         System.out.println("wrote " + out.resolve("reconstruct.json"));
         return 0;
+    }
+
+    private float reportSigma() {
+        float s = repSigma != null ? repSigma : (float) matchSigma;
+        if (!(s > 0) || Float.isInfinite(s)) {
+            throw new InvalidInputException("--rep-sigma must be > 0, got " + s);
+        }
+        return s;
     }
 
     private RepresentationGuidance.Match match() {

@@ -16,9 +16,10 @@ import java.util.Random;
 
 /**
  * Steers the sampler so that the sample's representation (tap channel means) moves toward a target
- * image's. With G = grad_y || m(y; sigma_hat) - m(x*; sigma_hat) ||^2, where m(., sigma) is
- * {@link Representation#of} with the denoiser conditioned on sigma and x* the clean target re-encoded
- * at each step's sigma_hat, the correction subtracted from the step direction D(y) - y is
+ * image's. G is the gradient with respect to y of a distance between two representations, what is
+ * compared being set by {@link Match} (default DENOISED: m(D(y; sigma_hat); s) against m(x*; s),
+ * m(., sigma) being {@link Representation#of} with the denoiser conditioned on sigma), Euclidean or
+ * whitened ({@link RepresentationMetric}). The correction subtracted from the step direction D(y) - y is
  * <pre>
  *   NORMALISED (default): g = lambda * ||D(y) - y|| * G / ||G||      (||D(y) - y|| = sigma_hat sqrt(N))
  *   SCORE:                g = lambda * sigma_hat^2 * G
@@ -37,9 +38,9 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private final double strength;
     private final Scaling scaling;
     private RepresentationMetric metric; // null: Euclidean
-    private Match match = Match.NOISY;
+    private Match match = Match.DENOISED;
     private int targetDraws = 4;
-    private float matchSigma = 1f;
+    private float matchSigma = 2f;
     private double minSigma = 0;
     private Random noise = new Random(0);
 

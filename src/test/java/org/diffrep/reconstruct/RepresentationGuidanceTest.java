@@ -221,7 +221,7 @@ class RepresentationGuidanceTest {
         assertEquals("noisy", nj.get("guidance").get("match").asText());
         assertEquals("euclidean", nj.get("guidance").get("metric").asText());
         for (String[] bad : new String[][]{{"--match", "pixels"}, {"--match-sigma", "0"}, {"--target-draws", "0"},
-                {"--guidance", "-1"}}) {
+                {"--guidance", "-1"}, {"--rep-sigma", "0"}}) {
             assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
                     "--index", "3", bad[0], bad[1], "--out", tmp.resolve("bad").toString()), String.join(" ", bad));
         }
