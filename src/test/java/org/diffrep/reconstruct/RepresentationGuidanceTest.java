@@ -37,15 +37,25 @@ class RepresentationGuidanceTest {
                 NoiseEmbedding.SINUSOIDAL, Parametrisation.EDM));
     }
 
+    static NetworkDenoiser evalUNet() {
+        NetworkDenoiser net = tinyUNet();
+        net.train(false);
+        return net;
+    }
+
+    /** Real MNIST digits first .. first + count - 1 as a batch [count, 1, 28, 28]. */
+    static Tensor digits(int first, int count) throws Exception {
+        float[] px = StochasticSamplerTest.digits(first + count);
+        return Tensors.fromFloats(Arrays.copyOfRange(px, first * 784, (first + count) * 784), count, 1, 28, 28);
+    }
+
     /** A small step against the correction lowers every sample's representation distance to the target. */
     @Test
     void correctionIsADescentDirection() throws Exception {
-        NetworkDenoiser net = tinyUNet();
-        net.train(false);
-        float[] px = StochasticSamplerTest.digits(3);
+        NetworkDenoiser net = evalUNet();
         try (PointerScope s = new PointerScope()) {
-            Tensor target = Tensors.fromFloats(Arrays.copyOfRange(px, 0, 784), 1, 1, 28, 28);
-            Tensor y = Tensors.fromFloats(Arrays.copyOfRange(px, 784, 3 * 784), 2, 1, 28, 28);
+            Tensor target = digits(0, 1);
+            Tensor y = digits(1, 2);
             RepresentationGuidance g = new RepresentationGuidance(net, "mid", target, 1.0)
                     .withMatch(RepresentationGuidance.Match.CLEAN, 1, 1.0, 0);
             Tensor sigma = Tensors.fromFloats(new float[]{0.5f, 0.5f});
@@ -70,12 +80,10 @@ class RepresentationGuidanceTest {
      */
     @Test
     void denoisedMatchDescendsThroughTheDenoiser() throws Exception {
-        NetworkDenoiser net = tinyUNet();
-        net.train(false);
-        float[] px = StochasticSamplerTest.digits(3);
+        NetworkDenoiser net = evalUNet();
         try (PointerScope s = new PointerScope()) {
-            Tensor target = Tensors.fromFloats(Arrays.copyOfRange(px, 0, 784), 1, 1, 28, 28);
-            Tensor clean = Tensors.fromFloats(Arrays.copyOfRange(px, 784, 3 * 784), 2, 1, 28, 28);
+            Tensor target = digits(0, 1);
+            Tensor clean = digits(1, 2);
             Tensor y = clean.add(torch.randn(2, 1, 28, 28).mul(new Scalar(0.8)));
             Tensor sigma = Tensors.fromFloats(new float[]{0.8f, 0.8f});
             RepresentationGuidance g = new RepresentationGuidance(net, "mid", target, 1.0)
@@ -147,12 +155,10 @@ class RepresentationGuidanceTest {
     /** Below --guide-until a sample gets no pull; the others keep theirs. */
     @Test
     void noPullBelowTheFloor() throws Exception {
-        NetworkDenoiser net = tinyUNet();
-        net.train(false);
-        float[] px = StochasticSamplerTest.digits(3);
+        NetworkDenoiser net = evalUNet();
         try (PointerScope s = new PointerScope()) {
-            Tensor target = Tensors.fromFloats(Arrays.copyOfRange(px, 0, 784), 1, 1, 28, 28);
-            Tensor y = Tensors.fromFloats(Arrays.copyOfRange(px, 784, 3 * 784), 2, 1, 28, 28);
+            Tensor target = digits(0, 1);
+            Tensor y = digits(1, 2);
             RepresentationGuidance g = new RepresentationGuidance(net, "mid", target, 1.0)
                     .withMatch(RepresentationGuidance.Match.DENOISED, 1, 2.0, 0).until(0.3);
             float[] c = Tensors.toFloats(g.correction(y, Tensors.fromFloats(new float[]{0.5f, 0.2f})));
