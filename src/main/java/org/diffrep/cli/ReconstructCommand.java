@@ -40,8 +40,9 @@ public final class ReconstructCommand implements Callable<Integer> {
     Integer index;
 
     @Option(names = "--targets", paramLabel = "N",
-            description = "Instead of --index: N random targets, each sample classified by 3-NN on real images; "
-                    + "study.json (rate of the target's class against chance) and study.png.")
+            description = "Instead of --index: N random targets, each sample classified by 3-NN on real images, by "
+                    + "pixels and by representation; study.json (rates of the target's class against chance), study.png, "
+                    + "samples.npy, targets.npy, predicted.npy.")
     Integer targets;
 
     @Option(names = "--knn-images", defaultValue = "2000",
@@ -126,9 +127,10 @@ public final class ReconstructCommand implements Callable<Integer> {
             ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, samples, guide, reportSigma(), cfg,
                     baseline, knnImages);
             st.write(out, ds);
-            System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class "
-                            + "(chance %.1f%%); wrote %s%n", targets, samples, (System.nanoTime() - t0) / 1e9,
-                    100 * st.matchRate(), 100 * st.chanceRate(), out.resolve("study.json"));
+            System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class by their "
+                            + "pixels, %.1f%% by their representation (chance %.1f%%); wrote %s%n", targets, samples,
+                    (System.nanoTime() - t0) / 1e9, 100 * st.matchRate(), 100 * st.representationMatchRate(),
+                    100 * st.chanceRate(), out.resolve("study.json"));
             return 0;
         }
         Reconstruction r = Reconstruction.run(d, ds, index, samples, guide, reportSigma(), cfg, baseline);

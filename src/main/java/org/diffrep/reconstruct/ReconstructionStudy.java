@@ -6,6 +6,7 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
+import org.diffrep.data.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
 import org.diffrep.report.Montage;
@@ -21,10 +22,14 @@ import java.util.Random;
 /**
  * Reconstructions of many random targets, each sample labelled by a k-NN classifier (k = 3, Euclidean
  * on pixels) fitted on other real images of the dataset: the share of samples of the target's class
- * against chance (the sum over classes of the squared class shares). Writes study.json and study.png
- * (the first 20 targets, one row each: target, then its samples).
+ * against chance. The same images also classify each sample by its representation
+ * ({@link RepresentationClassifier}): whether the guidance met the target's class in representation
+ * space even where the pixels show another digit (the sum over classes of the squared class shares). Writes study.json, study.png
+ * (the first 20 targets, one row each: target, then its samples) and, for NumPy, samples.npy,
+ * targets.npy and predicted.npy.
  */
-public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted, double matchRate, double chanceRate,
+public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted, double matchRate,
+                                  long[][] representationPredicted, double representationMatchRate, double chanceRate,
                                   int classifierImages) {
 
     public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples,
@@ -40,10 +45,13 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         int n = data.sampleSize();
         List<Reconstruction> runs = new ArrayList<>();
         long[][] predicted = new long[targets][];
-        int match = 0, total = 0;
+        long[][] repPredicted = new long[targets][];
+        int match = 0, repMatch = 0, total = 0;
         try (PointerScope scope = new PointerScope()) {
             Tensor train = data.batch(knnIdx).images().reshape(knnIdx.length, n).contiguous();
             long[] trainLabels = Arrays.stream(knnIdx).map(i -> data.label((int) i)).toArray();
+            RepresentationClassifier byRep = new RepresentationClassifier(model, guide.tap(), repSigma, guide.metric(),
+                    data.batch(knnIdx).images(), trainLabels);
             for (int t = 0; t < targets; t++) {
                 SamplerConfig c = new SamplerConfig(cfg.h0(), cfg.beta(), cfg.sigmaStart(), cfg.sigmaEnd(),
                         cfg.maxSteps(), cfg.fixedStep(), cfg.seed() + 1 + t);
@@ -55,13 +63,17 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                 }
                 try (PointerScope inner = new PointerScope()) {
                     predicted[t] = NearestNeighbours.classify(train, trainLabels, Tensors.fromFloats(flat, samples, n), 3);
+                    long[] shape = {samples, data.imageShape()[0], data.imageShape()[1], data.imageShape()[2]};
+                    repPredicted[t] = byRep.classify(Tensors.fromFloats(flat, shape));
                 }
-                for (long p : predicted[t]) {
-                    match += p == r.label() ? 1 : 0;
+                for (int b = 0; b < samples; b++) {
+                    match += predicted[t][b] == r.label() ? 1 : 0;
+                    repMatch += repPredicted[t][b] == r.label() ? 1 : 0;
                     total++;
                 }
-                System.out.printf("target %d/%d (index %d, label %d): sample classes %s%n", t + 1, targets,
-                        targetIdx[t], r.label(), Arrays.toString(predicted[t]));
+                System.out.printf("target %d/%d (index %d, label %d): sample classes %s (by representation %s)%n",
+                        t + 1, targets, targetIdx[t], r.label(), Arrays.toString(predicted[t]),
+                        Arrays.toString(repPredicted[t]));
             }
         }
         double chance = 0;
@@ -70,7 +82,8 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             double p = (double) c / data.size();
             chance += p * p;
         }
-        return new ReconstructionStudy(runs, predicted, (double) match / total, chance, knnImages);
+        return new ReconstructionStudy(runs, predicted, (double) match / total, repPredicted,
+                (double) repMatch / total, chance, knnImages);
     }
 
     public void write(Path out, Dataset data) {
@@ -85,21 +98,46 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             rows.add(row);
         }
         Montage.write(out.resolve("study.png"), rows, data.imageShape(), 2);
+        writeArrays(out, data.imageShape());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("targets", runs.size());
         m.put("match_rate", matchRate);
         m.put("chance_rate", chanceRate);
         m.put("classifier", "3-NN on pixels of " + classifierImages + " other dataset images");
+        m.put("representation_match_rate", representationMatchRate);
+        m.put("representation_classifier", "3-NN on the representations (at rep_sigma, in the guidance's metric) of the"
+                + " same images");
         m.put("mean_sample_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.sampleDistance()).average().orElse(0)).average().orElse(0));
         m.put("mean_baseline_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.baselineDistance()).average().orElse(0)).average().orElse(0));
         List<Map<String, Object>> per = new ArrayList<>();
         for (int t = 0; t < runs.size(); t++) {
             Map<String, Object> e = new LinkedHashMap<>(runs.get(t).summary());
             e.put("predicted_classes", predicted[t]);
+            e.put("representation_classes", representationPredicted[t]);
             per.add(e);
         }
         m.put("runs", per);
         OutputFiles.writeJson(out.resolve("study.json"), m);
+    }
+
+    /** samples.npy float32 [T, S, C, H, W], targets.npy int64 [T] (dataset indices), predicted.npy int64 [T, S]. */
+    private void writeArrays(Path out, int[] imageShape) {
+        int t = runs.size(), s = runs.get(0).samples().images().length;
+        int n = imageShape[0] * imageShape[1] * imageShape[2];
+        float[] flat = new float[t * s * n];
+        long[] idx = new long[t];
+        long[] pred = new long[t * s];
+        for (int i = 0; i < t; i++) {
+            Reconstruction r = runs.get(i);
+            idx[i] = r.index();
+            for (int j = 0; j < s; j++) {
+                System.arraycopy(r.samples().images()[j], 0, flat, (i * s + j) * n, n);
+                pred[i * s + j] = predicted[i][j];
+            }
+        }
+        Npy.write(out.resolve("samples.npy"), flat, t, s, imageShape[0], imageShape[1], imageShape[2]);
+        Npy.write(out.resolve("targets.npy"), idx, t);
+        Npy.write(out.resolve("predicted.npy"), pred, t, s);
     }
 
     private static int[] shuffled(int n, long seed) {

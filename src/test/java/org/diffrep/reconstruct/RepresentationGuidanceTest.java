@@ -217,6 +217,12 @@ class RepresentationGuidanceTest {
                 "--out", st.toString()));
         var sj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(st.resolve("study.json").toFile());
         assertEquals(2, sj.get("runs").size());
+        assertArrayEquals(new long[]{2, 2, 1, 28, 28}, org.diffrep.data.Npy.read(st.resolve("samples.npy")).shape());
+        assertArrayEquals(new long[]{2}, org.diffrep.data.Npy.read(st.resolve("targets.npy")).shape());
+        assertArrayEquals(new long[]{2, 2}, org.diffrep.data.Npy.read(st.resolve("predicted.npy")).shape());
+        double byRep = sj.get("representation_match_rate").asDouble();
+        assertTrue(byRep >= 0 && byRep <= 1, "representation_match_rate " + byRep);
+        assertEquals(2, sj.get("runs").get(0).get("representation_classes").size());
         assertTrue(sj.get("chance_rate").asDouble() > 0.09 && sj.get("chance_rate").asDouble() < 0.12);
         assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
                 "--index", "1", "--targets", "2", "--out", st.toString()));
