@@ -50,7 +50,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         try (PointerScope scope = new PointerScope()) {
             Tensor train = data.batch(knnIdx).images().reshape(knnIdx.length, n).contiguous();
             long[] trainLabels = Arrays.stream(knnIdx).map(i -> data.label((int) i)).toArray();
-            RepresentationClassifier byRep = new RepresentationClassifier(model, guide.tap(), repSigma, guide.metric(),
+            RepresentationClassifier byRep = new RepresentationClassifier(model, guide.tap(), repSigma,
                     data.batch(knnIdx).images(), trainLabels);
             for (int t = 0; t < targets; t++) {
                 SamplerConfig c = new SamplerConfig(cfg.h0(), cfg.beta(), cfg.sigmaStart(), cfg.sigmaEnd(),
@@ -105,8 +105,8 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         m.put("chance_rate", chanceRate);
         m.put("classifier", "3-NN on pixels of " + classifierImages + " other dataset images");
         m.put("representation_match_rate", representationMatchRate);
-        m.put("representation_classifier", "3-NN on the representations (at rep_sigma, in the guidance's metric) of the"
-                + " same images");
+        m.put("representation_classifier", "3-NN on the representations (at rep_sigma, whitened by their own covariance,"
+                + " ridge " + RepresentationMetric.SHRINK + ") of the same images");
         m.put("mean_sample_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.sampleDistance()).average().orElse(0)).average().orElse(0));
         m.put("mean_baseline_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.baselineDistance()).average().orElse(0)).average().orElse(0));
         List<Map<String, Object>> per = new ArrayList<>();

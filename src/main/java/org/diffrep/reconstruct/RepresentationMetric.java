@@ -50,17 +50,7 @@ public final class RepresentationMetric {
                 float[] s = new float[(int) m];
                 java.util.Arrays.fill(s, (float) Math.exp(logs[i]));
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor r = Representation.of(d, tap, images, Tensors.fromFloats(s)).to(torch.ScalarType.Double);
-                    long c = r.size(1);
-                    if (m <= c) {
-                        throw new IllegalArgumentException("the metric needs more images (" + m + ") than channels (" + c + ")");
-                    }
-                    Tensor centred = r.sub(r.mean(new long[]{0}, true, null));
-                    Tensor cov = centred.t().matmul(centred).div(new Scalar((double) (m - 1)));
-                    double meanVar = cov.diagonal().mean().item_double();
-                    Tensor ridge = torch.eye(c, Tensors.options(torch.ScalarType.Double)).mul(new Scalar(shrink * meanVar));
-                    // scaled so that isotropic features give the identity: the pull keeps the Euclidean units
-                    Tensor p = torch.linalg_inv(cov.add(ridge)).mul(new Scalar(meanVar)).to(torch.ScalarType.Float);
+                    Tensor p = precision(Representation.of(d, tap, images, Tensors.fromFloats(s)), shrink);
                     p.retainReference();
                     mats.push_back(p);
                 }
@@ -69,6 +59,23 @@ public final class RepresentationMetric {
         Tensor all = torch.stack(mats);
         all.retainReference();
         return new RepresentationMetric(logs, all);
+    }
+
+    /**
+     * The scaled precision meanVar * (cov + shrink * meanVar * I)^-1 [C, C] (float32) of representations
+     * r [M, C], M > C: isotropic features give the identity, so a pull keeps the Euclidean units.
+     */
+    static Tensor precision(Tensor r, double shrink) {
+        long m = r.size(0), c = r.size(1);
+        if (m <= c) {
+            throw new IllegalArgumentException("the metric needs more images (" + m + ") than channels (" + c + ")");
+        }
+        Tensor x = r.to(torch.ScalarType.Double);
+        Tensor centred = x.sub(x.mean(new long[]{0}, true, null));
+        Tensor cov = centred.t().matmul(centred).div(new Scalar((double) (m - 1)));
+        double meanVar = cov.diagonal().mean().item_double();
+        Tensor ridge = torch.eye(c, Tensors.options(torch.ScalarType.Double)).mul(new Scalar(shrink * meanVar));
+        return torch.linalg_inv(cov.add(ridge)).mul(new Scalar(meanVar)).to(torch.ScalarType.Float);
     }
 
     /** Precision matrices [B, C, C] for per-sample noise levels sigma [B] (nearest grid level in log). */

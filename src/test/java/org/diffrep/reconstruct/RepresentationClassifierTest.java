@@ -15,7 +15,7 @@ import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-/** The representation-space 3-NN classifier against a brute-force whitened search, on real digits. */
+/** The representation-space 3-NN classifier against a brute-force Mahalanobis search, on real digits. */
 class RepresentationClassifierTest {
 
     @Test
@@ -29,10 +29,11 @@ class RepresentationClassifierTest {
             Tensor train = ds.batch(trainIdx).images();
             Tensor query = ds.batch(queryIdx).images();
             long[] labels = Arrays.stream(trainIdx).map(i -> ds.label((int) i)).toArray();
-            RepresentationMetric metric = RepresentationMetric.estimate(net, "mid", train, 1.0, 1.0, 1, 0.1);
-            long[] got = new RepresentationClassifier(net, "mid", 1f, metric, train, labels).classify(query);
+            long[] got = new RepresentationClassifier(net, "mid", 1f, train, labels).classify(query);
 
-            Tensor p = metric.precisionFor(new float[]{1f}).get(0).to(torch.ScalarType.Double);
+            // the metric's precision from the same images at the same level, ridge SHRINK
+            Tensor p = RepresentationMetric.estimate(net, "mid", train, 1.0, 1.0, 1, RepresentationMetric.SHRINK)
+                    .precisionFor(new float[]{1f}).get(0);
             double[][] rt = rows(Representation.of(net, "mid", train, sigmas(m)));
             double[][] rq = rows(Representation.of(net, "mid", query, sigmas(q)));
             double[][] pm = rows(p);
