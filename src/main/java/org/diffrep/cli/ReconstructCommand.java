@@ -128,9 +128,10 @@ public final class ReconstructCommand implements Callable<Integer> {
                     baseline, knnImages);
             st.write(out, ds);
             System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class by their "
-                            + "pixels, %.1f%% by their representation (chance %.1f%%); wrote %s%n", targets, samples,
+                            + "pixels, %.1f%% by their representation (chance %.1f%%; the representation classifier "
+                            + "finds the class of %.1f%% of the targets themselves); wrote %s%n", targets, samples,
                     (System.nanoTime() - t0) / 1e9, 100 * st.matchRate(), 100 * st.representationMatchRate(),
-                    100 * st.chanceRate(), out.resolve("study.json"));
+                    100 * st.chanceRate(), 100 * st.representationAccuracyOnTargets(), out.resolve("study.json"));
             return 0;
         }
         Reconstruction r = Reconstruction.run(d, ds, index, samples, guide, reportSigma(), cfg, baseline);

@@ -29,8 +29,8 @@ import java.util.Random;
  * targets.npy and predicted.npy.
  */
 public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted, double matchRate,
-                                  long[][] representationPredicted, double representationMatchRate, double chanceRate,
-                                  int classifierImages) {
+                                  long[][] representationPredicted, double representationMatchRate,
+                                  double representationAccuracyOnTargets, double chanceRate, int classifierImages) {
 
     public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples,
                                           GuidanceSettings guide, float repSigma, SamplerConfig cfg, int baseline,
@@ -46,7 +46,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         List<Reconstruction> runs = new ArrayList<>();
         long[][] predicted = new long[targets][];
         long[][] repPredicted = new long[targets][];
-        int match = 0, repMatch = 0, total = 0;
+        int match = 0, repMatch = 0, total = 0, targetsByRep = 0;
         try (PointerScope scope = new PointerScope()) {
             Tensor train = data.batch(knnIdx).images().reshape(knnIdx.length, n).contiguous();
             long[] trainLabels = Arrays.stream(knnIdx).map(i -> data.label((int) i)).toArray();
@@ -65,6 +65,8 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                     predicted[t] = NearestNeighbours.classify(train, trainLabels, Tensors.fromFloats(flat, samples, n), 3);
                     long[] shape = {samples, data.imageShape()[0], data.imageShape()[1], data.imageShape()[2]};
                     repPredicted[t] = byRep.classify(Tensors.fromFloats(flat, shape));
+                    // the classifier's own accuracy on real digits, for reference
+                    targetsByRep += byRep.classify(data.batch(new long[]{targetIdx[t]}).images())[0] == r.label() ? 1 : 0;
                 }
                 for (int b = 0; b < samples; b++) {
                     match += predicted[t][b] == r.label() ? 1 : 0;
@@ -83,7 +85,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             chance += p * p;
         }
         return new ReconstructionStudy(runs, predicted, (double) match / total, repPredicted,
-                (double) repMatch / total, chance, knnImages);
+                (double) repMatch / total, (double) targetsByRep / targets, chance, knnImages);
     }
 
     public void write(Path out, Dataset data) {
@@ -105,6 +107,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         m.put("chance_rate", chanceRate);
         m.put("classifier", "3-NN on pixels of " + classifierImages + " other dataset images");
         m.put("representation_match_rate", representationMatchRate);
+        m.put("representation_accuracy_on_targets", representationAccuracyOnTargets);
         m.put("representation_classifier", "3-NN on the representations (at rep_sigma, whitened by their own covariance,"
                 + " ridge " + RepresentationMetric.SHRINK + ") of the same images");
         m.put("mean_sample_distance", runs.stream().mapToDouble(r -> Arrays.stream(r.sampleDistance()).average().orElse(0)).average().orElse(0));

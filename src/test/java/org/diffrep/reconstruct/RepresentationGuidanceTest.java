@@ -222,6 +222,8 @@ class RepresentationGuidanceTest {
         assertArrayEquals(new long[]{2, 2}, org.diffrep.data.Npy.read(st.resolve("predicted.npy")).shape());
         double byRep = sj.get("representation_match_rate").asDouble();
         assertTrue(byRep >= 0 && byRep <= 1, "representation_match_rate " + byRep);
+        double onTargets = sj.get("representation_accuracy_on_targets").asDouble();
+        assertTrue(onTargets >= 0 && onTargets <= 1, "representation_accuracy_on_targets " + onTargets);
         assertEquals(2, sj.get("runs").get(0).get("representation_classes").size());
         assertTrue(sj.get("chance_rate").asDouble() > 0.09 && sj.get("chance_rate").asDouble() < 0.12);
         assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
