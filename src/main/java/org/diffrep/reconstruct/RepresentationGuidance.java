@@ -42,6 +42,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private int targetDraws = 4;
     private float matchSigma = 2f;
     private double minSigma = 0;
+    private float[] fixedTarget; // DENOISED: m(x*; matchSigma), once known
     private Random noise = new Random(0);
 
     /** How the representation gradient is sized against the denoiser step (see the class comment). */
@@ -92,6 +93,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
         this.match = mode;
         this.targetDraws = draws;
         this.matchSigma = (float) matchSigma;
+        this.fixedTarget = null;
         this.noise = new Random(seed);
         return this;
     }
@@ -160,7 +162,13 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     /** The target's representation [B, C] for each sample (see {@link Match}). */
     Tensor targetRepresentation(long b, Tensor sigma) {
         if (match == Match.DENOISED) {
-            sigma = filled(b, matchSigma);
+            // the same at every step: computed once, kept in Java (no tensor outlives a step's scope)
+            if (fixedTarget == null) {
+                try (NoGradGuard off = new NoGradGuard()) {
+                    fixedTarget = Tensors.toFloats(Representation.of(denoiser, tap, target, filled(1, matchSigma)));
+                }
+            }
+            return Tensors.fromFloats(fixedTarget, 1, fixedTarget.length).expand(b, fixedTarget.length);
         }
         try (NoGradGuard off = new NoGradGuard()) {
             int k = match == Match.NOISY ? targetDraws : 1;
