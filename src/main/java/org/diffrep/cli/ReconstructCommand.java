@@ -54,8 +54,8 @@ public final class ReconstructCommand implements Callable<Integer> {
 
     @Option(names = "--guidance", defaultValue = "0.3",
             description = "lambda: each step subtracts a pull toward the target's representation of lambda "
-                    + "times the denoiser step's length (direction grad ||m(y) - m(target)||^2); 0 samples "
-                    + "unconditionally (default: ${DEFAULT-VALUE}).")
+                    + "times the denoiser step's length, along the gradient of the --metric distance between what "
+                    + "--match compares; 0 samples unconditionally (default: ${DEFAULT-VALUE}).")
     double guidance;
 
     @Option(names = "--tap", defaultValue = Representation.DEFAULT_TAP, description = "Tap whose channel means are "
@@ -71,7 +71,8 @@ public final class ReconstructCommand implements Callable<Integer> {
 
     @Option(names = "--metric", defaultValue = "whitened",
             description = "Distance the guidance pulls in: whitened (Mahalanobis, from the representation covariance "
-                    + "of --metric-images dataset images at 8 noise levels) or euclidean (default: ${DEFAULT-VALUE}).")
+                    + "of --metric-images dataset images, at --match-sigma for --match denoised, else at 8 noise "
+                    + "levels) or euclidean (default: ${DEFAULT-VALUE}).")
     String metric;
 
     @Option(names = "--metric-images", defaultValue = "512",
