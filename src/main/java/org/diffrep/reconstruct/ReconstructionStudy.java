@@ -2,6 +2,7 @@ package org.diffrep.reconstruct;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
@@ -9,6 +10,7 @@ import org.diffrep.data.Dataset;
 import org.diffrep.data.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
+import org.diffrep.ops.Threads;
 import org.diffrep.report.Montage;
 
 import java.nio.file.Path;
@@ -18,6 +20,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Reconstructions of many random targets, each sample labelled by a k-NN classifier (k = 3, Euclidean
@@ -52,30 +58,46 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             long[] trainLabels = Arrays.stream(knnIdx).map(i -> data.label((int) i)).toArray();
             RepresentationClassifier byRep = new RepresentationClassifier(model, guide.tap(), repSigma,
                     data.batch(knnIdx).images(), trainLabels);
-            for (int t = 0; t < targets; t++) {
-                SamplerConfig c = new SamplerConfig(cfg.h0(), cfg.beta(), cfg.sigmaStart(), cfg.sigmaEnd(),
-                        cfg.maxSteps(), cfg.fixedStep(), cfg.seed() + 1 + t);
-                Reconstruction r = Reconstruction.run(model, data, targetIdx[t], samples, guide, repSigma, c, baseline);
-                runs.add(r);
-                float[] flat = new float[samples * n];
-                for (int b = 0; b < samples; b++) {
-                    System.arraycopy(r.samples().images()[b], 0, flat, b * n, n);
+            // Targets run side by side, one LibTorch thread each: a batch of a few samples is too small
+            // for intra-op threads (2 threads took 1.75x as long as 1 for 2 samples), and one thread
+            // per target gives the same numbers whatever --threads is.
+            int workers = Math.max(1, Math.min(Threads.torchThreads(), targets));
+            ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+                Thread th = new Thread(() -> {
+                    torch.set_num_threads(1);
+                    r.run();
+                }, "reconstruct-worker");
+                th.setDaemon(true);
+                return th;
+            });
+            try {
+                List<Future<TargetResult>> futures = new ArrayList<>();
+                for (int t = 0; t < targets; t++) {
+                    final int tt = t;
+                    futures.add(pool.submit(() -> {
+                        TargetResult res = runTarget(model, data, targetIdx[tt], samples, guide, repSigma,
+                                cfg.withSeed(cfg.seed() + 1 + tt), baseline, train, trainLabels, byRep);
+                        System.out.printf("target %d/%d (index %d, label %d): sample classes %s (by representation %s)%n",
+                                tt + 1, targets, targetIdx[tt], res.run().label(), Arrays.toString(res.pixels()),
+                                Arrays.toString(res.representation()));
+                        return res;
+                    }));
                 }
-                try (PointerScope inner = new PointerScope()) {
-                    predicted[t] = NearestNeighbours.classify(train, trainLabels, Tensors.fromFloats(flat, samples, n), 3);
-                    long[] shape = {samples, data.imageShape()[0], data.imageShape()[1], data.imageShape()[2]};
-                    repPredicted[t] = byRep.classify(Tensors.fromFloats(flat, shape));
-                    // the classifier's own accuracy on real digits, for reference
-                    targetsByRep += byRep.classify(data.batch(new long[]{targetIdx[t]}).images())[0] == r.label() ? 1 : 0;
+                for (int t = 0; t < targets; t++) {
+                    TargetResult res = await(futures.get(t));
+                    Reconstruction r = res.run();
+                    runs.add(r);
+                    predicted[t] = res.pixels();
+                    repPredicted[t] = res.representation();
+                    targetsByRep += res.targetByRepresentation() == r.label() ? 1 : 0;
+                    for (int b = 0; b < samples; b++) {
+                        match += predicted[t][b] == r.label() ? 1 : 0;
+                        repMatch += repPredicted[t][b] == r.label() ? 1 : 0;
+                        total++;
+                    }
                 }
-                for (int b = 0; b < samples; b++) {
-                    match += predicted[t][b] == r.label() ? 1 : 0;
-                    repMatch += repPredicted[t][b] == r.label() ? 1 : 0;
-                    total++;
-                }
-                System.out.printf("target %d/%d (index %d, label %d): sample classes %s (by representation %s)%n",
-                        t + 1, targets, targetIdx[t], r.label(), Arrays.toString(predicted[t]),
-                        Arrays.toString(repPredicted[t]));
+            } finally {
+                pool.shutdownNow();
             }
         }
         double chance = 0;
@@ -121,6 +143,43 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         }
         m.put("runs", per);
         OutputFiles.writeJson(out.resolve("study.json"), m);
+    }
+
+    /** One target's reconstruction and the classes of its samples (and of the target) by both classifiers. */
+    private record TargetResult(Reconstruction run, long[] pixels, long[] representation, long targetByRepresentation) {
+    }
+
+    private static TargetResult runTarget(Denoiser model, Dataset data, int index, int samples, GuidanceSettings guide,
+                                          float repSigma, SamplerConfig cfg, int baseline, Tensor train,
+                                          long[] trainLabels, RepresentationClassifier byRep) {
+        Reconstruction r = Reconstruction.run(model, data, index, samples, guide, repSigma, cfg, baseline);
+        int n = data.sampleSize();
+        float[] flat = new float[samples * n];
+        for (int b = 0; b < samples; b++) {
+            System.arraycopy(r.samples().images()[b], 0, flat, b * n, n);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            long[] pixels = NearestNeighbours.classify(train, trainLabels, Tensors.fromFloats(flat, samples, n), 3);
+            long[] shape = {samples, data.imageShape()[0], data.imageShape()[1], data.imageShape()[2]};
+            long[] byRepresentation = byRep.classify(Tensors.fromFloats(flat, shape));
+            // the classifier's own accuracy on real digits, for reference
+            long target = byRep.classify(data.batch(new long[]{index}).images())[0];
+            return new TargetResult(r, pixels, byRepresentation, target);
+        }
+    }
+
+    private static <T> T await(Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** samples.npy float32 [T, S, C, H, W], targets.npy int64 [T] (dataset indices), predicted.npy int64 [T, S]. */

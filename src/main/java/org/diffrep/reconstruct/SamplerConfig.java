@@ -39,6 +39,11 @@ public record SamplerConfig(double h0, double beta, double sigmaStart, double si
         return new SamplerConfig(0.01, 0.5, 1.0, 0.01, 2000, false, seed);
     }
 
+    /** The same settings with another seed. */
+    public SamplerConfig withSeed(long s) {
+        return new SamplerConfig(h0, beta, sigmaStart, sigmaEnd, maxSteps, fixedStep, s);
+    }
+
     /** Step size of step t (1-based). */
     public double step(int t) {
         return fixedStep ? h0 : h0 * t / (1 + h0 * (t - 1));

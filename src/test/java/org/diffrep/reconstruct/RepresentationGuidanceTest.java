@@ -218,6 +218,12 @@ class RepresentationGuidanceTest {
         var sj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(st.resolve("study.json").toFile());
         assertEquals(2, sj.get("runs").size());
         assertArrayEquals(new long[]{2, 2, 1, 28, 28}, org.diffrep.data.Npy.read(st.resolve("samples.npy")).shape());
+        // targets run on worker threads: a second run gives the same samples, byte for byte
+        Path again = tmp.resolve("study-again");
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+                "--targets", "2", "--samples", "2", "--max-steps", "2", "--baseline", "2", "--knn-images", "100",
+                "--threads", "2", "--out", again.toString()));
+        assertArrayEquals(Files.readAllBytes(st.resolve("samples.npy")), Files.readAllBytes(again.resolve("samples.npy")));
         assertArrayEquals(new long[]{2}, org.diffrep.data.Npy.read(st.resolve("targets.npy")).shape());
         assertArrayEquals(new long[]{2, 2}, org.diffrep.data.Npy.read(st.resolve("predicted.npy")).shape());
         double byRep = sj.get("representation_match_rate").asDouble();
