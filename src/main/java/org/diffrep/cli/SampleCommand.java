@@ -50,18 +50,15 @@ public final class SampleCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         StochasticSampler.Samples s = new StochasticSampler(d, cfg).sample(samples);
         OutputFiles.directory(out);
-        int n = s.images()[0].length;
-        float[] flat = new float[samples * n];
         List<List<float[]>> rows = new ArrayList<>();
         int perRow = (int) Math.ceil(Math.sqrt(samples));
         for (int b = 0; b < samples; b++) {
-            System.arraycopy(s.images()[b], 0, flat, b * n, n);
             if (b % perRow == 0) {
                 rows.add(new ArrayList<>());
             }
             rows.get(rows.size() - 1).add(s.images()[b]);
         }
-        Npy.write(out.resolve("samples.npy"), flat, samples, shape[0], shape[1], shape[2]);
+        Npy.write(out.resolve("samples.npy"), s.flat(), samples, shape[0], shape[1], shape[2]);
         Montage.write(out.resolve("samples.png"), rows, new int[]{(int) shape[0], (int) shape[1], (int) shape[2]}, 2);
         System.out.printf("%d samples in %.1f s; steps %s%nwrote %s%n", samples, (System.nanoTime() - t0) / 1e9,
                 Arrays.toString(s.steps()), out.resolve("samples.png"));

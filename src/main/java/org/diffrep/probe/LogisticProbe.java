@@ -13,8 +13,9 @@ import java.util.Random;
 
 /**
  * Multinomial logistic regression probe: features centred with the training split's mean and scaled
- * (per column, or by one common scale for sparse codes; see {@link Scaling}), L2 penalty on the weights (chosen by a validation search unless given),
- * full-batch L-BFGS when the training matrix fits the budget and minibatch Adam beyond it.
+ * (per column, or by one common scale for sparse codes; see {@link Scaling}), L2 penalty on the
+ * weights (chosen by a validation search unless given), full-batch L-BFGS when the training matrix
+ * fits the budget and minibatch Adam beyond it.
  * The fitted probe holds its parameters in Java arrays, so it outlives any PointerScope.
  */
 public final class LogisticProbe implements Probe {

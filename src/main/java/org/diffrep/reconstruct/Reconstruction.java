@@ -53,13 +53,8 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
             Tensor target = data.batch(new long[]{index}).images();
             RepresentationGuidance g = guide.toward(model, target, cfg.seed() ^ 0x7a46L);
             StochasticSampler.Samples s = new StochasticSampler(model, cfg).sample(count, guide.strength() == 0 ? null : g);
-            int n = data.sampleSize();
-            float[] flat = new float[count * n];
-            for (int b = 0; b < count; b++) {
-                System.arraycopy(s.images()[b], 0, flat, b * n, n);
-            }
             long[] shape = {count, dataShape[0], dataShape[1], dataShape[2]};
-            double[] sd = g.distances(Tensors.fromFloats(flat, shape), repSigma);
+            double[] sd = g.distances(Tensors.fromFloats(s.flat(), shape), repSigma);
             Random rng = new Random(cfg.seed() ^ 0x5eedL);
             long[] bi = new long[Math.min(baseline, data.size() - 1)];
             for (int i = 0; i < bi.length; i++) {

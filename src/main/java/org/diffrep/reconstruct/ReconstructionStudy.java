@@ -28,11 +28,11 @@ import java.util.concurrent.Future;
 /**
  * Reconstructions of many random targets, each sample labelled by a k-NN classifier (k = 3, Euclidean
  * on pixels) fitted on other real images of the dataset: the share of samples of the target's class
- * against chance. The same images also classify each sample by its representation
- * ({@link RepresentationClassifier}): whether the guidance met the target's class in representation
- * space even where the pixels show another digit (the sum over classes of the squared class shares). Writes study.json, study.png
- * (the first 20 targets, one row each: target, then its samples) and, for NumPy, samples.npy,
- * targets.npy and predicted.npy.
+ * against chance (the sum over classes of the squared class shares). The same images also classify
+ * each sample by its representation ({@link RepresentationClassifier}): whether the guidance met the
+ * target's class in representation space even where the pixels show another digit. Writes
+ * study.json, study.png (the first 20 targets, one row each: target, then its samples) and, for
+ * NumPy, samples.npy, targets.npy and predicted.npy.
  */
 public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted, double matchRate,
                                   long[][] representationPredicted, double representationMatchRate,
@@ -154,10 +154,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                                           long[] trainLabels, RepresentationClassifier byRep) {
         Reconstruction r = Reconstruction.run(model, data, index, samples, guide, repSigma, cfg, baseline);
         int n = data.sampleSize();
-        float[] flat = new float[samples * n];
-        for (int b = 0; b < samples; b++) {
-            System.arraycopy(r.samples().images()[b], 0, flat, b * n, n);
-        }
+        float[] flat = r.samples().flat();
         try (PointerScope scope = new PointerScope()) {
             long[] pixels = NearestNeighbours.classify(train, trainLabels, Tensors.fromFloats(flat, samples, n), 3);
             long[] shape = {samples, data.imageShape()[0], data.imageShape()[1], data.imageShape()[2]};
@@ -192,10 +189,8 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         for (int i = 0; i < t; i++) {
             Reconstruction r = runs.get(i);
             idx[i] = r.index();
-            for (int j = 0; j < s; j++) {
-                System.arraycopy(r.samples().images()[j], 0, flat, (i * s + j) * n, n);
-                pred[i * s + j] = predicted[i][j];
-            }
+            System.arraycopy(r.samples().flat(), 0, flat, i * s * n, s * n);
+            System.arraycopy(predicted[i], 0, pred, i * s, s);
         }
         Npy.write(out.resolve("samples.npy"), flat, t, s, imageShape[0], imageShape[1], imageShape[2]);
         Npy.write(out.resolve("targets.npy"), idx, t);

@@ -3,7 +3,9 @@ package org.diffrep.reconstruct;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.model.Denoiser;
+import org.diffrep.ops.Tensors;
 
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -22,6 +24,13 @@ public final class Representation {
         if (!d.taps().contains(tap)) {
             throw new InvalidInputException("--tap '" + tap + "': the model has taps " + d.taps());
         }
+    }
+
+    /** A noise-level vector [b] holding {@code sigma} for every sample. */
+    public static Tensor sigmas(long b, float sigma) {
+        float[] s = new float[(int) b];
+        Arrays.fill(s, sigma);
+        return Tensors.fromFloats(s);
     }
 
     /** Channel means [B, C] of the tap for images x [B, ...] conditioned on sigma [B] (autograd as set by the caller). */

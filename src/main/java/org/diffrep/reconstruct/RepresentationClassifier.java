@@ -8,9 +8,6 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.model.Denoiser;
-import org.diffrep.ops.Tensors;
-
-import java.util.Arrays;
 
 /**
  * A 3-NN classifier in representation space: the tap's channel means of clean images at one noise
@@ -63,9 +60,8 @@ final class RepresentationClassifier {
             long b = x.size(0);
             for (long start = 0; start < b; start += CHUNK) {
                 long end = Math.min(b, start + CHUNK);
-                float[] s = new float[(int) (end - start)];
-                Arrays.fill(s, sigma);
-                Tensor r = Representation.of(model, tap, x.slice(0, new LongOptional(start), new LongOptional(end), 1), Tensors.fromFloats(s));
+                Tensor r = Representation.of(model, tap, x.slice(0, new LongOptional(start), new LongOptional(end), 1),
+                        Representation.sigmas(end - start, sigma));
                 parts.push_back(r);
             }
             return torch.cat(parts).contiguous();

@@ -135,7 +135,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
             Tensor readAt = sigma;
             Tensor rep;
             if (match == Match.DENOISED) {
-                readAt = filled(b, matchSigma);
+                readAt = Representation.sigmas(b, matchSigma);
                 rep = Representation.of(denoiser, tap, denoiser.denoise(yg, sigma), readAt);
             } else {
                 rep = Representation.of(denoiser, tap, yg, sigma);
@@ -165,7 +165,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
             // the same at every step: computed once, kept in Java (no tensor outlives a step's scope)
             if (fixedTarget == null) {
                 try (NoGradGuard off = new NoGradGuard()) {
-                    fixedTarget = Tensors.toFloats(Representation.of(denoiser, tap, target, filled(1, matchSigma)));
+                    fixedTarget = Tensors.toFloats(Representation.of(denoiser, tap, target, Representation.sigmas(1, matchSigma)));
                 }
             }
             return Tensors.fromFloats(fixedTarget, 1, fixedTarget.length).expand(b, fixedTarget.length);
@@ -191,21 +191,11 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
         }
     }
 
-    private static Tensor filled(long b, float v) {
-        float[] s = new float[(int) b];
-        Arrays.fill(s, v);
-        return Tensors.fromFloats(s);
-    }
-
     /** Euclidean representation distance of each image in x [B, ...] to the target, at one sigma. */
     public double[] distances(Tensor x, float sigma) {
         try (NoGradGuard off = new NoGradGuard()) {
-            long b = x.size(0);
-            float[] s = new float[(int) b];
-            Arrays.fill(s, sigma);
-            Tensor st = Tensors.fromFloats(s);
-            Tensor rx = Representation.of(denoiser, tap, x, st);
-            Tensor rt = Representation.of(denoiser, tap, target, Tensors.fromFloats(new float[]{sigma}));
+            Tensor rx = Representation.of(denoiser, tap, x, Representation.sigmas(x.size(0), sigma));
+            Tensor rt = Representation.of(denoiser, tap, target, Representation.sigmas(1, sigma));
             Tensor d = rx.sub(rt);
             float[] out = Tensors.toFloats(d.mul(d).sum(1));
             double[] r = new double[out.length];

@@ -47,10 +47,9 @@ public final class RepresentationMetric {
             for (int i = 0; i < levels; i++) {
                 logs[i] = levels == 1 ? Math.log(sigmaLow)
                         : Math.log(sigmaLow) + (Math.log(sigmaHigh) - Math.log(sigmaLow)) * i / (levels - 1);
-                float[] s = new float[(int) m];
-                java.util.Arrays.fill(s, (float) Math.exp(logs[i]));
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor p = precision(Representation.of(d, tap, images, Tensors.fromFloats(s)), shrink);
+                    Tensor r = Representation.of(d, tap, images, Representation.sigmas(m, (float) Math.exp(logs[i])));
+                    Tensor p = precision(r, shrink);
                     p.retainReference();
                     mats.push_back(p);
                 }

@@ -42,6 +42,16 @@ public final class StochasticSampler {
      * @param finalSigma sigma_hat at the stop
      */
     public record Samples(float[][] images, int[] steps, double[] finalSigma) {
+
+        /** All images one after another, float [B * C*H*W], as a batch tensor or an .npy file wants them. */
+        public float[] flat() {
+            int n = images[0].length;
+            float[] out = new float[images.length * n];
+            for (int b = 0; b < images.length; b++) {
+                System.arraycopy(images[b], 0, out, b * n, n);
+            }
+            return out;
+        }
     }
 
     private final Denoiser denoiser;
