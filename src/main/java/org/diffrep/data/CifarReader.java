@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
 public final class CifarReader {
 
     private static final int PIXELS = 3 * 32 * 32;
+    /** The most bytes a CIFAR tar may hold once decompressed (the real archives hold about 180 MB). */
+    static final long MAX_ARCHIVE_BYTES = 4L << 30;
+    private static final long MAX_NAMES_BYTES = 1 << 20;
     private static final Pattern CIFAR10_TRAIN = Pattern.compile("data_batch_(\\d+)\\.bin");
 
     private CifarReader() {
@@ -50,8 +53,12 @@ public final class CifarReader {
         Map<Integer, byte[]> train = new TreeMap<>();
         byte[] test = null;
         Map<String, byte[]> names = new TreeMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int record = PIXELS + (hundred ? 2 : 1);
+        long records = 0;
         try (InputStream file = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
-             TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(file))) {
+             TarArchiveInputStream tar = new TarArchiveInputStream(
+                     new Bounded(new GzipCompressorInputStream(file), archive, MAX_ARCHIVE_BYTES))) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 String name = e.getName();
@@ -67,13 +74,41 @@ public final class CifarReader {
                 if (!wanted) {
                     continue;
                 }
-                byte[] content = readEntry(tar, e, archive);
+                String where = archive + "!" + name;
+                if (!seen.add(base)) {
+                    throw new InvalidInputException(where + ": a second entry named " + base
+                            + "; expected each CIFAR member once");
+                }
+                long size = e.getSize();
                 if (base.endsWith(".txt")) {
-                    names.put(base, content);
-                } else if (base.startsWith("test")) {
+                    if (size > MAX_NAMES_BYTES) {
+                        throw new InvalidInputException(where + ": field size is " + size
+                                + " bytes; expected a list of class names of at most " + MAX_NAMES_BYTES + " bytes");
+                    }
+                    names.put(base, readEntry(tar, e, archive));
+                    continue;
+                }
+                // Sizes are checked from the tar header before a byte is read: whole records, and all
+                // records together within one in-memory array.
+                if (size % record != 0) {
+                    throw new InvalidInputException(where + ": truncated: field size is " + size
+                            + " bytes, not a whole number of " + record + "-byte records");
+                }
+                records += size / record;
+                Limits.inMemory(Limits.bytes(records, PIXELS, where), 2, where,
+                        records + " records of " + PIXELS + " pixels in the archive so far");
+                byte[] content = readEntry(tar, e, archive);
+                if (base.startsWith("test")) {
                     test = content;
                 } else {
-                    train.put(hundred ? 1 : Integer.parseInt(m.group(1)), content);
+                    int batch;
+                    try {
+                        batch = hundred ? 1 : Integer.parseInt(m.group(1));
+                    } catch (NumberFormatException x) {
+                        throw new InvalidInputException(where + ": batch number " + m.group(1)
+                                + " is not a number of at most 9 digits; expected data_batch_1.bin .. data_batch_5.bin");
+                    }
+                    train.put(batch, content);
                 }
             }
         } catch (NoSuchFileException e) {
@@ -87,7 +122,6 @@ public final class CifarReader {
                     + " entry; expected a CIFAR-" + (hundred ? "100" : "10") + " binary archive");
         }
         int k = hundred ? (which == Labels.FINE ? 100 : 20) : 10;
-        int record = PIXELS + (hundred ? 2 : 1);
         List<byte[]> parts = new ArrayList<>(train.values());
         List<String> partNames = new ArrayList<>();
         train.keySet().forEach(i -> partNames.add(hundred ? "train.bin" : "data_batch_" + i + ".bin"));
@@ -103,11 +137,8 @@ public final class CifarReader {
             }
             total += parts.get(p).length / record;
         }
-        if (total * PIXELS > Integer.MAX_VALUE) {
-            throw new InvalidInputException(archive + ": " + total + " records are too many to hold in memory");
-        }
         int n = (int) total;
-        byte[] pixels = new byte[n * PIXELS];
+        byte[] pixels = new byte[Limits.inMemory((long) n * PIXELS, 1, archive.toString(), n + " records")];
         int[] labels = new int[n];
         byte[] mask = new byte[n];
         int i = 0;
@@ -148,15 +179,60 @@ public final class CifarReader {
 
     private static byte[] readEntry(TarArchiveInputStream tar, TarArchiveEntry e, Path archive) throws IOException {
         long size = e.getSize();
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new InvalidInputException(archive + "!" + e.getName() + ": entry of " + size + " bytes is too large");
-        }
-        byte[] content = new byte[(int) size];
-        int got = tar.readNBytes(content, 0, content.length);
-        if (got != size) {
-            throw new InvalidInputException(archive + "!" + e.getName() + ": truncated: " + got + " of " + size + " bytes");
+        int want = Limits.inMemory(size, 1, archive + "!" + e.getName(), "the entry's " + size + " bytes");
+        // readNBytes(int) grows with the bytes that really arrive, so a size field that lies allocates nothing.
+        byte[] content = tar.readNBytes(want);
+        if (content.length != size) {
+            throw new InvalidInputException(archive + "!" + e.getName() + ": truncated: " + content.length + " of "
+                    + size + " bytes");
         }
         return content;
+    }
+
+    /**
+     * A stream that refuses to yield more than {@code limit} bytes: the decompressed tar stream, so that members
+     * the reader skips cannot inflate without end either.
+     */
+    private static final class Bounded extends java.io.FilterInputStream {
+        private final Path archive;
+        private final long limit;
+        private long count;
+
+        Bounded(InputStream in, Path archive, long limit) {
+            super(in);
+            this.archive = archive;
+            this.limit = limit;
+        }
+
+        private void add(long n) {
+            count += Math.max(0, n);
+            if (count > limit) {
+                throw new InvalidInputException(archive + ": more than " + limit + " bytes (" + Limits.human(limit)
+                        + ") after decompression; a CIFAR binary archive holds about 180 MB, expected no more than "
+                        + Limits.human(limit));
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            add(b < 0 ? 0 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int r = super.read(b, off, len);
+            add(r);
+            return r;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long r = super.skip(n);
+            add(r);
+            return r;
+        }
     }
 
     private static List<String> classNames(byte[] text, int k) {

@@ -109,6 +109,17 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
      * @throws InvalidInputException naming the file, field and expectation for missing or malformed input
      */
     public Dataset open() {
+        try {
+            return read();
+        } catch (OutOfMemoryError e) {
+            // The readers check sizes against the heap before they allocate; this is the last guard.
+            throw new InvalidInputException("--data " + text + ": the dataset does not fit in the Java heap ("
+                    + Limits.human(Runtime.getRuntime().maxMemory()) + "); raise it (JAVA_OPTS=-Xmx16g for tools/diffrep)"
+                    + " or use smaller data", e);
+        }
+    }
+
+    private Dataset read() {
         String rest = text.substring(text.indexOf(':') + 1);
         return switch (kind) {
             case "idx" -> {
@@ -126,8 +137,8 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
                         l.equals("fine") ? CifarReader.Labels.FINE : CifarReader.Labels.COARSE, text);
             }
             case "folder" -> FolderReader.read(Path.of(paths.get(0)),
-                    (int) number(options.getOrDefault("size", "32"), "--data " + text + " option size", true),
-                    (int) number(options.getOrDefault("channels", "3"), "--data " + text + " option channels", true), text);
+                    integer(options.getOrDefault("size", "32"), "--data " + text + " option size", 1, FolderReader.MAX_SIZE),
+                    integer(options.getOrDefault("channels", "3"), "--data " + text + " option channels", 1, 3), text);
             case "npy" -> NpyPairReader.read(Path.of(paths.get(0)), Path.of(paths.get(1)), text);
             case "molrg" -> MolrgData.generate(MolrgParams.parse(rest)).asDataset();
             default -> throw new IllegalStateException(kind);
@@ -154,6 +165,25 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
             }
         }
         return out;
+    }
+
+    /**
+     * An integer from spec text in [min, max].
+     *
+     * @param what names the spec and key, e.g. {@code "molrg field samples"}
+     * @throws InvalidInputException "expected an integer in min..max, got 'x'"
+     */
+    static int integer(String text, String what, int min, int max) {
+        long v;
+        try {
+            v = Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(what + ": expected an integer in " + min + ".." + max + ", got '" + text.strip() + "'");
+        }
+        if (v < min || v > max) {
+            throw new InvalidInputException(what + ": expected an integer in " + min + ".." + max + ", got " + v);
+        }
+        return (int) v;
     }
 
     /** A number from spec text; integer-valued when {@code integer} is true. */

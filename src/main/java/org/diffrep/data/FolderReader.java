@@ -21,6 +21,11 @@ import java.util.stream.Stream;
  */
 public final class FolderReader {
 
+    /** The largest --data folder:DIR,size=S. */
+    static final int MAX_SIZE = 4096;
+    /** The most pixels an image may declare before it is decoded. */
+    static final long MAX_PIXELS = 1L << 26;
+
     private FolderReader() {
     }
 
@@ -30,9 +35,9 @@ public final class FolderReader {
      * @throws InvalidInputException for a missing or empty folder, a class folder without images, or an unreadable image
      */
     public static InMemoryDataset read(Path dir, int size, int channels, String source) {
-        if (size < 1 || (channels != 1 && channels != 3)) {
-            throw new InvalidInputException(source + ": expected size >= 1 and channels 1 or 3, got size=" + size
-                    + ", channels=" + channels);
+        if (size < 1 || size > MAX_SIZE || (channels != 1 && channels != 3)) {
+            throw new InvalidInputException(source + ": expected size in 1.." + MAX_SIZE + " and channels 1 or 3, got size="
+                    + size + ", channels=" + channels);
         }
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(dir + ": no such directory (folder:DIR expects one subfolder per class)");
@@ -54,10 +59,7 @@ public final class FolderReader {
             total += images.size();
         }
         int per = channels * size * size;
-        if (total * per > Integer.MAX_VALUE) {
-            throw new InvalidInputException(dir + ": " + total + " images of " + per + " bytes are too many to hold in memory");
-        }
-        byte[] pixels = new byte[(int) total * per];
+        byte[] pixels = new byte[Limits.inMemory(total * per, 1, dir.toString(), total + " images of " + per + " bytes")];
         int[] labels = new int[(int) total];
         int i = 0;
         for (int k = 0; k < files.size(); k++) {
@@ -85,6 +87,7 @@ public final class FolderReader {
     private static void decodeInto(Path file, int size, int channels, byte[] out, int offset) {
         BufferedImage img;
         try {
+            checkDimensions(file);
             img = ImageIO.read(file.toFile());
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot decode image (" + e.getMessage() + "); expected a PNG or JPEG", e);
@@ -108,6 +111,34 @@ public final class FolderReader {
                     out[offset + plane + p] = (byte) g;
                     out[offset + 2 * plane + p] = (byte) b;
                 }
+            }
+        }
+    }
+
+    /**
+     * Reads the width and height from the image's header and refuses more than {@link #MAX_PIXELS} pixels before
+     * the image is decoded: a small PNG can declare a huge canvas (a decompression bomb).
+     */
+    private static void checkDimensions(Path file) throws IOException {
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                return;
+            }
+            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                return;
+            }
+            javax.imageio.ImageReader r = readers.next();
+            try {
+                r.setInput(in, true, true);
+                long w = r.getWidth(0);
+                long h = r.getHeight(0);
+                if (w * h > MAX_PIXELS) {
+                    throw new InvalidInputException(file + ": field size is " + w + " x " + h
+                            + " pixels; expected at most " + MAX_PIXELS + " pixels (e.g. 8192 x 8192): scale it down");
+                }
+            } finally {
+                r.dispose();
             }
         }
     }

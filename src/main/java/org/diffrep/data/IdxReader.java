@@ -2,7 +2,7 @@ package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
 
-import java.io.ByteArrayInputStream;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -102,58 +102,103 @@ public final class IdxReader {
     private record Idx(int[] dims, byte[] data) {
     }
 
+    /**
+     * Reads the header first, checks the sizes it declares (each dimension 1..2^31-1, the product without
+     * overflow, within one in-memory array and the heap, and for a raw file equal to the file's data bytes),
+     * and only then reads exactly that many data bytes; a gzip stream is inflated no further than one byte
+     * past them, so a decompression bomb costs no more memory than its header declares.
+     */
     private static Idx parse(Path file, int expectedDims) {
-        byte[] bytes = readMaybeGzip(file);
-        if (bytes.length < 4) {
-            throw new InvalidInputException(file + ": truncated: " + bytes.length + " bytes, expected at least a 4-byte IDX magic");
-        }
-        int type = bytes[2] & 0xFF;
-        int ndims = bytes[3] & 0xFF;
-        if (bytes[0] != 0 || bytes[1] != 0 || type != UBYTE || ndims != expectedDims) {
-            throw new InvalidInputException(String.format("%s: field magic is 0x%02x%02x%02x%02x; expected 0x000008%02x "
-                            + "(IDX, unsigned bytes, %d dimension%s)", file, bytes[0], bytes[1], bytes[2], bytes[3],
-                    expectedDims, expectedDims, expectedDims == 1 ? "" : "s"));
-        }
-        int headerBytes = 4 + 4 * ndims;
-        if (bytes.length < headerBytes) {
-            throw new InvalidInputException(file + ": truncated header: " + bytes.length + " bytes, expected " + headerBytes);
-        }
-        int[] dims = new int[ndims];
-        long count = 1;
-        for (int i = 0; i < ndims; i++) {
-            int o = 4 + 4 * i;
-            dims[i] = ((bytes[o] & 0xFF) << 24) | ((bytes[o + 1] & 0xFF) << 16) | ((bytes[o + 2] & 0xFF) << 8) | (bytes[o + 3] & 0xFF);
-            if (dims[i] < 0) {
-                throw new InvalidInputException(file + ": field dimension " + i + " is negative (" + dims[i] + ")");
-            }
-            count *= dims[i];
-        }
-        long have = bytes.length - headerBytes;
-        if (have != count) {
-            throw new InvalidInputException(file + ": " + (have < count ? "truncated" : "trailing data") + ": dims "
-                    + Arrays.toString(dims) + " need " + count + " data bytes, the file has " + have);
-        }
-        return new Idx(dims, Arrays.copyOfRange(bytes, headerBytes, bytes.length));
-    }
-
-    /** The contents of a file, gunzipped when it starts with the gzip magic 1f 8b. */
-    static byte[] readMaybeGzip(Path file) {
-        byte[] raw;
+        long fileSize;
         try {
-            raw = Files.readAllBytes(file);
+            fileSize = Files.size(file);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file");
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
-        if (raw.length >= 2 && (raw[0] & 0xFF) == 0x1f && (raw[1] & 0xFF) == 0x8b) {
-            try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
-                return in.readAllBytes();
-            } catch (IOException e) {
-                throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + e.getMessage()
-                        + "); expected a complete gzip stream", e);
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            raw.mark(2);
+            boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
+            raw.reset();
+            InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
+            String data = gzip ? "the decompressed data has " : "the file has ";
+            byte[] magic = in.readNBytes(4);
+            if (magic.length < 4) {
+                throw new InvalidInputException(file + ": truncated: " + data + magic.length
+                        + " bytes, expected at least a 4-byte IDX magic");
             }
+            int type = magic[2] & 0xFF;
+            int ndims = magic[3] & 0xFF;
+            if (magic[0] != 0 || magic[1] != 0 || type != UBYTE || ndims != expectedDims) {
+                throw new InvalidInputException(String.format("%s: field magic is 0x%02x%02x%02x%02x; expected 0x000008%02x "
+                                + "(IDX, unsigned bytes, %d dimension%s)", file, magic[0], magic[1], magic[2], magic[3],
+                        expectedDims, expectedDims, expectedDims == 1 ? "" : "s"));
+            }
+            int headerBytes = 4 + 4 * ndims;
+            byte[] header = in.readNBytes(4 * ndims);
+            if (header.length < 4 * ndims) {
+                throw new InvalidInputException(file + ": truncated header: " + data + (4 + header.length)
+                        + " bytes, expected " + headerBytes);
+            }
+            long[] declared = new long[ndims];
+            for (int i = 0; i < ndims; i++) {
+                int o = 4 * i;
+                declared[i] = (((header[o] & 0xFFL) << 24) | ((header[o + 1] & 0xFF) << 16)
+                        | ((header[o + 2] & 0xFF) << 8) | (header[o + 3] & 0xFF));
+            }
+            int[] dims = new int[ndims];
+            for (int i = 0; i < ndims; i++) {
+                dims[i] = Limits.dimension(declared[i], 1, file + ": field dimension " + i + " of "
+                        + Arrays.toString(declared));
+            }
+            long count = Limits.product(declared, file + ": field dims");
+            String what = "dims " + Arrays.toString(dims);
+            if (!gzip && fileSize - headerBytes != count) {
+                long have = fileSize - headerBytes;
+                throw new InvalidInputException(file + ": " + (have < count ? "truncated" : "trailing data") + ": "
+                        + what + " need " + count + " data bytes, the file has " + have);
+            }
+            int n = Limits.inMemory(count, 2, file.toString(), what);
+            // readNBytes(int) grows its buffer with the data that really arrives: a header that lies costs nothing.
+            byte[] body = in.readNBytes(n);
+            if (body.length < n) {
+                throw new InvalidInputException(file + ": truncated: " + what + " need " + count + " data bytes, "
+                        + data + body.length);
+            }
+            if (in.read() != -1) {
+                throw new InvalidInputException(file + ": trailing data: " + data + "more than the " + count
+                        + " data bytes that " + what + " need; expected exactly " + count);
+            }
+            return new Idx(dims, body);
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + e.getMessage()
+                    + "); expected a complete gzip stream", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
-        return raw;
+    }
+
+    /** The contents of a file, gunzipped when it starts with the gzip magic 1f 8b (at most 2 GiB). */
+    static byte[] readMaybeGzip(Path file) {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            raw.mark(2);
+            boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
+            raw.reset();
+            InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
+            byte[] out = in.readNBytes((int) Limits.MAX_ARRAY);
+            if (in.read() != -1) {
+                throw new InvalidInputException(file + ": more than " + Limits.MAX_ARRAY + " bytes"
+                        + (gzip ? " after decompression" : "") + "; expected at most 2 GiB");
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(file + ": no such file");
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + e.getMessage()
+                    + "); expected a complete gzip stream", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
     }
 }

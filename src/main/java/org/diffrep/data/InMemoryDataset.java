@@ -32,9 +32,13 @@ public final class InMemoryDataset implements Dataset {
         this.classNames = List.copyOf(classNames);
         this.archiveSplit = archiveSplit;
         int n = labels.length;
-        long per = (long) shape[0] * shape[1] * shape[2];
+        if (shape.length != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1) {
+            throw new IllegalArgumentException(source + ": sample shape " + java.util.Arrays.toString(shape)
+                    + "; expected {C, H, W}, each at least 1");
+        }
+        long per = Limits.product(new long[]{shape[0], shape[1], shape[2]}, source + ": sample shape");
         long have = pixels != null ? pixels.length : values.length;
-        if (per * n != have) {
+        if (per > Limits.MAX_ARRAY || per * n != have) {
             throw new IllegalArgumentException(source + ": " + have + " values for " + n + " samples of shape "
                     + java.util.Arrays.toString(shape));
         }
@@ -124,6 +128,10 @@ public final class InMemoryDataset implements Dataset {
     public Batch batch(long[] indices) {
         int per = sampleSize();
         int n = indices.length;
+        if ((long) n * per > Limits.MAX_ARRAY) {
+            throw new IllegalArgumentException(source + ": a batch of " + n + " samples of " + per
+                    + " values exceeds one array's " + Limits.MAX_ARRAY + " elements; use a smaller batch");
+        }
         float[] out = new float[n * per];
         long[] lab = new long[n];
         for (int b = 0; b < n; b++) {

@@ -18,15 +18,33 @@ public record MolrgParams(int n, int d, int k, double delta, int samples, long s
 
     public static final MolrgParams DEFAULT = new MolrgParams(50, 5, 3, 0.2, 12000, 0);
 
+    /** The largest ambient dimension n. */
+    public static final int MAX_N = 16384;
+    /** The largest total basis width K*d (the bases' Gram-Schmidt costs n (K d)^2). */
+    public static final int MAX_BASIS = 1024;
+    /** The most sample values, samples * n (1 GiB of float32). */
+    public static final long MAX_ELEMENTS = 1L << 28;
+
     public MolrgParams {
         if (n < 1 || d < 1 || k < 2 || (long) k * d > n) {
             throw new InvalidInputException("molrg: expected n >= 1, d >= 1, K >= 2 and K*d <= n, got n=" + n + ", d=" + d + ", K=" + k);
+        }
+        if (n > MAX_N) {
+            throw new InvalidInputException("molrg: field n: expected at most " + MAX_N + ", got " + n);
+        }
+        if ((long) k * d > MAX_BASIS) {
+            throw new InvalidInputException("molrg: fields K and d: expected K*d at most " + MAX_BASIS + ", got K=" + k
+                    + ", d=" + d + " (K*d=" + (long) k * d + ")");
         }
         if (!(delta >= 0) || !Double.isFinite(delta)) {
             throw new InvalidInputException("molrg: field delta: expected a finite number >= 0, got " + delta);
         }
         if (samples < 1) {
             throw new InvalidInputException("molrg: field samples: expected >= 1, got " + samples);
+        }
+        if ((long) samples * n > MAX_ELEMENTS) {
+            throw new InvalidInputException("molrg: fields samples and n: expected samples*n at most " + MAX_ELEMENTS
+                    + " values (1 GiB of float32), got samples=" + samples + ", n=" + n + " (" + (long) samples * n + ")");
         }
     }
 
@@ -46,11 +64,11 @@ public record MolrgParams(int n, int d, int k, double delta, int samples, long s
         for (Map.Entry<String, String> e : kv.entrySet()) {
             String v = e.getValue();
             switch (e.getKey()) {
-                case "n" -> n = (int) DataSpec.number(v, "molrg field n", true);
-                case "d" -> d = (int) DataSpec.number(v, "molrg field d", true);
-                case "K", "k" -> k = (int) DataSpec.number(v, "molrg field K", true);
+                case "n" -> n = DataSpec.integer(v, "molrg field n", 1, MAX_N);
+                case "d" -> d = DataSpec.integer(v, "molrg field d", 1, MAX_BASIS);
+                case "K", "k" -> k = DataSpec.integer(v, "molrg field K", 2, MAX_BASIS);
                 case "delta" -> delta = DataSpec.number(v, "molrg field delta", false);
-                case "samples" -> samples = (int) DataSpec.number(v, "molrg field samples", true);
+                case "samples" -> samples = DataSpec.integer(v, "molrg field samples", 1, Integer.MAX_VALUE);
                 case "seed" -> seed = (long) DataSpec.number(v, "molrg field seed", true);
                 default -> throw new InvalidInputException("molrg:" + text + ": unknown field '" + e.getKey()
                         + "'; expected n, d, K, delta, samples, seed");

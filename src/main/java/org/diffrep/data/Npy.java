@@ -317,22 +317,34 @@ public final class Npy {
      *                               or data shorter or longer than the shape
      */
     public static Array read(Path file) {
+        return read(file, 1);
+    }
+
+    /**
+     * {@link #read(Path)}, checking before anything is allocated that the data, with {@code copies} arrays of its
+     * size alive at once (a conversion to float doubles it), fits in memory.
+     */
+    public static Array read(Path file, int copies) {
         try (InputStream raw = openStream(file)) {
             DataInputStream in = new DataInputStream(raw);
             Header h = parseHeader(in, file);
-            long bytes = h.count() * h.dtype().bytes;
-            if (bytes > Integer.MAX_VALUE - 16) {
-                throw new InvalidInputException(file + ": array of " + bytes + " bytes is too large to load (limit 2 GiB)");
+            String shape = "shape " + java.util.Arrays.toString(h.shape()) + " of " + h.dtype().descr();
+            long bytes = Limits.bytes(h.count(), h.dtype().bytes, file + ": field shape");
+            long have = Files.size(file) - h.dataOffset();
+            if (have != bytes) {
+                throw new InvalidInputException(file + ": " + (have < bytes ? "data truncated" : have - bytes
+                        + " bytes after the data") + ": " + shape + " needs " + bytes + " data bytes, the file has "
+                        + have + "; expected exactly " + bytes);
             }
-            byte[] data = new byte[(int) bytes];
+            byte[] data = new byte[Limits.inMemory(bytes, copies, file.toString(), shape)];
             int got = in.readNBytes(data, 0, data.length);
             if (got != data.length) {
-                throw new InvalidInputException(file + ": data truncated: shape " + java.util.Arrays.toString(h.shape())
-                        + " of " + h.dtype().descr() + " needs " + bytes + " bytes, the file has " + got);
+                throw new InvalidInputException(file + ": data truncated: " + shape + " needs " + bytes
+                        + " bytes, the file has " + got);
             }
             if (in.read() != -1) {
-                throw new InvalidInputException(file + ": " + (Files.size(file) - h.dataOffset() - bytes)
-                        + " bytes after the data; expected exactly " + bytes + " bytes for shape " + java.util.Arrays.toString(h.shape()));
+                throw new InvalidInputException(file + ": bytes after the data; expected exactly " + bytes
+                        + " bytes for " + shape);
             }
             ByteBuffer b = ByteBuffer.wrap(data).order(h.bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
             return new Array(h, b);
@@ -425,10 +437,13 @@ public final class Npy {
                 }
                 dims.add(v);
             } catch (NumberFormatException e) {
-                throw new InvalidInputException(file + ": field shape is (" + s.group(1) + "); expected non-negative integers");
+                throw new InvalidInputException(file + ": field shape is (" + s.group(1) + "); expected non-negative "
+                        + "integers below 2^63, got '" + t + "'");
             }
         }
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        // The element count and byte size must not overflow: Header.count() and every reader rely on it.
+        Limits.bytes(Limits.product(shape, file + ": field shape"), dtype.bytes, file + ": field shape");
         return new Header(dtype, shape, big, offset + headerLength);
     }
 }

@@ -8,7 +8,8 @@ import java.util.Arrays;
 /**
  * A dataset from two .npy files: samples X of shape [N, C, H, W], [N, H, W] (C = 1) or [N, D] (read as {1, 1, D}),
  * uint8 (scaled to [-1, 1] in batches) or float32/float64 (used as stored); labels Y of shape [N], uint8, int32 or
- * int64, non-negative; the class count is max(Y) + 1.
+ * int64, non-negative and below 65536; the class count is max(Y) + 1.
+ * Sizes are checked from the headers before any data is read (see {@link Limits}).
  */
 public final class NpyPairReader {
 
@@ -17,27 +18,33 @@ public final class NpyPairReader {
 
     /** Reads X and Y. */
     public static InMemoryDataset read(Path xFile, Path yFile, String source) {
-        Npy.Array x = Npy.read(xFile);
-        Npy.Array y = Npy.read(yFile);
-        long[] xs = x.shape();
+        Npy.Header xh = Npy.readHeader(xFile);
+        Npy.Header yh = Npy.readHeader(yFile);
+        long[] xs = xh.shape();
         if (xs.length < 2 || xs.length > 4) {
             throw new InvalidInputException(xFile + ": field shape is " + Arrays.toString(xs)
                     + "; expected [N, C, H, W], [N, H, W] or [N, D]");
         }
-        if (x.dtype() != Npy.Dtype.UINT8 && x.dtype() != Npy.Dtype.FLOAT32 && x.dtype() != Npy.Dtype.FLOAT64) {
-            throw new InvalidInputException(xFile + ": field descr is " + x.dtype().descr() + "; expected uint8, float32 or float64 samples");
+        if (xh.dtype() != Npy.Dtype.UINT8 && xh.dtype() != Npy.Dtype.FLOAT32 && xh.dtype() != Npy.Dtype.FLOAT64) {
+            throw new InvalidInputException(xFile + ": field descr is " + xh.dtype().descr() + "; expected uint8, float32 or float64 samples");
         }
-        long[] ys = y.shape();
+        for (int i = 0; i < xs.length; i++) {
+            Limits.dimension(xs[i], 1, xFile + ": field shape " + Arrays.toString(xs) + ", dimension " + i);
+        }
+        long[] ys = yh.shape();
         if (ys.length != 1) {
             throw new InvalidInputException(yFile + ": field shape is " + Arrays.toString(ys) + "; expected [N]");
         }
-        if (y.dtype() == Npy.Dtype.FLOAT32 || y.dtype() == Npy.Dtype.FLOAT64) {
-            throw new InvalidInputException(yFile + ": field descr is " + y.dtype().descr() + "; expected integer labels (int64, int32 or uint8)");
+        if (yh.dtype() == Npy.Dtype.FLOAT32 || yh.dtype() == Npy.Dtype.FLOAT64) {
+            throw new InvalidInputException(yFile + ": field descr is " + yh.dtype().descr() + "; expected integer labels (int64, int32 or uint8)");
         }
         if (ys[0] != xs[0]) {
             throw new InvalidInputException(xFile + " and " + yFile + ": field shape[0]: " + xs[0] + " samples but "
                     + ys[0] + " labels; expected the same number");
         }
+        // Headers agree: now the data, each checked against the memory it needs before it is allocated.
+        Npy.Array x = Npy.read(xFile, 2);
+        Npy.Array y = Npy.read(yFile, 3);
         int[] shape = switch (xs.length) {
             case 4 -> new int[]{(int) xs[1], (int) xs[2], (int) xs[3]};
             case 3 -> new int[]{1, (int) xs[1], (int) xs[2]};
@@ -47,10 +54,7 @@ public final class NpyPairReader {
         int[] labels = new int[raw.length];
         long max = 0;
         for (int i = 0; i < raw.length; i++) {
-            if (raw[i] < 0 || raw[i] > 1_000_000) {
-                throw new InvalidInputException(yFile + ": label[" + i + "] = " + raw[i] + "; expected a class index in 0..1000000");
-            }
-            labels[i] = (int) raw[i];
+            labels[i] = Limits.label(raw[i], yFile + ": label[" + i + "]");
             max = Math.max(max, raw[i]);
         }
         var names = InMemoryDataset.genericNames((int) max + 1);

@@ -13,10 +13,19 @@ public record SigmaGrid(double[] sigmas) {
     /** The default grid: ten levels from 0.002 to 3.257, roughly geometric (EDM's low-noise range). */
     public static final String DEFAULT_SPEC = "0.002,0.008,0.023,0.060,0.140,0.296,0.585,1.088,1.923,3.257";
 
+    /**
+     * The most levels a grid may have: each is a file per layer in a feature store and a forward per image, so
+     * a longer grid is a typing error, not a study.
+     */
+    public static final int MAX_LEVELS = 1000;
+
     public SigmaGrid {
         sigmas = sigmas.clone();
         if (sigmas.length == 0) {
             throw new InvalidInputException("sigma grid: expected at least one sigma, got none");
+        }
+        if (sigmas.length > MAX_LEVELS) {
+            throw new InvalidInputException("sigma grid: expected at most " + MAX_LEVELS + " levels, got " + sigmas.length);
         }
         for (int i = 0; i < sigmas.length; i++) {
             if (!(sigmas[i] > 0) || !Double.isFinite(sigmas[i])) {
@@ -48,7 +57,7 @@ public record SigmaGrid(double[] sigmas) {
         if (s.startsWith("edm:")) {
             String[] p = s.substring(4).split(",");
             if (p.length != 1 && p.length != 3) {
-                throw new InvalidInputException("--sigmas " + spec + ": expected edm:N or edm:N,MIN,MAX");
+                throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected edm:N or edm:N,MIN,MAX");
             }
             int n = parseCount(p[0], spec);
             double lo = p.length == 3 ? parseNumber(p[1], spec) : EdmSchedule.DEFAULT.sigmaMin();
@@ -59,7 +68,7 @@ public record SigmaGrid(double[] sigmas) {
         if (s.startsWith("log:")) {
             String[] p = s.substring(4).split(",");
             if (p.length != 3) {
-                throw new InvalidInputException("--sigmas " + spec + ": expected log:MIN,MAX,N");
+                throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected log:MIN,MAX,N");
             }
             double lo = parseNumber(p[0], spec);
             double hi = parseNumber(p[1], spec);
@@ -73,7 +82,11 @@ public record SigmaGrid(double[] sigmas) {
             out[n - 1] = hi;
             return new SigmaGrid(out);
         }
-        String[] p = s.split(",");
+        String[] p = s.split(",", MAX_LEVELS + 2);
+        if (p.length > MAX_LEVELS) {
+            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected at most " + MAX_LEVELS
+                    + " levels, got more");
+        }
         double[] out = new double[p.length];
         for (int i = 0; i < p.length; i++) {
             out[i] = parseNumber(p[i], spec);
@@ -81,7 +94,7 @@ public record SigmaGrid(double[] sigmas) {
         try {
             return new SigmaGrid(out);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("--sigmas " + spec + ": " + e.getMessage(), e);
+            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": " + e.getMessage(), e);
         }
     }
 
@@ -89,26 +102,31 @@ public record SigmaGrid(double[] sigmas) {
         try {
             return Double.parseDouble(text.strip());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--sigmas " + spec + ": expected a number, got '" + text.strip() + "'");
+            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected a number, got '" + text.strip() + "'");
         }
     }
 
     private static int parseCount(String text, String spec) {
-        int n;
+        long n;
         try {
-            n = Integer.parseInt(text.strip());
+            n = Long.parseLong(text.strip());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--sigmas " + spec + ": expected an integer count N, got '" + text.strip() + "'");
+            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected an integer count N in 2.." + MAX_LEVELS
+                    + ", got '" + text.strip() + "'");
         }
-        if (n < 2) {
-            throw new InvalidInputException("--sigmas " + spec + ": expected N >= 2 levels, got " + n);
+        if (n < 2 || n > MAX_LEVELS) {
+            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected N >= 2 levels (at most " + MAX_LEVELS + "), got " + n);
         }
-        return n;
+        return (int) n;
+    }
+
+    private static String abbreviate(String spec) {
+        return spec.length() <= 60 ? spec : spec.substring(0, 60) + "...";
     }
 
     private static void checkRange(double lo, double hi, String spec) {
         if (!(lo > 0) || !(hi > lo) || !Double.isFinite(hi)) {
-            throw new InvalidInputException("--sigmas " + spec + ": expected 0 < MIN < MAX, got MIN=" + lo + ", MAX=" + hi);
+            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected 0 < MIN < MAX, got MIN=" + lo + ", MAX=" + hi);
         }
     }
 

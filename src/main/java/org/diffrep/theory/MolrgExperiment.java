@@ -94,6 +94,8 @@ public final class MolrgExperiment {
         public void validate() {
             new MolrgParams(n, d, k, delta, samples, seed); // checks n, d, K, delta, samples
             require(testSamples >= k, "test-samples", ">= K (" + k + ")", testSamples);
+            require((long) testSamples * n <= MolrgParams.MAX_ELEMENTS, "test-samples",
+                    "test-samples*n at most " + MolrgParams.MAX_ELEMENTS + " values (1 GiB of float32)", testSamples);
             require(vpSteps >= 2, "T", ">= 2", vpSteps);
             require(epochs >= 0, "epochs", ">= 0", epochs);
             require(hidden >= 1, "hidden", ">= 1", hidden);
