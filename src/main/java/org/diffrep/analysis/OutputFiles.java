@@ -18,16 +18,21 @@ public final class OutputFiles {
     private OutputFiles() {
     }
 
-    /** Creates {@code dir} (and parents); refuses a path that is a file. */
+    /** Creates {@code dir} (and parents); refuses a path that is a file or a directory it cannot write to. */
     public static Path directory(Path dir) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new InvalidInputException("--out " + dir + ": exists and is not a directory");
         }
+        Path created;
         try {
-            return Files.createDirectories(dir);
+            created = Files.createDirectories(dir);
         } catch (IOException e) {
             throw new InvalidInputException("--out " + dir + ": cannot create: " + e.getMessage());
         }
+        if (!Files.isWritable(created)) {
+            throw new InvalidInputException("--out " + dir + ": the directory is not writable");
+        }
+        return created;
     }
 
     /** Writes an object (records, maps, arrays) as indented JSON via a temp file and a rename. */

@@ -1,6 +1,7 @@
 package org.diffrep.analysis;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.data.Dataset;
 import org.diffrep.extract.FeatureStore;
 import org.diffrep.extract.StoreLayout;
 
@@ -52,6 +53,39 @@ public final class StoreRows {
         long[] out = new long[store.count()];
         Arrays.setAll(out, i -> i);
         return out;
+    }
+
+    /**
+     * Checks, before any output is written, that {@code data} is the dataset the store was extracted from: every
+     * row's dataset index lies inside it and the dataset's label there equals the row's stored label.
+     *
+     * @param spec the data spec as given, for the message
+     * @throws InvalidInputException naming the spec, the first row that disagrees and the store's recorded data spec
+     */
+    public static void checkDataset(FeatureStore store, Dataset data, String spec) {
+        long[] index = datasetIndices(store);
+        long[] labels = store.labels();
+        String recorded = store.settings().data();
+        String expected = "; expected the dataset the store was extracted from (" + store.dir().resolve(StoreLayout.MANIFEST)
+                + " records data " + recorded + ")";
+        int size = data.size();
+        int mismatches = 0;
+        int first = -1;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= size) {
+                throw new InvalidInputException("--data " + spec + ": store row " + i + " is dataset index " + index[i]
+                        + " but the dataset has " + size + " samples (0.." + (size - 1) + ")" + expected);
+            }
+            if (data.label((int) index[i]) != labels[i]) {
+                mismatches++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (mismatches > 0) {
+            throw new InvalidInputException("--data " + spec + ": " + mismatches + " of " + index.length
+                    + " store rows have another label in the dataset (row " + first + ": stored label " + labels[first]
+                    + ", dataset label " + data.label((int) index[first]) + " at index " + index[first] + ")" + expected);
+        }
     }
 
     static int parseInt(String s, String what) {

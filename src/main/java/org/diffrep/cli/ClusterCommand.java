@@ -2,6 +2,7 @@ package org.diffrep.cli;
 
 import org.diffrep.analysis.ClusterAnalysis;
 import org.diffrep.analysis.KMeansConfig;
+import org.diffrep.analysis.OutputFiles;
 import org.diffrep.analysis.StoreRows;
 import org.diffrep.data.DataSpec;
 import org.diffrep.extract.FeatureStore;
@@ -62,6 +63,10 @@ public final class ClusterCommand implements Callable<Integer> {
         FeatureStore store = FeatureStore.open(features);
         int si = StoreRows.sigmaIndex(store, sigma);
         var dataset = data == null ? null : DataSpec.open(data);
+        if (dataset != null) {
+            StoreRows.checkDataset(store, dataset, data);
+        }
+        OutputFiles.directory(out);
         long t0 = System.nanoTime();
         ClusterAnalysis a = ClusterAnalysis.run(store, layer, si, cfg);
         a.write(out);

@@ -1,6 +1,7 @@
 package org.diffrep.cli;
 
 import org.diffrep.analysis.NeighbourAnalysis;
+import org.diffrep.analysis.OutputFiles;
 import org.diffrep.analysis.StoreRows;
 import org.diffrep.data.DataSpec;
 import org.diffrep.extract.FeatureStore;
@@ -43,6 +44,10 @@ public final class NeighboursCommand implements Callable<Integer> {
         FeatureStore store = FeatureStore.open(features);
         int si = StoreRows.sigmaIndex(store, sigma);
         var dataset = data == null ? null : DataSpec.open(data);
+        if (dataset != null) {
+            StoreRows.checkDataset(store, dataset, data);
+        }
+        OutputFiles.directory(out);
         int[] q = query.stream().mapToInt(Integer::intValue).toArray();
         NeighbourAnalysis a = NeighbourAnalysis.run(store, layer, si, q, k);
         a.write(out, dataset, StoreRows.datasetIndices(store));

@@ -7,9 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -44,11 +41,8 @@ final class ProbeCommand implements Runnable {
         System.out.println("wrote " + out.resolve("probe.json") + " and " + out.resolve("accuracy_vs_sigma.png"));
     }
 
+    /** Creates the output directory before any work: a file in the way or no permission is an input error. */
     static void createDirectories(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
+        org.diffrep.analysis.OutputFiles.directory(dir);
     }
 }

@@ -27,6 +27,8 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
 
     /** Generates the bases and N samples for the parameters; same parameters, same result. */
     public static MolrgData generate(MolrgParams p) {
+        // The samples as rows, then once more as one flat array: both fit in the heap or nothing is allocated.
+        Limits.inMemory(4L * p.samples() * p.n(), 2, "molrg:" + p.toSpec(), p.samples() + " samples of " + p.n() + " floats");
         double[][][] bases = bases(p.n(), p.d(), p.k(), Seeds.derive(p.seed(), BASES));
         int[] labels = new int[p.samples()];
         for (int i = 0; i < labels.length; i++) {

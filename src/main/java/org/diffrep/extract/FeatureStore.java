@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.diffrep.InvalidInputException;
+import org.diffrep.data.Limits;
 import org.diffrep.ops.Tensors;
 
 import java.io.IOException;
@@ -59,7 +60,157 @@ public final class FeatureStore {
             throw new InvalidInputException(dir + ": the feature store is incomplete (complete: false in "
                     + StoreLayout.MANIFEST + "); finish it with diffrep extract --resume");
         }
-        return new FeatureStore(dir, m);
+        FeatureStore store = new FeatureStore(dir, m);
+        if (m.complete()) {
+            store.validate();
+        }
+        return store;
+    }
+
+    /**
+     * Checks a complete store before anything reads it: the manifest's fields, and for every array it lists the
+     * header (dtype, shape, file size) against the count of rows, then the labels (0 <= label < 65536), the split
+     * (0 or 1) and the dataset indices (>= 0). Feature values are checked for NaN and Inf when a file is first
+     * mapped. Every message names the file.
+     */
+    private void validate() {
+        Path mf = dir.resolve(StoreLayout.MANIFEST);
+        StoreSettings st = manifest.settings();
+        if (st == null || manifest.files() == null || manifest.layers() == null) {
+            throw new InvalidInputException(mf + ": field " + (st == null ? "settings" : manifest.files() == null
+                    ? "files" : "layers") + " is missing; expected a diffrep feature store manifest");
+        }
+        if (st.count() < 0 || st.count() > Limits.MAX_ARRAY) {
+            throw new InvalidInputException(mf + ": field settings.count is " + st.count() + "; expected 0.."
+                    + Limits.MAX_ARRAY);
+        }
+        if (st.layers() == null || st.layers().isEmpty() || st.sigmas() == null || st.sigmas().isEmpty()) {
+            throw new InvalidInputException(mf + ": field settings." + (st.layers() == null || st.layers().isEmpty()
+                    ? "layers" : "sigmas") + " is empty; expected at least one");
+        }
+        for (int i = 0; i < st.sigmas().size(); i++) {
+            Float v = st.sigmas().get(i);
+            if (v == null || !Float.isFinite(v) || v < 0) {
+                throw new InvalidInputException(mf + ": field settings.sigmas[" + i + "] is " + v
+                        + "; expected a finite noise level >= 0");
+            }
+        }
+        for (String layer : st.layers()) {
+            StoreManifest.LayerShape shape = manifest.layers().get(layer);
+            if (shape == null || shape.rowLength() < 1 || shape.mapShape() == null || shape.mapShape().isEmpty()
+                    || shape.mapShape().get(0) == null || shape.mapShape().get(0) < 1) {
+                throw new InvalidInputException(mf + ": field layers." + layer + " is " + (shape == null ? "missing"
+                        : "map_shape " + shape.mapShape() + ", row_length " + shape.rowLength())
+                        + "; expected the layer's map shape [C, H, W] and a row length >= 1");
+            }
+        }
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        for (String rel : manifest.files()) {
+            Path norm = rel == null ? null : Path.of(rel).normalize();
+            if (norm == null || norm.isAbsolute() || norm.startsWith("..") || norm.toString().isEmpty()) {
+                throw new InvalidInputException(mf + ": field files lists '" + rel
+                        + "'; expected paths inside the store directory");
+            }
+            listed.add(rel);
+        }
+        List<String> required = new ArrayList<>(List.of(StoreLayout.LABELS, StoreLayout.SPLIT));
+        for (String layer : st.layers()) {
+            for (int i = 0; i < st.sigmas().size(); i++) {
+                required.add(StoreLayout.features(layer, i));
+            }
+        }
+        for (String rel : required) {
+            if (!listed.contains(rel)) {
+                throw new InvalidInputException(mf + ": field files lacks " + rel + "; expected every array of the "
+                        + st.layers().size() + " layer(s) x " + st.sigmas().size() + " sigma(s), labels and split");
+            }
+        }
+        long n = st.count();
+        String countNote = " (settings.count in " + StoreLayout.MANIFEST + " is " + n + ")";
+        for (String rel : manifest.files()) {
+            Path file = dir.resolve(rel);
+            if (!Files.isRegularFile(file)) {
+                throw new InvalidInputException(file + ": missing from the feature store (listed in " + mf + ")");
+            }
+            NpyArrays.Header h;
+            try {
+                h = NpyArrays.readHeader(file);
+            } catch (IOException e) {
+                throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            }
+            long[] shape = h.shape();
+            if (shape.length < 1 || shape[0] != n) {
+                throw new InvalidInputException(file + ": field shape is " + Arrays.toString(shape) + "; expected " + n
+                        + " rows" + countNote);
+            }
+            Expect e = expect(rel);
+            if (e == null) {
+                continue;
+            }
+            if (h.dtype() != e.dtype) {
+                throw new InvalidInputException(file + ": field descr is '" + h.dtype().descr + "'; expected '"
+                        + e.dtype.descr + "'");
+            }
+            long width = e.width;
+            boolean shapeOk = width < 0 ? shape.length == 1 : shape.length == 2 && (width == 0 || shape[1] == width);
+            if (!shapeOk) {
+                throw new InvalidInputException(file + ": field shape is " + Arrays.toString(shape) + "; expected ["
+                        + n + (width < 0 ? "]" : width == 0 ? ", K]" : ", " + width + "]") + countNote);
+            }
+        }
+        checkValues(StoreLayout.LABELS, 0, Limits.MAX_CLASSES - 1, "label", "a class index");
+        checkValues(StoreLayout.SPLIT, 0, 1, "split", "1 (train) or 0 (test)");
+        if (listed.contains(StoreLayout.INDICES)) {
+            checkValues(StoreLayout.INDICES, 0, Integer.MAX_VALUE, "dataset index", "a dataset index");
+        }
+    }
+
+    private record Expect(NpyArrays.DType dtype, long width) {
+    }
+
+    /** What a store file must hold: dtype and row width (-1: a vector [N]; 0: any width). */
+    private Expect expect(String rel) {
+        if (rel.equals(StoreLayout.LABELS) || rel.equals(StoreLayout.INDICES)) {
+            return new Expect(NpyArrays.DType.INT64, -1);
+        }
+        if (rel.equals(StoreLayout.SPLIT)) {
+            return new Expect(NpyArrays.DType.UINT8, -1);
+        }
+        String[] parts = rel.split("/");
+        if (parts.length < 3) {
+            return null;
+        }
+        String layer = String.join("/", Arrays.copyOfRange(parts, 1, parts.length - 1));
+        String name = parts[parts.length - 1];
+        StoreManifest.LayerShape shape = manifest.layers().get(layer);
+        if (parts[0].equals("features") && name.matches("sigma_\\d+\\.npy") && shape != null) {
+            return new Expect(NpyArrays.DType.FLOAT32, shape.rowLength());
+        }
+        if (parts[0].equals("features") && name.matches("sigma_\\d+\\.max\\.npy")) {
+            return new Expect(NpyArrays.DType.FLOAT32, 0);
+        }
+        if (parts[0].equals("topk") && name.matches("sigma_\\d+\\.values\\.npy")) {
+            return new Expect(NpyArrays.DType.FLOAT32, 0);
+        }
+        if (parts[0].equals("topk") && name.matches("sigma_\\d+\\.indices\\.npy")) {
+            return new Expect(NpyArrays.DType.INT64, 0);
+        }
+        return null;
+    }
+
+    /** Checks that every element of a vector file lies in [min, max]; the message names the file and row. */
+    private void checkValues(String rel, long min, long max, String what, String expected) {
+        NpyArrays.Mapped m = map(rel);
+        java.nio.ByteBuffer b = m.data();
+        boolean bytes = m.header().dtype() == NpyArrays.DType.UINT8;
+        long n = m.header().count();
+        for (int i = 0; i < n; i++) {
+            long v = bytes ? b.get(i) & 0xFF : b.getLong(i * 8);
+            if (v < min || v > max) {
+                throw new InvalidInputException(dir.resolve(rel) + ": row " + i + ": " + what + " is " + v + "; expected "
+                        + expected + " in " + min + ".." + max);
+            }
+        }
     }
 
     public Path dir() {
@@ -172,12 +323,56 @@ public final class FeatureStore {
             if (!Files.isRegularFile(file)) {
                 throw new InvalidInputException(file + ": missing from the feature store");
             }
+            NpyArrays.Mapped m;
             try {
-                return NpyArrays.map(file);
+                m = NpyArrays.map(file);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read: " + e);
             }
+            if (m.header().dtype() == NpyArrays.DType.FLOAT32) {
+                checkFinite(file, m);
+            }
+            if (r.startsWith("topk/") && r.endsWith(".indices.npy") && m.header().dtype() == NpyArrays.DType.INT64) {
+                checkChannels(file, r, m);
+            }
+            return m;
         });
+    }
+
+    /** NaN or Inf anywhere in a float array: an error naming the file, row and column (checked once per file). */
+    private static void checkFinite(Path file, NpyArrays.Mapped m) {
+        FloatBuffer b = m.data().asFloatBuffer();
+        long[] shape = m.header().shape();
+        long width = shape.length < 2 ? 1 : Limits.product(Arrays.copyOfRange(shape, 1, shape.length), file.toString());
+        int n = b.remaining();
+        for (int i = 0; i < n; i++) {
+            float v = b.get(i);
+            if (!Float.isFinite(v)) {
+                throw new InvalidInputException(file + ": row " + (i / width) + ", column " + (i % width) + " is " + v
+                        + "; expected finite features (the store is corrupt or was edited: extract it again)");
+            }
+        }
+    }
+
+    /** Top-k channel indices must name channels of the layer: 0 <= index < C. */
+    private void checkChannels(Path file, String rel, NpyArrays.Mapped m) {
+        String layer = rel.substring("topk/".length(), rel.lastIndexOf('/'));
+        StoreManifest.LayerShape shape = manifest.layers() == null ? null : manifest.layers().get(layer);
+        if (shape == null || shape.mapShape() == null || shape.mapShape().isEmpty()) {
+            return;
+        }
+        long channels = shape.mapShape().get(0);
+        LongBuffer b = m.data().asLongBuffer();
+        long[] dims = m.header().shape();
+        long width = dims.length < 2 || dims[1] == 0 ? 1 : dims[1];
+        for (int i = 0; i < b.remaining(); i++) {
+            long v = b.get(i);
+            if (v < 0 || v >= channels) {
+                throw new InvalidInputException(file + ": row " + (i / width) + ", column " + (i % width)
+                        + ": channel index is " + v + "; expected 0.." + (channels - 1) + " (layer " + layer + " has "
+                        + channels + " channels)");
+            }
+        }
     }
 
     private float[][] rows(String rel) {

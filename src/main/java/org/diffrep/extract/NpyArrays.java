@@ -1,6 +1,7 @@
 package org.diffrep.extract;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.data.Limits;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -122,9 +123,17 @@ public final class NpyArrays {
             throw new InvalidInputException(file + ": fortran_order is True, expected C order");
         }
         String dims = m.group(3).trim();
-        long[] shape = dims.isEmpty() ? new long[0] : Arrays.stream(dims.split(","))
-                .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
-        Header h = new Header(DType.of(m.group(1), file), shape, 10 + len);
+        long[] shape;
+        try {
+            shape = dims.isEmpty() ? new long[0] : Arrays.stream(dims.split(","))
+                    .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(file + ": field shape is (" + dims + "); expected sizes below 2^63");
+        }
+        DType dtype = DType.of(m.group(1), file);
+        // Overflow-safe: a shape whose byte count wraps around must not pass for a small file.
+        Limits.bytes(Limits.product(shape, file + ": field shape"), dtype.bytes, file + ": field shape");
+        Header h = new Header(dtype, shape, 10 + len);
         long expected = h.dataOffset() + h.dataBytes();
         if (ch.size() != expected) {
             throw new InvalidInputException(file + ": " + ch.size() + " bytes, expected " + expected
@@ -144,6 +153,11 @@ public final class NpyArrays {
     public static Mapped map(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             Header h = readHeader(ch, file);
+            if (h.dataBytes() > Integer.MAX_VALUE) {
+                throw new InvalidInputException(file + ": " + h.dataBytes() + " data bytes for shape "
+                        + Arrays.toString(h.shape()) + "; one mapped array holds at most " + Integer.MAX_VALUE
+                        + " bytes (2 GiB): extract fewer images per store (--limit, --split) or fewer channels");
+            }
             MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset(), h.dataBytes());
             buf.order(ByteOrder.LITTLE_ENDIAN);
             return new Mapped(h, buf);
