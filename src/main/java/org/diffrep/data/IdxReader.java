@@ -122,6 +122,52 @@ public final class IdxReader {
             boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
             raw.reset();
             InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
+            boolean[] headerRead = {false};
+            try {
+                return parse(file, expectedDims, in, gzip, fileSize, headerRead);
+            } catch (InvalidInputException e) {
+                if (gzip && !headerRead[0]) {
+                    // A header that makes no sense may be the first bytes of a damaged stream: say so if it is.
+                    String corrupt = gzipDamage(in);
+                    if (corrupt != null) {
+                        throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + corrupt
+                                + "); expected a complete gzip stream", e);
+                    }
+                }
+                throw e;
+            }
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + (e.getMessage() == null
+                    ? "the stream ends early" : e.getMessage()) + "); expected a complete gzip stream", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Inflates the rest of a gzip stream into a small buffer that is thrown away, at most
+     * {@link Limits#MAX_ARRAY} bytes, and returns what is wrong with it (null when it ends cleanly or is
+     * merely long). Memory stays at the buffer's size.
+     */
+    private static String gzipDamage(InputStream in) {
+        byte[] sink = new byte[1 << 16];
+        long total = 0;
+        try {
+            int r;
+            while ((r = in.read(sink)) >= 0 && total <= Limits.MAX_ARRAY) {
+                total += r;
+            }
+            return null;
+        } catch (java.io.EOFException e) {
+            return "the stream ends early";
+        } catch (IOException e) {
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+    }
+
+    private static Idx parse(Path file, int expectedDims, InputStream in, boolean gzip, long fileSize,
+                             boolean[] headerRead) throws IOException {
+        {
             String data = gzip ? "the decompressed data has " : "the file has ";
             byte[] magic = in.readNBytes(4);
             if (magic.length < 4) {
@@ -160,6 +206,7 @@ public final class IdxReader {
                         + what + " need " + count + " data bytes, the file has " + have);
             }
             int n = Limits.inMemory(count, 2, file.toString(), what);
+            headerRead[0] = true;
             // readNBytes(int) grows its buffer with the data that really arrives: a header that lies costs nothing.
             byte[] body = in.readNBytes(n);
             if (body.length < n) {
@@ -171,11 +218,6 @@ public final class IdxReader {
                         + " data bytes that " + what + " need; expected exactly " + count);
             }
             return new Idx(dims, body);
-        } catch (java.util.zip.ZipException | java.io.EOFException e) {
-            throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + e.getMessage()
-                    + "); expected a complete gzip stream", e);
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
@@ -195,8 +237,8 @@ public final class IdxReader {
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file");
         } catch (java.util.zip.ZipException | java.io.EOFException e) {
-            throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + e.getMessage()
-                    + "); expected a complete gzip stream", e);
+            throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + (e.getMessage() == null
+                    ? "the stream ends early" : e.getMessage()) + "); expected a complete gzip stream", e);
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }

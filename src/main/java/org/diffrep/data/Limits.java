@@ -98,7 +98,7 @@ public final class Limits {
     /** Checks a class label: 0 <= label < {@link #MAX_CLASSES}. */
     public static int label(long value, String where) {
         if (value < 0 || value >= MAX_CLASSES) {
-            throw new InvalidInputException(where + " is " + value + "; expected a class index in 0.."
+            throw new InvalidInputException(where + " = " + value + "; expected a class index in 0.."
                     + (MAX_CLASSES - 1));
         }
         return (int) value;
