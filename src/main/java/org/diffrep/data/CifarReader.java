@@ -50,6 +50,11 @@ public final class CifarReader {
     }
 
     private static InMemoryDataset read(Path archive, boolean hundred, Labels which, String source) {
+        return read(archive, hundred, which, source, MAX_ARCHIVE_BYTES);
+    }
+
+    /** Reads an archive that may inflate to at most {@code maxArchiveBytes} (tests use a small bound). */
+    static InMemoryDataset read(Path archive, boolean hundred, Labels which, String source, long maxArchiveBytes) {
         Map<Integer, byte[]> train = new TreeMap<>();
         byte[] test = null;
         Map<String, byte[]> names = new TreeMap<>();
@@ -58,7 +63,7 @@ public final class CifarReader {
         long records = 0;
         try (InputStream file = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
              TarArchiveInputStream tar = new TarArchiveInputStream(
-                     new Bounded(new GzipCompressorInputStream(file), archive, MAX_ARCHIVE_BYTES))) {
+                     new Bounded(new GzipCompressorInputStream(file), archive, maxArchiveBytes))) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 String name = e.getName();
