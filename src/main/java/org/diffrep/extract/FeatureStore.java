@@ -207,7 +207,7 @@ public final class FeatureStore {
         for (int i = 0; i < n; i++) {
             long v = bytes ? b.get(i) & 0xFF : b.getLong(i * 8);
             if (v < min || v > max) {
-                throw new InvalidInputException(dir.resolve(rel) + ": row " + i + ": " + what + " is " + v + "; expected "
+                throw new InvalidInputException(dir.resolve(rel) + ": row " + i + ": " + what + " = " + v + "; expected "
                         + expected + " in " + min + ".." + max);
             }
         }
