@@ -25,16 +25,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the manifest's count, dtypes, label range, split values, dataset indices, the manifest's own fields; and NaN or
  * Inf when a feature file is first read. Every error is an {@link InvalidInputException} naming the file.
  */
-class StoreConsistencyTest {
+public class StoreConsistencyTest {
 
-    static final int N = 12;
-    static final int C = 4;
+    public static final int N = 12;
+    public static final int C = 4;
 
     @TempDir
     Path tmp;
 
     /** A small valid store: one layer "mid" (C channels), two sigmas, top-k 2, labels i % 3. */
-    static Path store(Path dir, Consumer<Parts> edit) throws IOException {
+    public static Path store(Path dir, Consumer<Parts> edit) throws IOException {
         Parts p = new Parts();
         for (int i = 0; i < N; i++) {
             p.labels[i] = i % 3;
@@ -95,12 +95,12 @@ class StoreConsistencyTest {
     }
 
     /** What a test may spoil before the store is written. */
-    static final class Parts {
-        long[] labels = new long[N];
+    public static final class Parts {
+        public long[] labels = new long[N];
         byte[] split = new byte[N];
         long[] indices = new long[N];
-        float[] features = new float[N * C];
-        int featureRows = N;
+        public float[] features = new float[N * C];
+        public int featureRows = N;
         long[] topk = new long[N * 2];
         Consumer<ObjectNode> manifest = m -> { };
     }
