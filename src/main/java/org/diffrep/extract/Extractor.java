@@ -458,7 +458,25 @@ public final class Extractor {
                     + " but the model" + (cfg.model() == null ? "" : " " + cfg.model()) + " takes "
                     + Arrays.toString(modelShape));
         }
+        // Sizes of the per-batch tensors, checked before any work: a typo in --batch or --forward-rows must not
+        // end in an allocation failure deep inside LibTorch.
+        long perImage = 4L * data.sampleSize();
+        long images = Math.min(cfg.batch(), Math.min(cfg.shardSize(), data.size()));
+        long batchBytes = images * cfg.sigmas().length * perImage;
+        if (batchBytes > MAX_BATCH_BYTES) {
+            throw new InvalidInputException("--batch " + cfg.batch() + ": " + images + " images x "
+                    + cfg.sigmas().length + " sigmas x " + perImage + " bytes = " + batchBytes
+                    + " bytes of noisy input per batch; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower --batch");
+        }
+        long forwardBytes = (long) cfg.forwardRows() * perImage;
+        if (forwardBytes > MAX_BATCH_BYTES) {
+            throw new InvalidInputException("--forward-rows " + cfg.forwardRows() + ": " + forwardBytes
+                    + " bytes of input per forward; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower --forward-rows");
+        }
     }
+
+    /** The largest noisy-input tensor of one batch, and of one forward. */
+    static final long MAX_BATCH_BYTES = 4L << 30;
 
     /** Indices of the images to extract: those of the chosen split part, ascending, at most limit. */
     private long[] select(Dataset data, Split split) {
