@@ -38,8 +38,12 @@ public final class CompareCommand implements Callable<Integer> {
         if (features.size() != 2) {
             throw new InvalidInputException("--features: give exactly two stores, got " + features.size());
         }
-        FeatureComparison c = FeatureComparison.run(FeatureStore.open(features.get(0)),
-                FeatureStore.open(features.get(1)), layer, projections, seed);
+        FeatureStore a = FeatureStore.open(features.get(0));
+        FeatureStore b = FeatureStore.open(features.get(1));
+        if (out != null) {
+            OutputFiles.directory(out);
+        }
+        FeatureComparison c = FeatureComparison.run(a, b, layer, projections, seed);
         System.out.printf("%12s %8s %8s %14s%n", "sigma", "N(A)", "N(B)", "sliced W2");
         for (FeatureComparison.Row r : c.rows()) {
             System.out.printf("%12.4g %8d %8d %14.6g%n", r.sigma(), r.countA(), r.countB(), r.swd());

@@ -2,6 +2,7 @@ package org.diffrep.cli;
 
 import org.diffrep.analysis.ActiveChannels;
 import org.diffrep.analysis.ChannelSparsity;
+import org.diffrep.analysis.OutputFiles;
 import org.diffrep.analysis.SparsityAnalysis;
 import org.diffrep.extract.FeatureStore;
 import picocli.CommandLine.ArgGroup;
@@ -51,6 +52,7 @@ public final class SparsityCommand implements Callable<Integer> {
                 ? ActiveChannels.holdingMass(0.9)
                 : new ActiveChannels(rule.threshold, rule.mass);
         FeatureStore store = FeatureStore.open(features);
+        OutputFiles.directory(out);
         SparsityAnalysis a = SparsityAnalysis.run(store, layer, r, perClass, seed);
         a.write(out);
         System.out.printf("%12s %12s %10s %10s %10s%n", "sigma", "mean active", "std", "within", "between");

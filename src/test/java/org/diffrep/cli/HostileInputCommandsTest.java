@@ -98,6 +98,22 @@ class HostileInputCommandsTest {
     }
 
     @Test
+    void outputThatIsAFileIsRefusedBeforeTheWork() throws IOException {
+        Path store = StoreConsistencyTest.store(tmp.resolve("store"), p -> { });
+        Path file = Files.writeString(tmp.resolve("taken"), "x");
+        for (String[] cmd : new String[][]{
+                {"probe", "--features", store.toString()},
+                {"sparsity", "--features", store.toString(), "--layer", "mid"},
+                {"compare", "--features", store.toString(), "--features", store.toString(), "--layer", "mid"},
+                {"cluster", "--features", store.toString(), "--layer", "mid", "--sigma", "0.1", "--k", "2"}}) {
+            String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 2);
+            args[cmd.length] = "--out";
+            args[cmd.length + 1] = file.toString();
+            assertMentions(fails(args), "--out " + file, "exists and is not a directory");
+        }
+    }
+
+    @Test
     void neighboursAndClusterCheckTheDatasetAgainstTheStoreBeforeWriting() throws IOException {
         Path store = StoreConsistencyTest.store(tmp.resolve("store"), p -> { });
         Path out = tmp.resolve("nb");
