@@ -28,8 +28,9 @@ import java.util.List;
  * @param resume           continue the store in {@code out}
  * @param threads          LibTorch and kernel threads (0: leave as set)
  * @param shardSize        images per shard (default 1024): the unit of resumption
- * @param forwardRows      rows of every forward (default 128); the last forward of a batch is padded,
- *                         so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
+ * @param forwardRows      rows of every forward (default 128), cut at fixed boundaries of the run's
+ *                         (image, sigma) rows; a forward that straddles two batches is padded and run
+ *                         for each, so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
  */
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,

@@ -42,6 +42,13 @@ final class ExtractFixture {
         return ModelFiles.build("mlp", ModelFiles.configJson(m), 1234);
     }
 
+    /** A small UNet (8/16 channels, attention at the 16-channel level) with fixed weights. */
+    static NetworkDenoiser unet() {
+        org.diffrep.model.UNet.Config c = new org.diffrep.model.UNet.Config(new long[]{1, 28, 28}, new int[]{8, 16}, 1,
+                new int[]{16}, org.diffrep.model.NoiseEmbedding.FOURIER, org.diffrep.model.Parametrisation.EDM);
+        return ModelFiles.build(c, 99);
+    }
+
     static ExtractConfig.Builder config(Path out) {
         return ExtractConfig.builder().data(MNIST).out(out).layers(List.of("enc.0", "out"))
                 .sigmas(0.01f, 0.1f, 1.0f).limit(200).batch(32).forwardRows(32).shardSize(64).seed(7);
