@@ -47,6 +47,18 @@ class MainTest {
         assertTrue(r.out().startsWith("diffrep "), r.out());
     }
 
+    /** Help and version are printed once (they were printed twice when the execution strategy ran RunLast after them). */
+    @Test
+    void helpAndVersionArePrintedOnce() {
+        Run help = run("--help");
+        assertEquals(0, help.code(), help.err());
+        assertEquals(help.out().indexOf("Usage: diffrep"), help.out().lastIndexOf("Usage: diffrep"), help.out());
+        Run sub = run("data", "--help");
+        assertEquals(0, sub.code(), sub.err());
+        assertEquals(sub.out().indexOf("Usage: diffrep data"), sub.out().lastIndexOf("Usage: diffrep data"), sub.out());
+        assertEquals(1, run("--version").out().lines().count());
+    }
+
     @Test
     void usageErrorsExitWithTwo() {
         assertEquals(2, run("--threads", "0", "info").code());
