@@ -32,8 +32,19 @@ public final class IdxReader {
      * @throws InvalidInputException for a missing, truncated, corrupt or wrong-magic file, or a count mismatch
      */
     public static InMemoryDataset read(Path images, Path labels, String source) {
-        Idx img = parse(images, 3);
-        Idx lab = parse(labels, 1);
+        return read(readFile(images), images.toString(), readFile(labels), labels.toString(), source);
+    }
+
+    /**
+     * Reads images and labels given as file contents (gzip-compressed or raw), as {@link #read(Path, Path, String)}
+     * does; {@code imagesName} and {@code labelsName} name them in error messages. This is how the data built into the
+     * jar ({@link BuiltinData}) is read: the same parser, without a file on disk.
+     *
+     * @throws InvalidInputException for truncated, corrupt or wrong-magic contents, or a count mismatch
+     */
+    public static InMemoryDataset read(byte[] imagesBytes, String images, byte[] labelsBytes, String labels, String source) {
+        Idx img = parse(gunzipIfGzip(imagesBytes, images), images, 3);
+        Idx lab = parse(gunzipIfGzip(labelsBytes, labels), labels, 1);
         if (img.dims[0] != lab.dims[0]) {
             throw new InvalidInputException(images + " and " + labels + ": field count: " + img.dims[0]
                     + " images but " + lab.dims[0] + " labels; expected the same number");
@@ -102,8 +113,7 @@ public final class IdxReader {
     private record Idx(int[] dims, byte[] data) {
     }
 
-    private static Idx parse(Path file, int expectedDims) {
-        byte[] bytes = readMaybeGzip(file);
+    private static Idx parse(byte[] bytes, String file, int expectedDims) {
         if (bytes.length < 4) {
             throw new InvalidInputException(file + ": truncated: " + bytes.length + " bytes, expected at least a 4-byte IDX magic");
         }
@@ -138,14 +148,21 @@ public final class IdxReader {
 
     /** The contents of a file, gunzipped when it starts with the gzip magic 1f 8b. */
     static byte[] readMaybeGzip(Path file) {
-        byte[] raw;
+        return gunzipIfGzip(readFile(file), file.toString());
+    }
+
+    private static byte[] readFile(Path file) {
         try {
-            raw = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file");
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code raw} gunzipped when it starts with the gzip magic 1f 8b, else {@code raw} itself; {@code file} names it in errors. */
+    static byte[] gunzipIfGzip(byte[] raw, String file) {
         if (raw.length >= 2 && (raw[0] & 0xFF) == 0x1f && (raw[1] & 0xFF) == 0x8b) {
             try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
                 return in.readAllBytes();

@@ -11,7 +11,7 @@ import java.util.List;
  * where the store goes. Build with {@link #builder}; {@link Builder#build} validates every field.
  *
  * @param model            model file (safetensors or TorchScript); may be null when a Denoiser is passed in
- * @param data             dataset spec, e.g. {@code idx:../shared/data/mnist}
+ * @param data             dataset spec, e.g. {@code builtin:mnist}
  * @param layers           taps to read, e.g. {@code mid}, {@code dec.0}
  * @param sigmas           noise levels (default: the 10-level grid of {@link SigmaGrid#defaults})
  * @param input            clean (eps = 0, still conditioned on sigma) or noisy (default clean)

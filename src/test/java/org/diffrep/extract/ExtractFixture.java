@@ -15,13 +15,13 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Shared fixture: real MNIST (../shared/data/mnist) and a small MLP denoiser initialised from a
+ * Shared fixture: real MNIST (builtin:mnist) and a small MLP denoiser initialised from a
  * fixed seed. Random weights are enough here: the tests check determinism, resumption, shapes and
  * the clean/noisy limit, which hold for any fixed network, and they keep the suite fast.
  */
 final class ExtractFixture {
 
-    static final String MNIST = "idx:../shared/data/mnist";
+    static final String MNIST = "builtin:mnist";
     private static Dataset data;
 
     private ExtractFixture() {
