@@ -3,7 +3,7 @@
 
 usage: tools/torchscript_reference_loop.py FILE.pt STORE_DIR [--threads 2] [--tap mid] [--batch 64]
 
-Reads the MNIST images and settings of a feature store that `diffrep extract --model FILE.pt` wrote
+Reads the MNIST images (builtin:mnist or idx:DIR) and settings of a feature store that `diffrep extract --model FILE.pt` wrote
 (clean input, mean pooling), runs forward(x, sigma) per batch and sigma with torch.no_grad(), takes
 the spatial mean of the tap, prints images/s and the max abs difference to the store's features.
 Needs PyTorch and NumPy (e.g. Debian's python3-torch); diffrep does not.
@@ -22,8 +22,11 @@ man = json.load(open(os.path.join(a.store, "manifest.json")))
 sigmas = man["settings"]["sigmas"]
 idx = np.load(os.path.join(a.store, "indices.npy"))
 spec = man["settings"]["data"]
-assert spec.startswith("idx:"), "this reference reads idx: datasets only"
-d = spec[4:]
+if spec == "builtin:mnist":  # the files built into the jar, from the source tree
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src/main/resources/org/diffrep/data/builtin/mnist")
+else:
+    assert spec.startswith("idx:"), "this reference reads builtin:mnist and idx: datasets only"
+    d = spec[4:]
 name = next(f for f in os.listdir(d) if "images" in f and "idx3" in f)
 opener = gzip.open if name.endswith(".gz") else open
 with opener(os.path.join(d, name), "rb") as f:

@@ -16,7 +16,7 @@ final class ExtractOptions {
     Path model;
 
 
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset spec, e.g. idx:../shared/data/mnist.")
+    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset spec, e.g. builtin:mnist or idx:DIR.")
     String data;
 
 

@@ -1,6 +1,7 @@
 package org.diffrep.cli;
 
 import org.bytedeco.javacpp.Loader;
+import org.diffrep.BuildInfo;
 import org.diffrep.ops.CudaRuntime;
 import org.diffrep.ops.Devices;
 import org.diffrep.ops.NativeOps;
@@ -20,7 +21,7 @@ final class InfoCommand implements Runnable {
         PrintStream out = System.out;
         out.printf("diffrep          %s%n", VersionProvider.version());
         out.printf("java             %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
-        out.printf("libtorch         %s%n", BuildInfo.LIBTORCH);
+        out.printf("libtorch         %s%n", BuildInfo.libtorch() + ", " + BuildInfo.libtorchArtifact());
         out.printf("cores            %d%n", Runtime.getRuntime().availableProcessors());
         out.printf("threads          libtorch intra-op %d, native kernels %d, openblas %d%n",
                 Threads.torchThreads(), Threads.kernelThreads(), Threads.blasThreads());

@@ -56,6 +56,19 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExecutionStrategy(new ThreadSetting.Strategy());
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (UnsatisfiedLinkError e) {
+            // The native library is missing or from another build (NativeAbi): its message says which file and how
+            // to fix it; one line, not a stack trace.
+            cl.getErr().println("diffrep: " + e.getMessage());
+            if (System.getenv("DIFFREP_DEBUG") != null) {
+                e.printStackTrace(cl.getErr());
+            } else {
+                cl.getErr().println("(set DIFFREP_DEBUG=1 for the stack trace)");
+            }
+            cl.getErr().flush();
+            return ErrorHandler.RUNTIME_ERROR;
+        }
     }
 }

@@ -14,15 +14,20 @@ final class ThreadSetting {
     static final class Strategy implements CommandLine.IExecutionStrategy {
         @Override
         public int execute(CommandLine.ParseResult parseResult) {
-            // Help and version need no native library.
-            if (!CommandLine.printHelpIfRequested(parseResult) && !isVersion(parseResult)) {
+            // Help and version need no native library; printed here, once (RunLast would print them again).
+            Integer helped = CommandLine.executeHelpRequest(parseResult);
+            if (helped != null) {
+                return helped;
+            }
+            if (!isBareUsage(parseResult)) {
                 Threads.set(requested);
             }
             return new CommandLine.RunLast().execute(parseResult);
         }
 
-        private static boolean isVersion(CommandLine.ParseResult r) {
-            return r.isVersionHelpRequested() || r.subcommands().isEmpty() && r.originalArgs().isEmpty();
+        /** {@code diffrep} alone: prints the usage, no native library needed. */
+        private static boolean isBareUsage(CommandLine.ParseResult r) {
+            return r.subcommands().isEmpty() && r.originalArgs().isEmpty();
         }
     }
 }

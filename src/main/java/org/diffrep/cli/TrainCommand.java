@@ -30,7 +30,7 @@ import org.diffrep.train.TrainingProgress;
         description = "Train a diffusion denoiser (or a single-noise-level DAE) and save it as safetensors.")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Data spec, e.g. idx:../shared/data/mnist.")
+    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Data spec, e.g. builtin:mnist or idx:DIR.")
     String data;
     @Option(names = "--model", defaultValue = "unet", description = "unet or mlp.")
     String model;

@@ -1,13 +1,13 @@
 package org.diffrep.cli;
 
+import org.diffrep.BuildInfo;
 import picocli.CommandLine;
 
 /** {@code diffrep --version}: our version, without loading native code. */
 final class VersionProvider implements CommandLine.IVersionProvider {
 
     static String version() {
-        String v = Main.class.getPackage().getImplementationVersion();
-        return v != null ? v : BuildInfo.VERSION;
+        return BuildInfo.version();
     }
 
     @Override

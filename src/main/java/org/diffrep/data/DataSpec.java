@@ -12,6 +12,8 @@ import java.util.Set;
 /**
  * A data spec from the command line, {@code KIND:ARG,ARG,key=value,...}:
  * <ul>
+ *   <li>{@code builtin:mnist}: 10,000 real MNIST digits shipped inside the jar ({@link BuiltinData}), for the demo,
+ *       the tests and first steps; no file needed</li>
  *   <li>{@code idx:DIR} (finds {@code *images*idx3*} and {@code *labels*idx1*}; the "train" set if there are several)
  *       or {@code idx:IMAGES,LABELS}</li>
  *   <li>{@code cifar10:FILE.tar.gz}; {@code cifar100:FILE.tar.gz[,labels=fine|coarse]} (default fine)</li>
@@ -19,16 +21,16 @@ import java.util.Set;
  *   <li>{@code npy:X.npy,Y.npy}</li>
  *   <li>{@code molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0}</li>
  * </ul>
- * Paths are relative to the working directory.
+ * Paths are relative to the working directory. docs/DATA.md describes each kind and the built-in data.
  *
- * @param kind    idx, cifar10, cifar100, folder, npy or molrg
+ * @param kind    builtin, idx, cifar10, cifar100, folder, npy or molrg
  * @param paths   the positional arguments
  * @param options the key=value arguments, in order
  * @param text    the spec as given
  */
 public record DataSpec(String kind, List<String> paths, Map<String, String> options, String text) {
 
-    private static final Set<String> KINDS = Set.of("idx", "cifar10", "cifar100", "folder", "npy", "molrg");
+    private static final Set<String> KINDS = Set.of("builtin", "idx", "cifar10", "cifar100", "folder", "npy", "molrg");
 
     public DataSpec {
         paths = List.copyOf(paths);
@@ -42,14 +44,14 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
      */
     public static DataSpec parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new InvalidInputException("--data: expected a data spec such as idx:DIR, cifar10:FILE.tar.gz, folder:DIR, "
+            throw new InvalidInputException("--data: expected a data spec such as builtin:mnist, idx:DIR, cifar10:FILE.tar.gz, folder:DIR, "
                     + "npy:X.npy,Y.npy or molrg:n=50,d=5,K=3, got nothing");
         }
         int colon = text.indexOf(':');
         String kind = colon < 0 ? text.strip() : text.substring(0, colon).strip();
         if (colon < 0 || !KINDS.contains(kind)) {
             throw new InvalidInputException("--data " + text + ": unknown kind '" + kind + "'; expected one of "
-                    + "idx:, cifar10:, cifar100:, folder:, npy:, molrg:");
+                    + "builtin:, idx:, cifar10:, cifar100:, folder:, npy:, molrg:");
         }
         String rest = text.substring(colon + 1);
         List<String> paths = new ArrayList<>();
@@ -76,6 +78,10 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
 
     private void checkForm() {
         switch (kind) {
+            case "builtin" -> {
+                requirePaths(1, 1, "builtin:NAME (" + String.join(", ", BuiltinData.names()) + ")");
+                BuiltinData.files(paths.get(0));
+            }
             case "idx" -> requirePaths(1, 2, "idx:DIR or idx:IMAGES,LABELS");
             case "cifar10" -> requirePaths(1, 1, "cifar10:FILE.tar.gz");
             case "cifar100" -> requirePaths(1, 1, "cifar100:FILE.tar.gz[,labels=fine|coarse]");
@@ -122,6 +128,7 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
     private Dataset read() {
         String rest = text.substring(text.indexOf(':') + 1);
         return switch (kind) {
+            case "builtin" -> BuiltinData.open(paths.get(0), text);
             case "idx" -> {
                 Path[] pair = paths.size() == 2 ? new Path[]{Path.of(paths.get(0)), Path.of(paths.get(1))}
                         : IdxReader.findPair(Path.of(paths.get(0)));

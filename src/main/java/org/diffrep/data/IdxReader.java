@@ -3,6 +3,7 @@ package org.diffrep.data;
 import org.diffrep.InvalidInputException;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -32,8 +33,22 @@ public final class IdxReader {
      * @throws InvalidInputException for a missing, truncated, corrupt or wrong-magic file, or a count mismatch
      */
     public static InMemoryDataset read(Path images, Path labels, String source) {
-        Idx img = parse(images, 3);
-        Idx lab = parse(labels, 1);
+        return read(parse(Source.of(images), 3), images.toString(), parse(Source.of(labels), 1), labels.toString(), source);
+    }
+
+    /**
+     * Reads images and labels given as file contents (gzip-compressed or raw), as {@link #read(Path, Path, String)}
+     * does; {@code images} and {@code labels} name them in error messages. This is how the data built into the
+     * jar ({@link BuiltinData}) is read: the same parser, without a file on disk.
+     *
+     * @throws InvalidInputException for truncated, corrupt or wrong-magic contents, or a count mismatch
+     */
+    public static InMemoryDataset read(byte[] imagesBytes, String images, byte[] labelsBytes, String labels, String source) {
+        return read(parse(Source.of(imagesBytes, images), 3), images, parse(Source.of(labelsBytes, labels), 1), labels,
+                source);
+    }
+
+    private static InMemoryDataset read(Idx img, String images, Idx lab, String labels, String source) {
         if (img.dims[0] != lab.dims[0]) {
             throw new InvalidInputException(images + " and " + labels + ": field count: " + img.dims[0]
                     + " images but " + lab.dims[0] + " labels; expected the same number");
@@ -108,16 +123,9 @@ public final class IdxReader {
      * and only then reads exactly that many data bytes; a gzip stream is inflated no further than one byte
      * past them, so a decompression bomb costs no more memory than its header declares.
      */
-    private static Idx parse(Path file, int expectedDims) {
-        long fileSize;
-        try {
-            fileSize = Files.size(file);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file + ": no such file");
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
-        }
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+    private static Idx parse(Source file, int expectedDims) {
+        long fileSize = file.size();
+        try (InputStream raw = file.open()) {
             raw.mark(2);
             boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
             raw.reset();
@@ -165,7 +173,7 @@ public final class IdxReader {
         }
     }
 
-    private static Idx parse(Path file, int expectedDims, InputStream in, boolean gzip, long fileSize,
+    private static Idx parse(Source file, int expectedDims, InputStream in, boolean gzip, long fileSize,
                              boolean[] headerRead) throws IOException {
         {
             String data = gzip ? "the decompressed data has " : "the file has ";
@@ -205,7 +213,7 @@ public final class IdxReader {
                 throw new InvalidInputException(file + ": " + (have < count ? "truncated" : "trailing data") + ": "
                         + what + " need " + count + " data bytes, the file has " + have);
             }
-            int n = Limits.inMemory(count, 2, file.toString(), what);
+            int n = Limits.inMemory(count, 2, file.name(), what);
             headerRead[0] = true;
             // readNBytes(int) grows its buffer with the data that really arrives: a header that lies costs nothing.
             byte[] body = in.readNBytes(n);
@@ -223,7 +231,19 @@ public final class IdxReader {
 
     /** The contents of a file, gunzipped when it starts with the gzip magic 1f 8b (at most 2 GiB). */
     static byte[] readMaybeGzip(Path file) {
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+        return readAll(Source.of(file));
+    }
+
+    /**
+     * {@code raw} gunzipped when it starts with the gzip magic 1f 8b, else {@code raw} itself (at most 2 GiB);
+     * {@code file} names it in errors.
+     */
+    static byte[] gunzipIfGzip(byte[] raw, String file) {
+        return readAll(Source.of(raw, file));
+    }
+
+    private static byte[] readAll(Source file) {
+        try (InputStream raw = file.open()) {
             raw.mark(2);
             boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
             raw.reset();
@@ -234,13 +254,40 @@ public final class IdxReader {
                         + (gzip ? " after decompression" : "") + "; expected at most 2 GiB");
             }
             return out;
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file + ": no such file");
         } catch (java.util.zip.ZipException | java.io.EOFException e) {
             throw new InvalidInputException(file + ": corrupt or truncated gzip data (" + (e.getMessage() == null
                     ? "the stream ends early" : e.getMessage()) + "); expected a complete gzip stream", e);
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Where IDX bytes come from: a file or an array (the data built into the jar); {@code name} is for messages. */
+    private record Source(String name, long size, Path path, byte[] bytes) {
+
+        static Source of(Path file) {
+            try {
+                return new Source(file.toString(), Files.size(file), file, null);
+            } catch (NoSuchFileException e) {
+                throw new InvalidInputException(file + ": no such file");
+            } catch (IOException e) {
+                throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            }
+        }
+
+        static Source of(byte[] bytes, String name) {
+            return new Source(name, bytes.length, null, bytes);
+        }
+
+        /** A stream that supports mark/reset. */
+        InputStream open() throws IOException {
+            return bytes != null ? new ByteArrayInputStream(bytes)
+                    : new BufferedInputStream(Files.newInputStream(path), 1 << 16);
+        }
+
+        @Override
+        public String toString() {
+            return name;
         }
     }
 }

@@ -11,7 +11,7 @@ import java.util.List;
  * where the store goes. Build with {@link #builder}; {@link Builder#build} validates every field.
  *
  * @param model            model file (safetensors or TorchScript); may be null when a Denoiser is passed in
- * @param data             dataset spec, e.g. {@code idx:../shared/data/mnist}
+ * @param data             dataset spec, e.g. {@code builtin:mnist}
  * @param layers           taps to read, e.g. {@code mid}, {@code dec.0}
  * @param sigmas           noise levels (default: the 10-level grid of {@link SigmaGrid#defaults})
  * @param input            clean (eps = 0, still conditioned on sigma) or noisy (default clean)
@@ -28,8 +28,9 @@ import java.util.List;
  * @param resume           continue the store in {@code out}
  * @param threads          LibTorch and kernel threads (0: leave as set)
  * @param shardSize        images per shard (default 1024): the unit of resumption
- * @param forwardRows      rows of every forward (default 128); the last forward of a batch is padded,
- *                         so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
+ * @param forwardRows      rows of every forward (default 128), cut at fixed boundaries of the run's
+ *                         (image, sigma) rows; a forward that straddles two batches is padded and run
+ *                         for each, so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
  */
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,

@@ -49,9 +49,11 @@ import java.util.Set;
  * <p>Per batch: the noise of all sigmas comes from one {@link Kernels#noiseInject} call (ids =
  * dataset indices, so a sample's noise never depends on the batch); the sigma copies are stacked
  * into forwards of {@code forwardRows} rows (images x sigmas); the network stops at the deepest tap;
- * the maps are pooled (and top-k selected) by the native kernels. Every forward has the same
- * number of rows, so features do not depend on the batch size; batches are cut inside fixed
- * shards, so a resumed run computes exactly the batches an uninterrupted one would.
+ * the maps are pooled (and top-k selected) by the native kernels. Every (image, sigma) row goes
+ * through a forward of the same size at the same position whatever the batch size (see
+ * {@link #processBatch}), so on one machine and thread count features do not depend on the batch
+ * size; batches are cut inside fixed shards, so a resumed run computes exactly the batches an
+ * uninterrupted one would.
  */
 public final class Extractor {
 
@@ -159,6 +161,7 @@ public final class Extractor {
         int shards = (int) ((selected.length + (long) cfg.shardSize() - 1) / cfg.shardSize());
         List<long[]> batches = new ArrayList<>();
         List<Integer> batchShard = new ArrayList<>();
+        List<Long> batchFirst = new ArrayList<>();
         long todo = 0;
         for (int s = 0; s < shards; s++) {
             if (store.hasShard(s)) {
@@ -168,6 +171,7 @@ public final class Extractor {
             for (int b = from; b < to; b += cfg.batch()) {
                 batches.add(Arrays.copyOfRange(selected, b, Math.min(to, b + cfg.batch())));
                 batchShard.add(s);
+                batchFirst.add((long) b);
             }
             todo += to - from;
         }
@@ -195,7 +199,7 @@ public final class Extractor {
                     try (PointerScope scope = new PointerScope()) {
                         scope.attach(b.images());
                         scope.attach(b.labels());
-                        processBatch(model, b, splitMask, shard, t);
+                        processBatch(model, b, batchFirst.get(i), splitMask, shard, t);
                     }
                     done += b.indices().length;
                     if (bar != null) {
@@ -240,13 +244,21 @@ public final class Extractor {
     }
 
     /**
-     * Noise, stacked forwards, pooling and the shard writes for one batch. The S*n rows (sigma j,
-     * image i at row j*n + i) go through the network in forwards of exactly {@code forwardRows}
-     * rows, the last one padded with zeros: LibTorch picks GEMM and convolution kernels by batch
-     * size, so a fixed forward size is what makes a sample's features independent of the batch
-     * size and of where a resumed run starts.
+     * Noise, stacked forwards, pooling and the shard writes for one batch.
+     *
+     * <p>Row layout: the run's selected images form one sample-major stream of (image, sigma)
+     * rows, image of rank g and sigma j at global row {@code g*S + j}, and that stream is cut into
+     * forwards of exactly {@code forwardRows} rows at fixed global boundaries. A row therefore
+     * always sits at the same position of a forward of the same size, whatever the batch size, the
+     * shard or where a resumed run starts: GEMM and convolution kernels choose their tiling by
+     * shape and some round by a row's position in the tile (OpenBLAS's AVX2 kernels do), so
+     * shape and position are what must not change. A forward that straddles two batches is run
+     * once for each, with the other batch's rows left as zeros; its rows of this batch are the
+     * same either way.
+     *
+     * @param first rank of the batch's first image among the selected images
      */
-    private void processBatch(Denoiser model, Batch b, byte[] splitMask, ShardWriter shard, Timings t)
+    private void processBatch(Denoiser model, Batch b, long first, byte[] splitMask, ShardWriter shard, Timings t)
             throws IOException {
         long[] ids = b.indices();
         int n = ids.length;
@@ -259,40 +271,48 @@ public final class Extractor {
         Set<String> taps = new LinkedHashSet<>(cfg.layers());
         boolean clean = cfg.input() == InputMode.CLEAN;
         int draws = clean ? 1 : cfg.noiseDraws();
-        float[] sigmaRows = new float[(int) rows];
-        for (int j = 0; j < s; j++) {
-            Arrays.fill(sigmaRows, j * n, (j + 1) * n, sigmas[j]);
-        }
+        long rowFrom = first * s, rowTo = rowFrom + rows;
 
         Map<String, Tensor[]> acc = new LinkedHashMap<>();
         for (int r = 0; r < draws; r++) {
-            // Noise for all sigmas of the batch in one kernel call: [S, n, ...], eps keyed by (seed_r, id, j).
+            // Noise for all sigmas of the batch in one kernel call: [S, n, ...], eps keyed by (seed_r, id, j);
+            // then sample-major [n*S, ...] so that rows follow the global layout.
             long f0 = System.nanoTime();
             Tensor noisy = Kernels.noiseInject(x, sigmas, null, idT, drawSeed(r), clean);
             long[] inShape = Tensors.shape(noisy);
             long[] flatShape = new long[inShape.length - 1];
             flatShape[0] = rows;
             System.arraycopy(inShape, 2, flatShape, 1, flatShape.length - 1);
-            Tensor all = noisy.reshape(flatShape);
+            Tensor all = noisy.transpose(0, 1).contiguous().reshape(flatShape);
             t.forward += System.nanoTime() - f0;
             Map<String, List<Tensor[]>> pieces = new LinkedHashMap<>();
-            for (long c0 = 0; c0 < rows; c0 += f) {
-                int len = (int) Math.min(f, rows - c0);
+            for (long q0 = Math.floorDiv(rowFrom, f) * f; q0 < rowTo; q0 += f) {
+                long a = Math.max(q0, rowFrom), e = Math.min(q0 + f, rowTo);
+                int lead = (int) (a - q0), len = (int) (e - a), tail = (int) (q0 + f - e);
                 long fa = System.nanoTime();
-                Tensor in = all.narrow(0, c0, len);
-                float[] sig = Arrays.copyOfRange(sigmaRows, (int) c0, (int) c0 + f);
-                if (len < f) {
-                    long[] padShape = flatShape.clone();
-                    padShape[0] = f - len;
-                    in = torch.cat(new TensorVector(in, torch.zeros(padShape, in.options())), 0);
-                    Arrays.fill(sig, len, f, sigmas[0]);
+                Tensor in = all.narrow(0, a - rowFrom, len);
+                if (lead > 0 || tail > 0) {
+                    TensorVector parts = new TensorVector();
+                    if (lead > 0) {
+                        parts.push_back(zeros(flatShape, lead, in));
+                    }
+                    parts.push_back(in);
+                    if (tail > 0) {
+                        parts.push_back(zeros(flatShape, tail, in));
+                    }
+                    in = torch.cat(parts, 0);
+                }
+                float[] sig = new float[f];
+                for (int p = 0; p < f; p++) {
+                    sig[p] = sigmas[(int) Math.floorMod(q0 + p, (long) s)];
                 }
                 Denoiser.Output out = model.forward(in, Tensors.fromFloats(sig), taps, false);
                 t.forward += System.nanoTime() - fa;
                 long pa = System.nanoTime();
                 for (String layer : cfg.layers()) {
                     Tensor tap = out.taps().get(layer);
-                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(len < f ? tap.narrow(0, 0, len) : tap));
+                    Tensor mine = len < f ? tap.narrow(0, lead, len) : tap;
+                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(mine));
                 }
                 t.pool += System.nanoTime() - pa;
             }
@@ -323,7 +343,7 @@ public final class Extractor {
         }
         for (int j = 0; j < s; j++) {
             for (String layer : cfg.layers()) {
-                writeSigma(shard, layer, j, acc.get(layer), (long) j * n, n, ids, t);
+                writeSigma(shard, layer, j, sigmaRows(acc.get(layer), n, s, j), n, ids, t);
             }
         }
         long io0 = System.nanoTime();
@@ -340,6 +360,24 @@ public final class Extractor {
         shard.append(StoreLayout.INDICES, DType.INT64, new long[0], n, ib.flip());
         shard.append(StoreLayout.SPLIT, DType.UINT8, new long[0], n, sb.flip());
         t.io += System.nanoTime() - io0;
+    }
+
+    /** Zero rows to pad a forward: {@code count} rows of the input's row shape. */
+    private static Tensor zeros(long[] flatShape, int count, Tensor like) {
+        long[] shape = flatShape.clone();
+        shape[0] = count;
+        return torch.zeros(shape, like.options());
+    }
+
+    /** Rows of sigma j (every S-th row from j) of each pooled tensor of a batch in sample-major order. */
+    private static Tensor[] sigmaRows(Tensor[] pooled, int n, int s, int j) {
+        Tensor[] out = new Tensor[pooled.length];
+        for (int k = 0; k < pooled.length; k++) {
+            if (pooled[k] != null) {
+                out[k] = pooled[k].reshape(n, s, -1).select(1, j).contiguous();
+            }
+        }
+        return out;
     }
 
     /**
@@ -379,17 +417,17 @@ public final class Extractor {
         return out;
     }
 
-    private void writeSigma(ShardWriter shard, String layer, int sigmaIndex, Tensor[] pooled, long from, int n,
+    private void writeSigma(ShardWriter shard, String layer, int sigmaIndex, Tensor[] pooled, int n,
                             long[] ids, Timings t) throws IOException {
         long pa = System.nanoTime();
-        Tensor mean = pooled[0].narrow(0, from, n).contiguous();
-        Tensor featureRows = cfg.pool() == Pooling.NONE ? pooled[2].narrow(0, from, n).contiguous() : mean;
-        Tensor max = pooled[1] == null ? null : pooled[1].narrow(0, from, n).contiguous();
+        Tensor mean = pooled[0];
+        Tensor featureRows = cfg.pool() == Pooling.NONE ? pooled[2] : mean;
+        Tensor max = pooled[1];
         Tensor values = null, indices = null;
         if (cfg.topk() > 0) {
             if (pooled[3] != null) {
-                values = pooled[3].narrow(0, from, n).contiguous();
-                indices = pooled[4].narrow(0, from, n).contiguous();
+                values = pooled[3];
+                indices = pooled[4];
             } else {
                 Kernels.TopK tk = Kernels.topk(mean, cfg.topk(), Kernels.Rank.VALUE);
                 values = tk.values();

@@ -3,6 +3,7 @@ package org.diffrep.extract;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
 
 import java.io.IOException;
@@ -98,7 +99,7 @@ public final class StoreWriter {
             }
             StoreWriter w = new StoreWriter(dir, settings, false);
             w.writeManifest(new StoreManifest(StoreManifest.FORMAT, settings, Map.of(), List.of(),
-                    Versions.all(), false));
+                    BuildInfo.versions(), false));
             return w;
         } catch (IOException e) {
             throw new InvalidInputException("--out " + dir + ": cannot write the store: " + describe(e));
@@ -143,7 +144,7 @@ public final class StoreWriter {
             concatenate(rel, shards);
         }
         writeManifest(new StoreManifest(StoreManifest.FORMAT, settings, layers, new ArrayList<>(rels),
-                Versions.all(), true));
+                BuildInfo.versions(), true));
         AtomicFiles.deleteTree(dir.resolve(StoreLayout.SHARDS));
     }
 

@@ -15,13 +15,15 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
 import org.diffrep.ops.Tensors;
 
 /**
  * Model files. A diffrep model is one safetensors file whose {@code __metadata__} holds
  * {@code diffrep.kind} ({@code mlp} or {@code unet}), {@code diffrep.config} (the architecture as
- * JSON) and {@code diffrep.provenance} (data, steps, seed, version as JSON); the tensors are the
+ * JSON), {@code diffrep.provenance} (data, steps, seed, ... as JSON) and {@code diffrep.version} (the
+ * {@link BuildInfo#version() version} of diffrep that wrote it); the tensors are the
  * network's parameters and buffers by name. TorchScript files (zip archives) load as
  * {@link TorchScriptDenoiser}.
  */
@@ -30,6 +32,7 @@ public final class ModelFiles {
     public static final String KIND = "diffrep.kind";
     public static final String CONFIG = "diffrep.config";
     public static final String PROVENANCE = "diffrep.provenance";
+    public static final String VERSION = "diffrep.version";
 
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -87,6 +90,7 @@ public final class ModelFiles {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("provenance is not JSON-serialisable", e);
         }
+        meta.put(VERSION, BuildInfo.version());
         return meta;
     }
 

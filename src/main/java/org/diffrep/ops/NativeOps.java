@@ -11,12 +11,15 @@ import org.bytedeco.javacpp.annotation.Platform;
 
 /**
  * The JavaCPP binding of {@code native/include/diffrep_ops.h}, one method per C function and
- * nothing else. Callers use {@link Kernels}, which checks tensors before they get here.
+ * nothing else. Callers use {@link Kernels}, which checks tensors before they get here. Loading
+ * checks the library's ABI version ({@link NativeAbi}) so that a library from another build fails
+ * here, with a message, rather than in a kernel.
  */
 @Platform(include = "diffrep_ops.h", link = "diffrep_ops")
 public final class NativeOps {
     static {
-        Loader.load();
+        String jni = Loader.load();
+        NativeAbi.check(diffrep_abi_version(), NativeAbi.EXPECTED, NativeAbi.libraryFile(jni));
     }
 
     private NativeOps() {

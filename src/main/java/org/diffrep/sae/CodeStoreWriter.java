@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.pytorch.Tensor;
+import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
 import org.diffrep.extract.NpyArrays;
 import org.diffrep.extract.StoreLayout;
@@ -156,10 +157,7 @@ final class CodeStoreWriter implements AutoCloseable {
 
     private void writeManifest(Map<String, StoreManifest.LayerShape> layers, List<String> files, boolean complete)
             throws IOException {
-        Map<String, String> versions = new LinkedHashMap<>();
-        Package p = CodeStoreWriter.class.getPackage();
-        versions.put("diffrep", p != null && p.getImplementationVersion() != null ? p.getImplementationVersion() : "0.1.0-SNAPSHOT");
-        versions.put("libtorch", "2.10.0 (JavaCPP presets 1.5.13)");
+        Map<String, String> versions = BuildInfo.versions();
         StoreManifest m = new StoreManifest(StoreManifest.FORMAT, settings, layers, files, versions, complete);
         Path file = dir.resolve(StoreLayout.MANIFEST);
         Path t = tmp(file);

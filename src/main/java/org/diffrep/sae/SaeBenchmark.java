@@ -38,7 +38,7 @@ public final class SaeBenchmark {
 
     public static void main(String[] args) throws Exception {
         Path json = null, features = null;
-        String data = "idx:../shared/data/mnist", layer = null;
+        String data = "builtin:mnist", layer = null;
         Float sigma = null;
         int reps = 2, threads = 0, latents = 4096, k = 32, steps = 200, batch = 256, rows = 10_000;
         boolean validate = false, skipPlain = false;

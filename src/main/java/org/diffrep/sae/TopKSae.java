@@ -1,11 +1,13 @@
 package org.diffrep.sae;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.diffrep.model.ModelFiles;
 import org.diffrep.model.SafeTensors;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
 import org.diffrep.ops.Kernels;
 
@@ -179,7 +181,10 @@ public final class TopKSae {
         }
     }
 
-    /** Writes the weights and, in {@code __metadata__}, the configuration, the input scale and extra entries. */
+    /**
+     * Writes the weights and, in {@code __metadata__}, the configuration, the input scale, the diffrep version
+     * ({@code diffrep.version}) and extra entries.
+     */
     public void save(Path file, Map<String, String> extra) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         tensors.put("W_enc", wEnc.detach());
@@ -190,6 +195,7 @@ public final class TopKSae {
         meta.put("format", FORMAT);
         meta.put("config", JSON.writeValueAsString(config));
         meta.put("input_scale", Float.toString(inputScale));
+        meta.put(ModelFiles.VERSION, BuildInfo.version());
         meta.putAll(extra);
         SafeTensors.write(file, tensors, meta);
     }

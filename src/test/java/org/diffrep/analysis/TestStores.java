@@ -50,7 +50,7 @@ public final class TestStores {
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("model", "none");
         settings.put("model_id", "pixels");
-        settings.put("data", "idx:../shared/data/mnist");
+        settings.put("data", "builtin:mnist");
         settings.put("count", m.count());
         settings.put("layers", List.of("pixels"));
         settings.put("sigmas", s);

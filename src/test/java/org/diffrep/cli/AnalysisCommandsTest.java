@@ -44,7 +44,7 @@ class AnalysisCommandsTest {
     void clusterWritesArraysJsonAndMontage() throws Exception {
         Path out = tmp.resolve("cl");
         run(0, "cluster", "--features", store.toString(), "--layer", "pixels", "--sigma", "1", "--k", "10",
-                "--n-init", "2", "--data", "idx:../shared/data/mnist", "--out", out.toString());
+                "--n-init", "2", "--data", "builtin:mnist", "--out", out.toString());
         JsonNode j = new ObjectMapper().readTree(out.resolve("cluster.json").toFile());
         assertTrue(j.get("nmi").asDouble() > 0.3, j.toString());
         assertEquals(400, Npy.read(out.resolve("assignments.npy")).toLongs().length);
@@ -68,7 +68,7 @@ class AnalysisCommandsTest {
     void neighboursAndCompare() throws Exception {
         Path out = tmp.resolve("nb");
         run(0, "neighbours", "--features", store.toString(), "--layer", "pixels", "--sigma", "0.1",
-                "--query", "0,5", "--k", "4", "--data", "idx:../shared/data/mnist", "--out", out.toString());
+                "--query", "0,5", "--k", "4", "--data", "builtin:mnist", "--out", out.toString());
         JsonNode j = new ObjectMapper().readTree(out.resolve("neighbours.json").toFile());
         assertEquals(4, j.get("queries").get(1).get("neighbours").size());
         assertTrue(Files.size(out.resolve("neighbours.png")) > 500);

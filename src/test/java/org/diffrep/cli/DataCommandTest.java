@@ -12,13 +12,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DataCommandTest {
 
     @Test
+    void builtinMnistHasTenThousandDigitsInTenClasses() {
+        MainTest.Run r = MainTest.run("data", "--data", "builtin:mnist");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("source       builtin:mnist"), r.out());
+        assertTrue(r.out().contains("samples      10000 "), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.equals("classes      10")), r.out());
+        assertTrue(r.out().contains("8000 train, 2000 test"), r.out());
+        int[] counts = {1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978};
+        for (int k = 0; k < 10; k++) {
+            assertTrue(r.out().matches("(?s).*\\n\\s+" + k + "\\s+" + k + "\\s+" + counts[k] + " .*"), r.out());
+        }
+        MainTest.Run bad = MainTest.run("data", "--data", "builtin:fashion");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("no built-in data set named 'fashion'; available: builtin:mnist"), bad.err());
+    }
+
+    @Test
     void summaryOfMnistAndExitCodeForBadSpec() {
         PrintStream old = System.out;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
         int rc;
         try {
-            rc = Main.run("data", "--data", "idx:../shared/data/mnist", "--train-frac", "0.5", "--label-noise", "0.4");
+            rc = Main.run("data", "--data", "builtin:mnist", "--train-frac", "0.5", "--label-noise", "0.4");
         } finally {
             System.setOut(old);
         }

@@ -32,7 +32,7 @@ class ExtractCommandTest {
 
     private static String[] args(Path out, String... extra) {
         List<String> a = new java.util.ArrayList<>(List.of("--threads", "2", "extract", "--model", modelFile.toString(),
-                "--data", "idx:../shared/data/mnist", "--layers", "enc.1", "--sigmas", "0.1,1", "--limit", "50",
+                "--data", "builtin:mnist", "--layers", "enc.1", "--sigmas", "0.1,1", "--limit", "50",
                 "--batch", "16", "--out", out.toString()));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);

@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line's global behaviour: info, version, threads and exit codes. */
@@ -45,6 +46,31 @@ class MainTest {
         Run r = run("--version");
         assertEquals(0, r.code());
         assertTrue(r.out().startsWith("diffrep "), r.out());
+    }
+
+    /** The version printed is the pom's (surefire passes project.version as a system property), not a copy. */
+    @Test
+    void versionIsThePomVersion() {
+        String pom = System.getProperty("diffrep.test.project.version");
+        assertNotNull(pom, "surefire should set diffrep.test.project.version (see pom.xml)");
+        Run r = run("--version");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("diffrep " + pom, r.out().strip());
+        Run info = run("--threads", "1", "info");
+        assertTrue(info.out().contains("diffrep          " + pom), info.out());
+        assertTrue(info.out().contains("libtorch         " + org.diffrep.BuildInfo.libtorch()), info.out());
+    }
+
+    /** Help and version are printed once (they were printed twice when the execution strategy ran RunLast after them). */
+    @Test
+    void helpAndVersionArePrintedOnce() {
+        Run help = run("--help");
+        assertEquals(0, help.code(), help.err());
+        assertEquals(help.out().indexOf("Usage: diffrep"), help.out().lastIndexOf("Usage: diffrep"), help.out());
+        Run sub = run("data", "--help");
+        assertEquals(0, sub.code(), sub.err());
+        assertEquals(sub.out().indexOf("Usage: diffrep data"), sub.out().lastIndexOf("Usage: diffrep data"), sub.out());
+        assertEquals(1, run("--version").out().lines().count());
     }
 
     @Test

@@ -30,7 +30,7 @@ class ProbeCommandsTest {
         ModelFiles.save(model, file, Map.of("note", "random weights, test fixture"));
         Path out = tmp.resolve("sweep");
         MainTest.Run r = MainTest.run("--threads", "2", "sweep", "--model", file.toString(),
-                "--data", "idx:../shared/data/mnist", "--layers", "enc.0", "--sigmas", "0.1,1,3", "--input", "both",
+                "--data", "builtin:mnist", "--layers", "enc.0", "--sigmas", "0.1,1,3", "--input", "both",
                 "--limit", "300", "--label-noise", "0,0.4", "--ensemble-width", "1", "--l2", "0.01",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());

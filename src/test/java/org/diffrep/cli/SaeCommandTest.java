@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** sae train, encode and inspect on a real feature store (MNIST through a small seeded network). */
 class SaeCommandTest {
 
-    private static final String MNIST = "idx:../shared/data/mnist";
+    private static final String MNIST = "builtin:mnist";
 
     private static Path store(Path dir) {
         MlpDenoiser.Config c = new MlpDenoiser.Config(new long[]{1, 28, 28}, 2, 48, "silu", "sinusoidal", 16,

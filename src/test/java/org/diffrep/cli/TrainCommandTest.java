@@ -14,10 +14,10 @@ class TrainCommandTest {
     @Test
     void badOptionsExitWithTwoAndWriteNothing(@TempDir Path dir) {
         Path out = dir.resolve("m.safetensors");
-        assertEquals(2, Main.run("train", "--data", "idx:../shared/data/mnist", "--model", "cnn", "--out", out.toString()));
-        assertEquals(2, Main.run("train", "--data", "idx:../shared/data/mnist", "--parametrisation", "ddim",
+        assertEquals(2, Main.run("train", "--data", "builtin:mnist", "--model", "cnn", "--out", out.toString()));
+        assertEquals(2, Main.run("train", "--data", "builtin:mnist", "--parametrisation", "ddim",
                 "--out", out.toString()));
-        assertEquals(2, Main.run("train", "--data", "idx:../shared/data/mnist", "--model", "mlp", "--activation", "tanh",
+        assertEquals(2, Main.run("train", "--data", "builtin:mnist", "--model", "mlp", "--activation", "tanh",
                 "--out", out.toString()));
         assertFalse(Files.exists(out));
     }

@@ -14,9 +14,12 @@ class DataSpecTest {
 
     @Test
     void parsesEveryForm() {
-        DataSpec idx = DataSpec.parse("idx:../shared/data/mnist");
+        DataSpec idx = DataSpec.parse("idx:data/mnist");
         assertEquals("idx", idx.kind());
-        assertEquals(List.of("../shared/data/mnist"), idx.paths());
+        assertEquals(List.of("data/mnist"), idx.paths());
+        DataSpec builtin = DataSpec.parse("builtin:mnist");
+        assertEquals("builtin", builtin.kind());
+        assertEquals(List.of("mnist"), builtin.paths());
         assertEquals(List.of("a.gz", "b.gz"), DataSpec.parse("idx:a.gz,b.gz").paths());
         DataSpec c100 = DataSpec.parse("cifar100:c.tar.gz,labels=coarse");
         assertEquals(List.of("c.tar.gz"), c100.paths());

@@ -21,15 +21,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class IdxReaderTest {
 
-    static final Path MNIST = Path.of("../shared/data/mnist");
+    /** The built-in MNIST files copied to disk: this class tests the idx: reader on real files. */
+    @TempDir
+    static Path mnistDir;
     static Dataset mnist;
 
     @TempDir
     Path dir;
 
     @BeforeAll
-    static void load() {
-        mnist = DataSpec.open("idx:" + MNIST);
+    static void load() throws IOException {
+        mnist = DataSpec.open("idx:" + BuiltinFiles.copyMnist(mnistDir));
     }
 
     @Test
@@ -44,8 +46,8 @@ class IdxReaderTest {
 
     @Test
     void batchesInAnyOrderMatchTheFile() throws IOException {
-        byte[] raw = IdxReader.readMaybeGzip(MNIST.resolve("mnist10k-images-idx3-ubyte.gz"));
-        byte[] rawLabels = IdxReader.readMaybeGzip(MNIST.resolve("mnist10k-labels-idx1-ubyte.gz"));
+        byte[] raw = IdxReader.readMaybeGzip(mnistDir.resolve("mnist10k-images-idx3-ubyte.gz"));
+        byte[] rawLabels = IdxReader.readMaybeGzip(mnistDir.resolve("mnist10k-labels-idx1-ubyte.gz"));
         long[] idx = {9999, 0, 4242, 0, 17};
         try (PointerScope scope = new PointerScope()) {
             Batch b = mnist.batch(idx);

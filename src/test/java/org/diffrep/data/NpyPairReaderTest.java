@@ -20,7 +20,7 @@ class NpyPairReaderTest {
 
     @Test
     void mnistRoundTripThroughNpy() {
-        Dataset mnist = DataSpec.open("idx:../shared/data/mnist");
+        Dataset mnist = DataSpec.open("builtin:mnist");
         int n = 300;
         byte[] pixels = new byte[n * 784];
         long[] labels = new long[n];

@@ -16,7 +16,7 @@ class SplitAndLabelNoiseTest {
 
     @BeforeAll
     static void load() {
-        mnist = DataSpec.open("idx:../shared/data/mnist");
+        mnist = DataSpec.open("builtin:mnist");
     }
 
     @Test

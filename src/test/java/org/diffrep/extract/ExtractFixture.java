@@ -15,13 +15,13 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Shared fixture: real MNIST (../shared/data/mnist) and a small MLP denoiser initialised from a
+ * Shared fixture: real MNIST (builtin:mnist) and a small MLP denoiser initialised from a
  * fixed seed. Random weights are enough here: the tests check determinism, resumption, shapes and
  * the clean/noisy limit, which hold for any fixed network, and they keep the suite fast.
  */
 final class ExtractFixture {
 
-    static final String MNIST = "idx:../shared/data/mnist";
+    static final String MNIST = "builtin:mnist";
     private static Dataset data;
 
     private ExtractFixture() {
@@ -40,6 +40,13 @@ final class ExtractFixture {
         NetworkDenoiser m = new MlpDenoiser(c);
         // Same weights every time: build through ModelFiles, which seeds LibTorch first.
         return ModelFiles.build("mlp", ModelFiles.configJson(m), 1234);
+    }
+
+    /** A small UNet (8/16 channels, attention at the 16-channel level) with fixed weights. */
+    static NetworkDenoiser unet() {
+        org.diffrep.model.UNet.Config c = new org.diffrep.model.UNet.Config(new long[]{1, 28, 28}, new int[]{8, 16}, 1,
+                new int[]{16}, org.diffrep.model.NoiseEmbedding.FOURIER, org.diffrep.model.Parametrisation.EDM);
+        return ModelFiles.build(c, 99);
     }
 
     static ExtractConfig.Builder config(Path out) {

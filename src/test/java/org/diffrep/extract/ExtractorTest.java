@@ -100,6 +100,50 @@ class ExtractorTest {
     }
 
     @Test
+    void batchSizesThatCutForwardsAnywhereGiveIdenticalFeatures(@TempDir Path tmp) throws Exception {
+        // 3 sigmas and 32-row forwards: batches of 5 and 11 start forwards at every offset; 64 never straddles.
+        ExtractConfig.Builder cfg = ExtractFixture.config(tmp).layers(List.of("enc.0", "enc.1"))
+                .input(InputMode.NOISY).limit(90).topk(4);
+        Path ref = tmp.resolve("b64");
+        ExtractFixture.run(cfg.out(ref).batch(64).build(), model);
+        for (int batch : new int[]{5, 11}) {
+            Path other = tmp.resolve("b" + batch);
+            ExtractFixture.run(cfg.out(other).batch(batch).build(), model);
+            assertEquals(List.of(), ExtractFixture.differingFiles(ref, other, "features"), "batch " + batch);
+            assertEquals(List.of(), ExtractFixture.differingFiles(ref, other, "topk"), "batch " + batch);
+        }
+    }
+
+    @Test
+    void unetFeaturesDoNotDependOnBatchSize(@TempDir Path tmp) throws Exception {
+        NetworkDenoiser unet = ExtractFixture.unet();
+        ExtractConfig.Builder cfg = ExtractFixture.config(tmp).layers(List.of("enc.0", "mid", "dec.0"))
+                .input(InputMode.NOISY).limit(24).forwardRows(16);
+        Path a = tmp.resolve("b3"), b = tmp.resolve("b16");
+        new Extractor(cfg.out(a).batch(3).build()).log(null).run(unet, "unet-99", ExtractFixture.mnist());
+        new Extractor(cfg.out(b).batch(16).build()).log(null).run(unet, "unet-99", ExtractFixture.mnist());
+        assertEquals(List.of(), ExtractFixture.differingFiles(a, b, "features"));
+    }
+
+    @Test
+    void threadCountDoesNotChangeFeatures(@TempDir Path tmp) throws Exception {
+        NetworkDenoiser unet = ExtractFixture.unet();
+        ExtractConfig.Builder cfg = ExtractFixture.config(tmp).layers(List.of("enc.0", "mid", "dec.0"))
+                .input(InputMode.NOISY).limit(24).forwardRows(16).batch(8);
+        Path one = tmp.resolve("t1"), three = tmp.resolve("t3");
+        try {
+            new Extractor(cfg.out(one).threads(1).build()).log(null).run(unet, "unet-99", ExtractFixture.mnist());
+            new Extractor(cfg.out(three).threads(3).build()).log(null).run(unet, "unet-99", ExtractFixture.mnist());
+            ExtractFixture.run(ExtractFixture.config(one.resolve("mlp")).threads(1).build(), model);
+            ExtractFixture.run(ExtractFixture.config(three.resolve("mlp")).threads(3).build(), model);
+        } finally {
+            org.diffrep.ops.Threads.set(2);
+        }
+        assertEquals(List.of(), ExtractFixture.differingFiles(one, three, "features"));
+        assertEquals(List.of(), ExtractFixture.differingFiles(one.resolve("mlp"), three.resolve("mlp"), "features"));
+    }
+
+    @Test
     void runStoppedAfterTwoShardsAndResumedIsByteIdentical(@TempDir Path tmp) throws Exception {
         Path whole = tmp.resolve("whole"), killed = tmp.resolve("killed");
         ExtractConfig.Builder cfg = ExtractFixture.config(whole).layers(List.of("enc.0", "enc.1")).input(InputMode.NOISY)

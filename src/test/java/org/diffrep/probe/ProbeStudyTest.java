@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ProbeStudyTest {
 
-    static final String MNIST = "idx:../shared/data/mnist";
+    static final String MNIST = "builtin:mnist";
 
     @TempDir
     static Path tmp;

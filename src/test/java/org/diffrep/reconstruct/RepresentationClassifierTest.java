@@ -21,7 +21,7 @@ class RepresentationClassifierTest {
     @Test
     void agreesWithABruteForceMahalanobisVote() {
         NetworkDenoiser net = RepresentationGuidanceTest.evalUNet();
-        Dataset ds = DataSpec.open("idx:../shared/data/mnist");
+        Dataset ds = DataSpec.open("builtin:mnist");
         int m = 100, q = 20;
         try (PointerScope s = new PointerScope(); NoGradGuard off = new NoGradGuard()) {
             long[] trainIdx = LongStream.range(0, m).toArray();

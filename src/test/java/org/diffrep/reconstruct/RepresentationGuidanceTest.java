@@ -203,16 +203,16 @@ class RepresentationGuidanceTest {
         Path model = tmp.resolve("tiny.safetensors");
         ModelFiles.save(tinyUNet(), model, Map.of("note", "untrained, for wiring tests"));
         Path out = tmp.resolve("rec");
-        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--index", "7", "--samples", "2", "--max-steps", "4", "--baseline", "3", "--out", out.toString()));
         var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("reconstruct.json").toFile());
         assertEquals(2, j.get("sample_distances").size());
         assertEquals(3, j.get("baseline_distances").size());
         assertTrue(Files.size(out.resolve("reconstruct.png")) > 200);
-        assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+        assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--index", "10000", "--out", out.toString()));
         Path st = tmp.resolve("study");
-        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--targets", "2", "--samples", "2", "--max-steps", "2", "--baseline", "2", "--knn-images", "100",
                 "--out", st.toString()));
         var sj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(st.resolve("study.json").toFile());
@@ -220,7 +220,7 @@ class RepresentationGuidanceTest {
         assertArrayEquals(new long[]{2, 2, 1, 28, 28}, org.diffrep.data.Npy.read(st.resolve("samples.npy")).shape());
         // targets run on worker threads: a second run gives the same samples, byte for byte
         Path again = tmp.resolve("study-again");
-        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--targets", "2", "--samples", "2", "--max-steps", "2", "--baseline", "2", "--knn-images", "100",
                 "--threads", "2", "--out", again.toString()));
         assertArrayEquals(Files.readAllBytes(st.resolve("samples.npy")), Files.readAllBytes(again.resolve("samples.npy")));
@@ -232,9 +232,9 @@ class RepresentationGuidanceTest {
         assertTrue(onTargets >= 0 && onTargets <= 1, "representation_accuracy_on_targets " + onTargets);
         assertEquals(2, sj.get("runs").get(0).get("representation_classes").size());
         assertTrue(sj.get("chance_rate").asDouble() > 0.09 && sj.get("chance_rate").asDouble() < 0.12);
-        assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+        assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--index", "1", "--targets", "2", "--out", st.toString()));
-        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+        assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--index", "3", "--samples", "2", "--max-steps", "3", "--baseline", "2", "--match", "noisy",
                 "--target-draws", "2", "--metric", "euclidean", "--out", tmp.resolve("noisy").toString()));
         var nj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("noisy/reconstruct.json").toFile());
@@ -242,7 +242,7 @@ class RepresentationGuidanceTest {
         assertEquals("euclidean", nj.get("guidance").get("metric").asText());
         for (String[] bad : new String[][]{{"--match", "pixels"}, {"--match-sigma", "0"}, {"--target-draws", "0"},
                 {"--guidance", "-1"}, {"--rep-sigma", "0"}}) {
-            assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "idx:../shared/data/mnist",
+            assertEquals(2, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                     "--index", "3", bad[0], bad[1], "--out", tmp.resolve("bad").toString()), String.join(" ", bad));
         }
         Path sam = tmp.resolve("sam");

@@ -2,13 +2,10 @@ package org.diffrep.reconstruct;
 
 import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
+import org.diffrep.data.BuiltinFiles;
 import org.diffrep.ops.Tensors;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
 
 import org.bytedeco.javacpp.PointerScope;
 
@@ -18,18 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StochasticSamplerTest {
 
-    static float[] digits(int count) throws Exception {
-        try (DataInputStream in = new DataInputStream(new GZIPInputStream(
-                Files.newInputStream(Path.of("../shared/data/mnist/mnist10k-images-idx3-ubyte.gz"))))) {
-            in.skipNBytes(16);
-            byte[] raw = new byte[count * 784];
-            in.readFully(raw);
-            float[] x = new float[raw.length];
-            for (int i = 0; i < raw.length; i++) {
-                x[i] = (raw[i] & 0xff) / 127.5f - 1f;
-            }
-            return x;
+    static float[] digits(int count) {
+        byte[] raw = BuiltinFiles.mnistImagesIdx();
+        float[] x = new float[count * 784];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (raw[16 + i] & 0xff) / 127.5f - 1f;
         }
+        return x;
     }
 
     @Test

@@ -46,7 +46,7 @@ class TopKSaeTest {
 
     /** The first n MNIST test digits as rows [n, 784] (pixels in [-1, 1]): real data. */
     static Tensor mnistRows(int n) {
-        Dataset d = DataSpec.open("idx:../shared/data/mnist");
+        Dataset d = DataSpec.open("builtin:mnist");
         Tensor images = d.batch(LongStream.range(0, n).toArray()).images();
         return images.reshape(n, -1).contiguous();
     }
@@ -198,7 +198,7 @@ class TopKSaeTest {
         try (InferenceMode mode = new InferenceMode()) {
             z = sae.encode(x).dense().clone();
         }
-        int[] all = DataSpec.open("idx:../shared/data/mnist").labels();
+        int[] all = DataSpec.open("builtin:mnist").labels();
         long[] ytr = new long[1500], yte = new long[500];
         for (int i = 0; i < 2000; i++) {
             if (i < 1500) {

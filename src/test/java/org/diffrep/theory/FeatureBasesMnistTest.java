@@ -3,12 +3,11 @@ package org.diffrep.theory;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.data.Batch;
-import org.diffrep.data.IdxReader;
-import org.diffrep.data.InMemoryDataset;
+import org.diffrep.data.DataSpec;
+import org.diffrep.data.Dataset;
 import org.diffrep.ops.Tensors;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,9 +17,7 @@ class FeatureBasesMnistTest {
 
     @Test
     void mnistPixelsHaveHigherCsnrWithTrueLabelsThanWithShuffledOnes() {
-        Path dir = Path.of("../shared/data/mnist");
-        Path[] pair = IdxReader.findPair(dir);
-        InMemoryDataset mnist = IdxReader.read(pair[0], pair[1], "idx:" + dir);
+        Dataset mnist = DataSpec.open("builtin:mnist");
         int n = 1000;
         try (PointerScope scope = new PointerScope()) {
             long[] idx = new long[n];

@@ -27,7 +27,7 @@ class MnistDenoisingTest {
     @Test
     void briefTrainingBeatsTheNoisyInputOnHeldOutDigits() throws Exception {
         try (PointerScope s = new PointerScope()) {
-            Dataset mnist = DataSpec.open("idx:../shared/data/mnist");
+            Dataset mnist = DataSpec.open("builtin:mnist");
             Split split = Split.of(mnist, 0.8, 0);
             DatasetImages train = new DatasetImages(mnist, Arrays.copyOf(split.trainIndices(), 1000));
             DatasetImages test = new DatasetImages(mnist, Arrays.copyOf(split.testIndices(), 100));

@@ -51,7 +51,7 @@ public final class ExtractBenchmark {
         Threads.set(threads);
         int images = Integer.parseInt(opt.getOrDefault("images", "500"));
         int batch = Integer.parseInt(opt.getOrDefault("batch", "64"));
-        String spec = opt.getOrDefault("data", "idx:../shared/data/mnist");
+        String spec = opt.getOrDefault("data", "builtin:mnist");
         Dataset data = DataSpec.open(spec);
         NetworkDenoiser model = ModelFiles.build("unet", ModelFiles.configJson(new UNet(UNet.Config.defaults(1, 28, 28))), 0);
         model.train(false);
