@@ -14,8 +14,12 @@ final class ThreadSetting {
     static final class Strategy implements CommandLine.IExecutionStrategy {
         @Override
         public int execute(CommandLine.ParseResult parseResult) {
-            // Help and version need no native library.
-            if (!CommandLine.printHelpIfRequested(parseResult) && !isVersion(parseResult)) {
+            // Help and version need no native library. printHelpIfRequested prints them; RunLast would
+            // print them a second time, so a help request ends here.
+            if (CommandLine.printHelpIfRequested(parseResult)) {
+                return parseResult.commandSpec().exitCodeOnUsageHelp();
+            }
+            if (!isVersion(parseResult)) {
                 Threads.set(requested);
             }
             return new CommandLine.RunLast().execute(parseResult);
