@@ -21,7 +21,8 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             // went wrong, the C++ stack trace after it says nothing to a user
             message = message.lines().filter(l -> !l.isBlank()).findFirst().orElse(message).strip();
         }
-        cl.getErr().println("diffrep " + cl.getCommandName() + ": " + message);
+        // the whole command path: "diffrep sae train", not "diffrep train"
+        cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": " + message);
         if (!input || System.getenv("DIFFREP_DEBUG") != null) {
             if (System.getenv("DIFFREP_DEBUG") != null) {
                 ex.printStackTrace(cl.getErr());

@@ -70,8 +70,8 @@ final class SaeTrainCommand implements Callable<Integer> {
         SaeFeatures in = SaeFeatures.open(features, layer, sigma, sigmaIndex);
         SaeConfig config = new SaeConfig((int) in.features().size(1), latents, k, kAux, deadAfter, auxkAlpha, lr, warmup,
                 batch, steps, seed, !noRelu, !meanInit);
-        SaeTrainer.checkMemory(config);
         long[] train = in.ids(true), test = in.ids(false);
+        SaeTrainer.checkMemory(config, train.length);
         System.out.printf("sae train: %s layer %s sigma %s: %d train rows, %d test rows, width %d -> %d latents, k %d%n",
                 features, layer, in.sigma(), train.length, test.length, config.inputDim(), latents, k);
         SaeTrainer.Result r = new SaeTrainer(config, System.out, logEvery).train(in.features(), train, in.source());

@@ -12,7 +12,8 @@ import org.diffrep.InvalidInputException;
  * Checks, before any work starts, that an output can be written, so that a long run does not fail
  * only when it saves its result. The test is the real one: the directory that will hold the output
  * is created (as the run would create it) and a probe file is created in it and deleted again; this
- * catches read-only directories and file systems whatever the user's rights.
+ * catches read-only directories and file systems whatever the user's rights. Directories made
+ * for the probe are removed again, so a run refused later leaves nothing behind.
  */
 public final class OutputChecks {
 
@@ -53,6 +54,10 @@ public final class OutputChecks {
                 break;
             }
         }
+        Path firstMissing = null;
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            firstMissing = p;
+        }
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -63,6 +68,15 @@ public final class OutputChecks {
             Files.delete(probe);
         } catch (IOException e) {
             throw new InvalidInputException(what + ": cannot write in " + dir + " (" + reason(e) + ")");
+        } finally {
+            // leave no trace: the run creates the directories again when it writes
+            for (Path p = dir; firstMissing != null && p != null && p.startsWith(firstMissing); p = p.getParent()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    break;
+                }
+            }
         }
     }
 

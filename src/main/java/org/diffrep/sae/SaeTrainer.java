@@ -62,10 +62,10 @@ public final class SaeTrainer {
     /**
      * Refuses settings whose training cannot fit: the SAE's four tensors with their gradients and two
      * Adam moments, per row of a batch its pre-activations and codes (latents wide), and the
-     * per-latent counters in Java.
+     * per-latent counters in Java. A batch is at most the {@code rows} there are.
      */
-    public static void checkMemory(SaeConfig config) {
-        double l = config.latents(), d = config.inputDim(), b = config.batch();
+    public static void checkMemory(SaeConfig config, long rows) {
+        double l = config.latents(), d = config.inputDim(), b = Math.min(config.batch(), Math.max(1, rows));
         double params = 2 * l * d + l + d;
         String what = "--latents " + config.latents() + " --batch " + config.batch();
         String why = "an SAE of " + config.latents() + " latents on rows of " + config.inputDim() + " values";
@@ -74,7 +74,7 @@ public final class SaeTrainer {
     }
 
     private Result trainWithThreads(Tensor features, long[] ids, String source) {
-        checkMemory(config);
+        checkMemory(config, ids.length);
         checkInput(features, ids, source);
         Random rng = new Random(config.seed());
         long[] sample = sample(ids, INIT_SAMPLE, rng);

@@ -218,6 +218,8 @@ public final class TopKSae {
         } catch (IOException | RuntimeException e) {
             // a field out of range (thrown by SaeConfig, wrapped by Jackson), or JSON of the wrong shape
             String why = e.getCause() instanceof InvalidInputException bad ? bad.getMessage()
+                    : e instanceof com.fasterxml.jackson.databind.JsonMappingException j && !j.getPath().isEmpty()
+                    ? "field '" + j.getPath().get(j.getPath().size() - 1).getFieldName() + "': " + j.getOriginalMessage()
                     : e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
                     : e.getMessage();
             throw new InvalidInputException(file + ": metadata 'config' is not a valid SAE configuration: " + why);
