@@ -59,6 +59,10 @@ public final class UNet extends NetworkDenoiser {
                 throw new IllegalArgumentException("unet: embedding must be sinusoidal or fourier");
             }
             NetworkDenoiser.checkEmbedding("unet", embedding, 2, false);
+            if (channels[0] % 2 != 0) {
+                throw new IllegalArgumentException("unet: the first level's channels must be even (they are also the "
+                        + "noise embedding's width), got " + channels[0]);
+            }
             if (parametrisation == null) {
                 throw new IllegalArgumentException("unet: parametrisation must be EDM or VP, got none");
             }
