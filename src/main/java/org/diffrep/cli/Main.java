@@ -69,6 +69,12 @@ public final class Main implements Runnable {
             }
             cl.getErr().flush();
             return ErrorHandler.RUNTIME_ERROR;
+        } catch (OutOfMemoryError e) {
+            // the sizes are checked up front; this is what is left: one line, not a JVM trace
+            cl.getErr().println("diffrep: out of memory (" + e.getMessage() + "); the Java heap limit is "
+                    + org.diffrep.ops.MemoryBudget.human(Runtime.getRuntime().maxMemory())
+                    + " (-Xmx, JAVA_OPTS); use smaller sizes (--batch, --samples)");
+            return ErrorHandler.RUNTIME_ERROR;
         }
     }
 }

@@ -14,6 +14,8 @@ import org.diffrep.reconstruct.Representation;
 import org.diffrep.reconstruct.RepresentationGuidance;
 import org.diffrep.reconstruct.RepresentationMetric;
 import org.diffrep.reconstruct.SamplerConfig;
+import org.diffrep.reconstruct.StochasticSampler;
+import org.diffrep.report.OutputChecks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -114,8 +116,15 @@ public final class ReconstructCommand implements Callable<Integer> {
         if ((index == null) == (targets == null)) {
             throw new InvalidInputException("give exactly one of --index I and --targets N");
         }
+        if (samples < 1 || baseline < 0 || knnImages < 3) {
+            throw new InvalidInputException("--samples must be >= 1, --baseline >= 0 and --knn-images >= 3, got "
+                    + samples + ", " + baseline + " and " + knnImages);
+        }
+        OutputChecks.directory(out, "--out");
         Dataset ds = DataSpec.open(data);
         Denoiser d = ModelFiles.load(model);
+        StochasticSampler.checkMemory(d, (double) samples * ("noisy".equals(match) ? targetDraws : 1),
+                guidance == 0 ? 1 : 3, "--samples " + samples + ("noisy".equals(match) ? " --target-draws " + targetDraws : ""));
         long t0 = System.nanoTime();
         RepresentationMetric m = switch (metric) {
             case "euclidean" -> null;

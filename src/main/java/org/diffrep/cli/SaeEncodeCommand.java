@@ -1,5 +1,7 @@
 package org.diffrep.cli;
 
+import org.diffrep.InvalidInputException;
+import org.diffrep.report.OutputChecks;
 import org.diffrep.sae.SaeEncoder;
 import org.diffrep.sae.SaeFeatures;
 import org.diffrep.sae.TopKSae;
@@ -30,8 +32,12 @@ final class SaeEncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (batch < 1) {
+            throw new InvalidInputException("--batch must be >= 1, got " + batch);
+        }
+        OutputChecks.directory(out, "--out");
         TopKSae.Loaded loaded = TopKSae.load(saeFile);
-        SaeFeatures in = SaeInspectCommand.open(loaded, features, layer, sigma);
+        SaeFeatures in = SaeInspectCommand.open(loaded, saeFile, features, layer, sigma);
         SaeEncoder.encode(loaded.sae(), saeFile, in, out, batch, System.out);
         return 0;
     }

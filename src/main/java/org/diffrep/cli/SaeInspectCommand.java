@@ -2,6 +2,7 @@ package org.diffrep.cli;
 
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.DataSpec;
+import org.diffrep.report.OutputChecks;
 import org.diffrep.sae.LatentInspector;
 import org.diffrep.sae.SaeFeatures;
 import org.diffrep.sae.TopKSae;
@@ -37,8 +38,12 @@ final class SaeInspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (latents < 1 || top < 1) {
+            throw new InvalidInputException("--latents and --top must be >= 1, got " + latents + " and " + top);
+        }
+        OutputChecks.directory(out, "--out");
         TopKSae.Loaded loaded = TopKSae.load(saeFile);
-        SaeFeatures in = open(loaded, features, layer, sigma);
+        SaeFeatures in = open(loaded, saeFile, features, layer, sigma);
         List<LatentInspector.Latent> l = LatentInspector.inspect(loaded.sae(), in, DataSpec.open(data), latents, top, out,
                 System.out);
         System.out.printf("%-8s %10s  %s%n", "latent", "frequency", "classes of the top images");
@@ -49,18 +54,23 @@ final class SaeInspectCommand implements Callable<Integer> {
     }
 
     /** The store's rows at the given layer and sigma, defaulting to those recorded in the SAE file. */
-    static SaeFeatures open(TopKSae.Loaded sae, Path features, String layer, Float sigma) {
+    static SaeFeatures open(TopKSae.Loaded sae, Path saeFile, Path features, String layer, Float sigma) {
         String l = layer != null ? layer : sae.metadata().get("layer");
         if (l == null) {
-            throw new InvalidInputException("--layer: the SAE file records no layer; give --layer");
+            throw new InvalidInputException("--layer: " + saeFile + " records no layer; give --layer");
         }
         Float s = sigma;
         if (s == null) {
             String recorded = sae.metadata().get("sigma");
             if (recorded == null) {
-                throw new InvalidInputException("--sigma: the SAE file records no sigma; give --sigma");
+                throw new InvalidInputException("--sigma: " + saeFile + " records no sigma; give --sigma");
             }
-            s = Float.parseFloat(recorded);
+            try {
+                s = Float.parseFloat(recorded);
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException(saeFile + ": metadata 'sigma' must be a number, found '" + recorded
+                        + "'; give --sigma");
+            }
         }
         SaeFeatures in = SaeFeatures.open(features, l, s, null);
         if (in.features().size(1) != sae.sae().config().inputDim()) {

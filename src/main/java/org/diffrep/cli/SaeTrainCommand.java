@@ -2,6 +2,7 @@ package org.diffrep.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.diffrep.report.OutputChecks;
 import org.diffrep.sae.SaeConfig;
 import org.diffrep.sae.SaeEvaluation;
 import org.diffrep.sae.SaeFeatures;
@@ -63,10 +64,14 @@ final class SaeTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputChecks.file(out, "--out");
+        Path json = out.resolveSibling(out.getFileName() + ".metrics.json");
+        OutputChecks.file(json, "--out (its metrics)");
         SaeFeatures in = SaeFeatures.open(features, layer, sigma, sigmaIndex);
         SaeConfig config = new SaeConfig((int) in.features().size(1), latents, k, kAux, deadAfter, auxkAlpha, lr, warmup,
                 batch, steps, seed, !noRelu, !meanInit);
         long[] train = in.ids(true), test = in.ids(false);
+        SaeTrainer.checkMemory(config, train.length);
         System.out.printf("sae train: %s layer %s sigma %s: %d train rows, %d test rows, width %d -> %d latents, k %d%n",
                 features, layer, in.sigma(), train.length, test.length, config.inputDim(), latents, k);
         SaeTrainer.Result r = new SaeTrainer(config, System.out, logEvery).train(in.features(), train, in.source());
@@ -92,7 +97,6 @@ final class SaeTrainCommand implements Callable<Integer> {
         report.put("train", summary(onTrain));
         report.put("test", onTest == null ? null : summary(onTest));
         report.put("history", r.history());
-        Path json = out.resolveSibling(out.getFileName() + ".metrics.json");
         Path tmp = json.resolveSibling(json.getFileName() + ".tmp");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), report);
         Files.move(tmp, json, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

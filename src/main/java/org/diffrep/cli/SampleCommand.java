@@ -8,6 +8,7 @@ import org.diffrep.model.ModelFiles;
 import org.diffrep.reconstruct.SamplerConfig;
 import org.diffrep.reconstruct.StochasticSampler;
 import org.diffrep.report.Montage;
+import org.diffrep.report.OutputChecks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,11 +43,13 @@ public final class SampleCommand implements Callable<Integer> {
             throw new InvalidInputException("--samples must be >= 1, got " + samples);
         }
         SamplerConfig cfg = sampler.config();
+        OutputChecks.directory(out, "--out");
         Denoiser d = ModelFiles.load(model);
         long[] shape = d.inputShape();
         if (shape.length != 3) {
             throw new InvalidInputException(model + ": sampling needs an image model [C, H, W], got " + Arrays.toString(shape));
         }
+        StochasticSampler.checkMemory(d, samples, 1, "--samples " + samples);
         long t0 = System.nanoTime();
         StochasticSampler.Samples s = new StochasticSampler(d, cfg).sample(samples);
         OutputFiles.directory(out);

@@ -16,9 +16,11 @@ import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
 import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.ModelFiles;
+import org.diffrep.model.ModelSize;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.model.UNet;
+import org.diffrep.report.OutputChecks;
 import org.diffrep.train.DatasetImages;
 import org.diffrep.train.DenoisingEval;
 import org.diffrep.train.TrainConfig;
@@ -83,29 +85,40 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputChecks.file(out, "--out");
+        Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
+        OutputChecks.file(ckpt, "--out (its checkpoint)");
         Dataset ds = DataSpec.open(data);
         Split split = Split.choose(ds, trainFrac, seed);
         int[] s = ds.imageShape();
         long[] shape = {s[0], s[1], s[2]};
         Parametrisation p = enumValue(Parametrisation.class, parametrisation, "--parametrisation");
         TrainConfig.LossMode lossMode = enumValue(TrainConfig.LossMode.class, loss, "--loss");
-        NetworkDenoiser net;
+        Record cfg;
         try {
-            Record cfg = switch (model) {
+            cfg = switch (model) {
                 case "unet" -> new UNet.Config(shape, channels, blocks, attention, embedding, p);
                 case "mlp" -> new MlpDenoiser.Config(shape, depth, width, activation, embedding, embeddingDim, p);
                 default -> throw new InvalidInputException("--model must be unet or mlp, got '" + model + "'");
             };
-            net = ModelFiles.build(cfg, seed);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(e.getMessage(), e);
         }
+        ModelSize.check(cfg, model.equals("unet")
+                ? "--channels " + join(channels) + " --blocks " + blocks + " --attention " + join(attention)
+                : "--depth " + depth + " --width " + width + " --embedding-dim " + embeddingDim);
         TrainConfig tc;
         try {
             tc = new TrainConfig(steps, batch, lr, warmup, ema, seed, lossMode, -1.2, 1.2, daeSigma, checkpointEvery);
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(e.getMessage(), e);
         }
+        if (!(evalSigma >= 0) || Double.isInfinite(evalSigma) || evalCount < 0) {
+            throw new InvalidInputException("--eval-sigma must be finite and >= 0 and --eval-count >= 0, got "
+                    + evalSigma + " and " + evalCount);
+        }
+        NetworkDenoiser net = ModelFiles.build(cfg, seed);
+        Trainer.checkMemory(net, tc);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("data", data);
         provenance.put("trainCount", split.trainIndices().length);
@@ -118,7 +131,6 @@ final class TrainCommand implements Callable<Integer> {
         provenance.put("seed", seed);
         provenance.put("version", VersionProvider.version());
 
-        Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
         DatasetImages train = new DatasetImages(ds, split.trainIndices());
         System.err.printf("training %s (%d parameters) on %d images of %s, %d steps of %d%n", model,
                 net.parameterTensors().values().stream().mapToLong(t -> t.numel()).sum(), train.size(), data, steps, batch);
@@ -140,6 +152,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         Files.deleteIfExists(ckpt);
         return 0;
+    }
+
+    private static String join(int[] values) {
+        return java.util.Arrays.stream(values).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
     }
 
     private static <E extends Enum<E>> E enumValue(Class<E> type, String value, String option) {

@@ -12,6 +12,11 @@ import org.bytedeco.pytorch.Tensor;
  */
 public interface Denoiser {
 
+    /** What the denoiser was read from (a model file), for messages. */
+    default String source() {
+        return "the denoiser";
+    }
+
     /** Tap names in forward order: {@code enc.0}, ..., {@code mid}, {@code dec.0}, ..., {@code out}. */
     List<String> taps();
 

@@ -30,16 +30,23 @@ public final class MlpDenoiser extends NetworkDenoiser {
     public record Config(long[] inputShape, int depth, int width, String activation, String embedding,
                          int embeddingDim, Parametrisation parametrisation) {
         public Config {
-            if (inputShape == null || inputShape.length == 0) {
-                throw new IllegalArgumentException("mlp: inputShape must be given");
+            NetworkDenoiser.checkShape("mlp", inputShape, 1, 8);
+            if (depth < 1 || depth > MAX_DEPTH || width < 1) {
+                throw new IllegalArgumentException("mlp: depth must be in [1, " + MAX_DEPTH + "] and width >= 1, got "
+                        + depth + ", " + width);
             }
-            if (depth < 1 || width < 1) {
-                throw new IllegalArgumentException("mlp: depth and width must be >= 1, got " + depth + ", " + width);
+            if (!"relu".equals(activation) && !"silu".equals(activation)) {
+                throw new IllegalArgumentException("mlp: activation must be relu or silu, got "
+                        + (activation == null ? "none" : "'" + activation + "'"));
             }
-            if (!activation.equals("relu") && !activation.equals("silu")) {
-                throw new IllegalArgumentException("mlp: activation must be relu or silu, got '" + activation + "'");
+            NetworkDenoiser.checkEmbedding("mlp", embedding, embeddingDim, true);
+            if (parametrisation == null) {
+                throw new IllegalArgumentException("mlp: parametrisation must be EDM or VP, got none");
             }
         }
+
+        /** Hidden layers at most. */
+        public static final int MAX_DEPTH = 1024;
 
         /** Defaults: 3 x 256 SiLU, sinusoidal embedding of width 32, EDM. */
         public static Config defaults(long... inputShape) {

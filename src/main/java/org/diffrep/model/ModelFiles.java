@@ -41,28 +41,150 @@ public final class ModelFiles {
 
     /** Builds an untrained network of {@code kind} from its configuration JSON, initialised from {@code seed}. */
     public static NetworkDenoiser build(String kind, String configJson, long seed) {
-        try {
-            torch.manual_seed(seed);
-            return switch (kind) {
-                case "mlp" -> new MlpDenoiser(JSON.readValue(configJson, MlpDenoiser.Config.class));
-                case "unet" -> new UNet(JSON.readValue(configJson, UNet.Config.class));
-                default -> throw new InvalidInputException("model kind must be mlp or unet, got '" + kind + "'");
-            };
-        } catch (JsonProcessingException e) {
-            throw new InvalidInputException("bad " + kind + " configuration: " + e.getOriginalMessage(), e);
-        }
+        return build(parseConfig(kind, configJson, "configuration"), seed);
     }
 
-    /** Builds an untrained network from an {@link MlpDenoiser.Config} or {@link UNet.Config}, initialised from {@code seed}. */
+    /**
+     * Builds an untrained network from an {@link MlpDenoiser.Config} or {@link UNet.Config}, initialised
+     * from {@code seed}, after checking that its weights fit the memory limit ({@link ModelSize#check}).
+     */
     public static NetworkDenoiser build(Record config, long seed) {
+        if (!(config instanceof MlpDenoiser.Config) && !(config instanceof UNet.Config)) {
+            throw new IllegalArgumentException("not a network configuration: " + config);
+        }
+        String kind = config instanceof MlpDenoiser.Config ? "mlp" : "unet";
+        ModelSize.check(config, "the " + kind + " configuration");
         torch.manual_seed(seed);
-        if (config instanceof MlpDenoiser.Config c) {
-            return new MlpDenoiser(c);
+        return config instanceof MlpDenoiser.Config c ? new MlpDenoiser(c) : new UNet((UNet.Config) config);
+    }
+
+    /**
+     * Reads a configuration of {@code kind} from JSON, checking every field's presence, type and range
+     * before any module is built; every problem is an {@link InvalidInputException} that starts with
+     * {@code where} and names the field, what was expected and what was found.
+     */
+    public static Record parseConfig(String kind, String json, String where) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException(where + ": not JSON (" + e.getOriginalMessage() + ")", e);
         }
-        if (config instanceof UNet.Config c) {
-            return new UNet(c);
+        if (root == null || !root.isObject()) {
+            throw new InvalidInputException(where + ": expected a JSON object of " + kind + " settings, found "
+                    + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
         }
-        throw new IllegalArgumentException("not a network configuration: " + config);
+        ConfigFields f = new ConfigFields(root, where, kind);
+        Record config;
+        try {
+            config = switch (kind) {
+                case "mlp" -> {
+                    f.only("inputShape", "depth", "width", "activation", "embedding", "embeddingDim", "parametrisation");
+                    String embedding = f.string("embedding");
+                    yield new MlpDenoiser.Config(f.shape("inputShape"), f.integer("depth", 1),
+                            f.integer("width", 1), f.string("activation"), embedding,
+                            NoiseEmbedding.SCALAR.equals(embedding) && !root.has("embeddingDim") ? 0
+                                    : f.integer("embeddingDim", 0),
+                            f.parametrisation("parametrisation"));
+                }
+                case "unet" -> {
+                    f.only("inputShape", "channels", "blocks", "attention", "embedding", "parametrisation");
+                    yield new UNet.Config(f.shape("inputShape"), f.integers("channels", 1, false),
+                            f.integer("blocks", 1), f.integers("attention", 0, true), f.string("embedding"),
+                            f.parametrisation("parametrisation"));
+                }
+                default -> throw new InvalidInputException(where + ": model kind must be mlp or unet, got '" + kind + "'");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(where + ": " + e.getMessage(), e);
+        }
+        ModelSize.check(config, where);
+        return config;
+    }
+
+    /** Typed, range-checked reads of a configuration object's fields. */
+    private record ConfigFields(JsonNode root, String where, String kind) {
+
+        void only(String... names) {
+            java.util.Set<String> known = java.util.Set.of(names);
+            root.fieldNames().forEachRemaining(n -> {
+                if (!known.contains(n)) {
+                    throw new InvalidInputException(where + ": field '" + n + "' is not part of a " + kind
+                            + " configuration (fields: " + String.join(", ", names) + ")");
+                }
+            });
+        }
+
+        JsonNode need(String name) {
+            JsonNode n = root.get(name);
+            if (n == null || n.isNull()) {
+                throw new InvalidInputException(where + ": lacks field '" + name + "'");
+            }
+            return n;
+        }
+
+        int integer(String name, int min) {
+            return intValue(need(name), "field '" + name + "'", min);
+        }
+
+        int intValue(JsonNode n, String what, int min) {
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < min) {
+                throw new InvalidInputException(where + ": " + what + " must be an integer in [" + min + ", "
+                        + Integer.MAX_VALUE + "], found " + n);
+            }
+            return n.asInt();
+        }
+
+        String string(String name) {
+            JsonNode n = need(name);
+            if (!n.isTextual()) {
+                throw new InvalidInputException(where + ": field '" + name + "' must be a string, found " + n);
+            }
+            return n.asText();
+        }
+
+        Parametrisation parametrisation(String name) {
+            String v = string(name);
+            for (Parametrisation p : Parametrisation.values()) {
+                if (p.name().equalsIgnoreCase(v)) {
+                    return p;
+                }
+            }
+            throw new InvalidInputException(where + ": field '" + name + "' must be EDM or VP, found \"" + v + "\"");
+        }
+
+        int[] integers(String name, int min, boolean optional) {
+            JsonNode n = root.get(name);
+            if (optional && (n == null || n.isNull())) {
+                return new int[0];
+            }
+            n = need(name);
+            if (!n.isArray()) {
+                throw new InvalidInputException(where + ": field '" + name + "' must be an array of integers, found " + n);
+            }
+            if (n.size() > 64) {
+                throw new InvalidInputException(where + ": field '" + name + "' has " + n.size()
+                        + " entries, at most 64 make sense");
+            }
+            int[] out = new int[n.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = intValue(n.get(i), "field '" + name + "[" + i + "]'", min);
+            }
+            return out;
+        }
+
+        long[] shape(String name) {
+            JsonNode n = need(name);
+            if (!n.isArray() || n.size() > 8) {
+                throw new InvalidInputException(where + ": field '" + name
+                        + "' must be an array of at most 8 sizes, found " + n);
+            }
+            long[] out = new long[n.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = intValue(n.get(i), "field '" + name + "[" + i + "]'", 1);
+            }
+            return out;
+        }
     }
 
     /** The configuration of a network as JSON. */
@@ -114,13 +236,8 @@ public final class ModelFiles {
             throw new InvalidInputException(file + ": __metadata__ lacks " + KIND + " or " + CONFIG
                     + "; not a diffrep model file");
         }
-        NetworkDenoiser model;
-        try {
-            model = build(kind, config, 0);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(file + ": " + CONFIG + " is not a valid " + kind + " architecture: "
-                    + e.getMessage(), e);
-        }
+        NetworkDenoiser model = build(parseConfig(kind, config, file + ": __metadata__." + CONFIG), 0);
+        model.source(file.toString());
         copyInto(file, model.stateTensors(), c.tensors(), "");
         return model;
     }
@@ -145,6 +262,9 @@ public final class ModelFiles {
                 throw new InvalidInputException(file + ": tensor '" + name + "' is not part of the architecture");
             }
         }
+        Map<String, Tensor> used = new LinkedHashMap<>();
+        target.keySet().forEach(k -> used.put(k, saved.get(prefix + k)));
+        Finite.requireTensors(file.toString(), used, prefix);
         try (NoGradGuard g = new NoGradGuard()) {
             target.forEach((k, t) -> t.copy_(saved.get(prefix + k)));
         }

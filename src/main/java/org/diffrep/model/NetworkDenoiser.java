@@ -18,10 +18,26 @@ public abstract class NetworkDenoiser extends Module implements Denoiser {
 
     private final Parametrisation parametrisation;
     private final long[] inputShape;
+    private String source;
 
     protected NetworkDenoiser(Parametrisation parametrisation, long[] inputShape) {
         this.parametrisation = parametrisation;
         this.inputShape = inputShape.clone();
+    }
+
+    @Override
+    public String source() {
+        return source != null ? source : "the " + kind() + " network";
+    }
+
+    /** Names what the network was read from (a model file) in messages. */
+    public void source(String s) {
+        this.source = s;
+    }
+
+    /** The network's size: parameters and activations per sample (see {@link ModelSize}). */
+    public ModelSize size() {
+        return ModelSize.of(config());
     }
 
     /** Architecture name stored in model files ({@code mlp}, {@code unet}). */
@@ -123,6 +139,39 @@ public abstract class NetworkDenoiser extends Module implements Denoiser {
             out.put(name, value);
         }
         return !full && index >= deepest;
+    }
+
+    /** Checks a configuration's input shape: {@code min..max} dimensions, each >= 1, at most 2^31 - 1 values. */
+    static void checkShape(String kind, long[] shape, int min, int max) {
+        String want = min == max && min == 3 ? "[C, H, W]" : "a shape of " + min + " to " + max + " sizes";
+        if (shape == null || shape.length < min || shape.length > max) {
+            throw new IllegalArgumentException(kind + ": inputShape must be " + want + ", got "
+                    + (shape == null ? "none" : Arrays.toString(shape)));
+        }
+        double n = 1;
+        for (long d : shape) {
+            if (d < 1) {
+                throw new IllegalArgumentException(kind + ": inputShape sizes must be >= 1, got " + Arrays.toString(shape));
+            }
+            n *= d;
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(kind + ": inputShape " + Arrays.toString(shape) + " has " + (long) n
+                    + " values per sample, more than " + Integer.MAX_VALUE);
+        }
+    }
+
+    /** Checks a noise embedding's kind and (unless scalar) its even width. */
+    static void checkEmbedding(String kind, String embedding, int dim, boolean scalarAllowed) {
+        boolean known = NoiseEmbedding.SINUSOIDAL.equals(embedding) || NoiseEmbedding.FOURIER.equals(embedding)
+                || scalarAllowed && NoiseEmbedding.SCALAR.equals(embedding);
+        if (!known) {
+            throw new IllegalArgumentException(kind + ": embedding must be sinusoidal, fourier"
+                    + (scalarAllowed ? " or scalar" : "") + ", got " + (embedding == null ? "none" : "'" + embedding + "'"));
+        }
+        if (!NoiseEmbedding.SCALAR.equals(embedding) && (dim < 2 || dim % 2 != 0)) {
+            throw new IllegalArgumentException(kind + ": embeddingDim must be even and >= 2, got " + dim);
+        }
     }
 
     /** Product of the dimensions of a shape. */

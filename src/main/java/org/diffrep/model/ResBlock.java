@@ -38,13 +38,25 @@ final class ResBlock extends Module {
             attnNorm = register_module("attn_norm", new GroupNormImpl(groups(out), out));
             qkv = register_module("qkv", new Conv(out, out * 3, 1, 1, false));
             proj = register_module("proj", new Conv(out, out, 1, 1, true));
-            heads = Math.max(1, out / 64);
+            heads = heads(out);
         } else {
             attnNorm = null;
             qkv = null;
             proj = null;
             heads = 0;
         }
+    }
+
+    /**
+     * Attention heads of a block of {@code c} channels: one per 64 channels, reduced until it divides
+     * {@code c} (so every head has the same width).
+     */
+    static long heads(long c) {
+        long h = Math.max(1, c / 64);
+        while (c % h != 0) {
+            h--;
+        }
+        return h;
     }
 
     /** Groups for GroupNorm: C/4 capped at 32, reduced until it divides C. */

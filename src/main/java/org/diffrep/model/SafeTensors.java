@@ -130,8 +130,8 @@ public final class SafeTensors {
             JsonNode header;
             try {
                 header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw bad(file, "header is not valid JSON: " + e.getMessage());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw bad(file, "header is not valid JSON: " + e.getOriginalMessage());
             }
             if (header == null || !header.isObject()) {
                 throw bad(file, "header is not a JSON object");
@@ -208,7 +208,14 @@ public final class SafeTensors {
                 throw bad(file, where + " has a bad shape " + shapeNode);
             }
             shape[i] = d.asLong();
-            numel = Math.multiplyExact(numel, shape[i]);
+            try {
+                numel = Math.multiplyExact(numel, shape[i]);
+            } catch (ArithmeticException e) {
+                throw bad(file, where + " has shape " + shapeNode + ", more elements than a file can hold");
+            }
+        }
+        if (numel > Long.MAX_VALUE / elem) {
+            throw bad(file, where + " has shape " + shapeNode + ", more bytes than a file can hold");
         }
         JsonNode off = node.get("data_offsets");
         if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber()

@@ -46,21 +46,33 @@ public final class UNet extends NetworkDenoiser {
     public record Config(long[] inputShape, int[] channels, int blocks, int[] attention, String embedding,
                          Parametrisation parametrisation) {
         public Config {
-            if (inputShape == null || inputShape.length != 3 || inputShape[0] < 1) {
-                throw new IllegalArgumentException("unet: inputShape must be [C, H, W], got " + Arrays.toString(inputShape));
+            NetworkDenoiser.checkShape("unet", inputShape, 3, 3);
+            if (channels == null || channels.length < 1 || channels.length > MAX_LEVELS
+                    || Arrays.stream(channels).anyMatch(c -> c < 4)) {
+                throw new IllegalArgumentException("unet: channels must list 1 to " + MAX_LEVELS
+                        + " levels of >= 4 channels, got " + Arrays.toString(channels));
             }
-            if (channels == null || channels.length < 1 || Arrays.stream(channels).anyMatch(c -> c < 4)) {
-                throw new IllegalArgumentException("unet: channels must list >= 1 levels of >= 4 channels, got "
-                        + Arrays.toString(channels));
+            if (blocks < 1 || blocks > MAX_BLOCKS) {
+                throw new IllegalArgumentException("unet: blocks per level must be in [1, " + MAX_BLOCKS + "], got " + blocks);
             }
-            if (blocks < 1) {
-                throw new IllegalArgumentException("unet: blocks per level must be >= 1, got " + blocks);
-            }
-            if (embedding.equals(NoiseEmbedding.SCALAR)) {
+            if (NoiseEmbedding.SCALAR.equals(embedding)) {
                 throw new IllegalArgumentException("unet: embedding must be sinusoidal or fourier");
+            }
+            NetworkDenoiser.checkEmbedding("unet", embedding, 2, false);
+            if (channels[0] % 2 != 0) {
+                throw new IllegalArgumentException("unet: the first level's channels must be even (they are also the "
+                        + "noise embedding's width), got " + channels[0]);
+            }
+            if (parametrisation == null) {
+                throw new IllegalArgumentException("unet: parametrisation must be EDM or VP, got none");
             }
             attention = attention == null ? new int[0] : attention;
         }
+
+        /** Levels at most (the input is padded to a multiple of 2^levels). */
+        public static final int MAX_LEVELS = 16;
+        /** Residual blocks per level at most. */
+        public static final int MAX_BLOCKS = 64;
 
         /** The small CPU default: channels 32,64,64, 1 block per level, attention at 8x8, sinusoidal, EDM. */
         public static Config defaults(long... inputShape) {

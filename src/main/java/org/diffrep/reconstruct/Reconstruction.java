@@ -42,6 +42,9 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
         if (count < 1) {
             throw new InvalidInputException("--samples must be >= 1, got " + count);
         }
+        if (baseline < 0) {
+            throw new InvalidInputException("--baseline must be >= 0, got " + baseline);
+        }
         Representation.checkTap(model, tap);
         long[] inShape = model.inputShape();
         int[] dataShape = data.imageShape();
@@ -65,7 +68,19 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
                 bi[i] = j;
             }
             double[] bd = bi.length == 0 ? new double[0] : g.distances(data.batch(bi).images(), repSigma);
+            requireFinite(model, sd, "samples");
+            requireFinite(model, bd, "baseline images");
             return new Reconstruction(index, data.label(index), repSigma, guide, cfg, s, sd, bi, bd);
+        }
+    }
+
+    private static void requireFinite(Denoiser model, double[] distances, String of) {
+        for (int i = 0; i < distances.length; i++) {
+            if (!Double.isFinite(distances[i])) {
+                throw new InvalidInputException(model.source() + ": the representation distance of the " + of
+                        + " (number " + i + ") to the target is " + distances[i]
+                        + "; the model's representation is not finite, so nothing was written");
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Npy;
 import org.diffrep.model.Denoiser;
+import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.report.Montage;
@@ -41,10 +42,14 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
     public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples,
                                           GuidanceSettings guide, float repSigma, SamplerConfig cfg, int baseline,
                                           int knnImages) {
-        if (targets < 1 || targets + knnImages > data.size()) {
+        if (targets < 1 || knnImages < 3 || (long) targets + knnImages > data.size()) {
             throw new InvalidInputException("--targets " + targets + " plus --knn-images " + knnImages
                     + " must be within the " + data.size() + " images of " + data.source());
         }
+        double kept = (double) targets * samples * data.sampleSize();
+        MemoryBudget.requireArray("--targets " + targets + " --samples " + samples, kept, "keeping every sample");
+        MemoryBudget.requireHeap("--targets " + targets + " --samples " + samples, 3 * 4 * kept,
+                "keeping every sample for samples.npy");
         int[] perm = shuffled(data.size(), cfg.seed());
         int[] targetIdx = Arrays.copyOf(perm, targets);
         long[] knnIdx = Arrays.stream(Arrays.copyOfRange(perm, targets, targets + knnImages)).asLongStream().toArray();

@@ -29,10 +29,16 @@ public record SamplerConfig(double h0, double beta, double sigmaStart, double si
         if (!(sigmaStart > 0) || !(sigmaEnd > 0) || sigmaEnd >= sigmaStart) {
             throw new InvalidInputException("need 0 < --sigma-end < --sigma-start, got " + sigmaEnd + " and " + sigmaStart);
         }
+        if (sigmaStart > MAX_SIGMA) {
+            throw new InvalidInputException("--sigma-start must be <= " + MAX_SIGMA + ", got " + sigmaStart);
+        }
         if (maxSteps < 1) {
             throw new InvalidInputException("--max-steps must be >= 1, got " + maxSteps);
         }
     }
+
+    /** The largest --sigma-start: far above any data's spread, far below float32's range. */
+    public static final double MAX_SIGMA = 1e6;
 
     /** The paper's settings for samples: h0 0.01, beta 0.5, sigma from 1 down to 0.01, at most 2000 steps. */
     public static SamplerConfig defaults(long seed) {

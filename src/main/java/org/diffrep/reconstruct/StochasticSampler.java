@@ -3,7 +3,10 @@ package org.diffrep.reconstruct;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
 import org.diffrep.model.Denoiser;
+import org.diffrep.model.NetworkDenoiser;
+import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 
 import java.util.Arrays;
@@ -69,6 +72,10 @@ public final class StochasticSampler {
 
     /** Draws {@code count} samples, steered by {@code guidance} when it is not null. */
     public Samples sample(int count, Guidance guidance) {
+        if (count < 1) {
+            throw new InvalidInputException("--samples must be >= 1, got " + count);
+        }
+        checkMemory(denoiser, count, guidance == null ? 1 : 3, "--samples " + count);
         long[] shape = denoiser.inputShape();
         int n = 1;
         for (long s : shape) {
@@ -111,6 +118,15 @@ public final class StochasticSampler {
                     ss += d * d;
                 }
                 double sh = Math.sqrt(ss / n);
+                if (!Double.isFinite(sh)) {
+                    throw new InvalidInputException(denoiser.source() + ": the denoised estimate of sample " + b
+                            + " is NaN or infinite at step " + t + " (input noise level " + sigma[b]
+                            + "); the model gives no usable result there, so nothing was written");
+                }
+                if (correction != null && !finite(correction, b * n, (b + 1) * n)) {
+                    throw new InvalidInputException(denoiser.source() + ": the guidance toward the target is NaN or "
+                            + "infinite for sample " + b + " at step " + t + "; nothing was written");
+                }
                 finalSigma[b] = sh;
                 if (sh < config.sigmaEnd() || last) {
                     images[b] = Arrays.copyOfRange(denoised, b * n, (b + 1) * n);
@@ -132,6 +148,35 @@ public final class StochasticSampler {
             }
         }
         return new Samples(images, steps, finalSigma);
+    }
+
+    /**
+     * Refuses a batch of {@code count} samples that cannot fit: the sampler keeps every sample in
+     * Java arrays (the current image, its denoised estimate, the correction, the result) and runs the
+     * denoiser on all of them at once ({@code factor} times the memory of a plain forward pass, e.g.
+     * for the gradient of a guidance).
+     */
+    public static void checkMemory(Denoiser denoiser, double count, double factor, String what) {
+        double n = 1;
+        for (long s : denoiser.inputShape()) {
+            n *= s;
+        }
+        String why = "sampling " + String.format(java.util.Locale.ROOT, "%.0f", count) + " images of "
+                + Arrays.toString(denoiser.inputShape()) + " at once";
+        MemoryBudget.requireArray(what, count * n, why);
+        MemoryBudget.requireHeap(what, 4 * 5 * count * n, why);
+        double nativeBytes = denoiser instanceof NetworkDenoiser net
+                ? factor * net.size().inferenceBytes(count) : factor * 4 * 8 * count * n;
+        MemoryBudget.requireNative(what, nativeBytes, why);
+    }
+
+    private static boolean finite(float[] v, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Float.isFinite(v[i])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static float[] gaussian(Random rng, int size, double std) {

@@ -71,6 +71,7 @@ public final class LatentInspector {
                 try (PointerScope scope = new PointerScope()) {
                     int n = Math.min(batch, ids.length - s);
                     TopKSae.Codes c = sae.encode(RowBatches.rows(in.features(), ids, s, n));
+                    SaeEncoder.requireFinite(c, sae.source(), in, s, n, null);
                     float[] values = Tensors.toFloats(c.values());
                     long[] idx = Tensors.toLongs(c.indices());
                     int k = (int) c.values().size(1);

@@ -3,7 +3,10 @@ package org.diffrep.sae;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
 import org.diffrep.extract.StoreSettings;
+import org.diffrep.model.Finite;
+import org.diffrep.ops.MemoryBudget;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,14 +37,26 @@ public final class SaeEncoder {
                 List.of(in.layer()), List.of(in.sigma()), src.input(), src.noiseDraws(), src.pool(), sae.config().k(),
                 batch, (int) Math.min(Integer.MAX_VALUE, n), batch, src.seed(), src.split(), src.trainFrac(), src.limit());
         long[] ids = in.allIds();
+        if (batch < 1) {
+            throw new InvalidInputException("--batch must be >= 1, got " + batch);
+        }
+        double rows = Math.min(batch, Math.max(1, ids.length));
+        String what = "--batch " + batch;
+        String why = "codes of " + (long) rows + " rows x " + sae.latents() + " latents at a time";
+        MemoryBudget.requireArray(what, rows * sae.latents(), why);
+        MemoryBudget.requireHeap(what, 3 * 4 * rows * sae.latents(), why);
+        MemoryBudget.requireNative(what, 4 * 4 * rows * (sae.latents() + sae.config().inputDim()), why);
         long start = System.nanoTime();
         try (CodeStoreWriter w = CodeStoreWriter.create(out, settings, in.layer(), sae.latents(), sae.config().k(),
                 in.store().labels(), in.store().trainMask(), in.datasetIndices());
              InferenceMode mode = new InferenceMode()) {
             for (int s = 0; s < ids.length; s += batch) {
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor x = RowBatches.rows(in.features(), ids, s, Math.min(batch, ids.length - s));
-                    w.append(sae.encode(x));
+                    int m = Math.min(batch, ids.length - s);
+                    Tensor x = RowBatches.rows(in.features(), ids, s, m);
+                    TopKSae.Codes codes = sae.encode(x);
+                    requireFinite(codes, saeFile.toString(), in, s, m, out);
+                    w.append(codes);
                 }
             }
             w.finish();
@@ -52,6 +67,15 @@ public final class SaeEncoder {
                     sae.config().k(), sec, n / Math.max(sec, 1e-9));
         }
         return out;
+    }
+
+    /** Refuses codes with NaN or infinite values: they would be written as a complete store. */
+    static void requireFinite(TopKSae.Codes codes, String saeFile, SaeFeatures in, long first, int n, Path out) {
+        if (!Finite.all(codes.values())) {
+            throw new InvalidInputException(saeFile + ": the codes of rows " + first + " to " + (first + n - 1) + " of "
+                    + in.source() + " are NaN or infinite (NaN in the SAE's weights or in those feature rows)"
+                    + (out == null ? "" : "; " + out + " was left incomplete"));
+        }
     }
 
     static String sha256(Path file) throws IOException {

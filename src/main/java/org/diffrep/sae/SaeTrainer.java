@@ -10,6 +10,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.model.Finite;
+import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Threads;
 import org.diffrep.InvalidInputException;
 import org.diffrep.ops.Tensors;
@@ -57,7 +59,22 @@ public final class SaeTrainer {
         return Threads.withParallelBlas(() -> trainWithThreads(features, ids, source));
     }
 
+    /**
+     * Refuses settings whose training cannot fit: the SAE's four tensors with their gradients and two
+     * Adam moments, per row of a batch its pre-activations and codes (latents wide), and the
+     * per-latent counters in Java. A batch is at most the {@code rows} there are.
+     */
+    public static void checkMemory(SaeConfig config, long rows) {
+        double l = config.latents(), d = config.inputDim(), b = Math.min(config.batch(), Math.max(1, rows));
+        double params = 2 * l * d + l + d;
+        String what = "--latents " + config.latents() + " --batch " + config.batch();
+        String why = "an SAE of " + config.latents() + " latents on rows of " + config.inputDim() + " values";
+        MemoryBudget.requireNative(what, 4 * (4 * params + b * (6 * l + 4 * d)), why);
+        MemoryBudget.requireHeap(what, 16 * l, why);
+    }
+
     private Result trainWithThreads(Tensor features, long[] ids, String source) {
+        checkMemory(config, ids.length);
         checkInput(features, ids, source);
         Random rng = new Random(config.seed());
         long[] sample = sample(ids, INIT_SAMPLE, rng);
@@ -93,6 +110,11 @@ public final class SaeTrainer {
                     r = step(sae, adam, x, sinceFired);
                 }
                 cursor += n;
+                if (!Double.isFinite(r.fvu)) {
+                    throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: the loss is "
+                            + r.fvu + " at step " + (step + 1) + " of " + config.steps() + "; lower --lr (or raise "
+                            + "--warmup). Nothing was saved");
+                }
                 fvuSum += r.fvu;
                 auxSum += r.aux;
                 l0Sum += r.l0;
@@ -112,6 +134,14 @@ public final class SaeTrainer {
         } finally {
             if (bar != null) {
                 bar.close();
+            }
+        }
+        Tensor[] p = sae.parameters();
+        String[] names = {"W_enc", "b_enc", "W_dec", "b_dec"};
+        for (int i = 0; i < p.length; i++) {
+            if (!Finite.all(p[i])) {
+                throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: " + names[i]
+                        + " holds NaN or infinite values after " + config.steps() + " steps; lower --lr. Nothing was saved");
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -2,6 +2,7 @@ package org.diffrep.sae;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.diffrep.model.ModelFiles;
+import org.diffrep.model.Finite;
 import org.diffrep.model.SafeTensors;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -38,6 +39,7 @@ public final class TopKSae {
     final Tensor bEnc;  // [L]
     final Tensor decRows;  // W_dec^T [L, D], unit-norm rows
     final Tensor bDec;  // [D], in standardised units
+    private String source = "the SAE";
 
     /** The codes of a batch: dense z [B, L] (zeros off the top k) and the selected indices [B, k]. */
     public record Codes(Tensor dense, Tensor values, Tensor indices) {
@@ -74,6 +76,11 @@ public final class TopKSae {
 
     public SaeConfig config() {
         return config;
+    }
+
+    /** The file it was read from, for messages ("the SAE" when trained in this process). */
+    public String source() {
+        return source;
     }
 
     /** The scalar s that multiplies every input: sqrt(D / mean ||x - mean||^2) of the training rows. */
@@ -207,27 +214,49 @@ public final class TopKSae {
         if (!FORMAT.equals(meta.get("format"))) {
             throw new InvalidInputException(file + ": metadata format is '" + meta.get("format") + "', expected " + FORMAT);
         }
+        String configJson = meta.get("config");
+        if (configJson == null) {
+            throw new InvalidInputException(file + ": metadata lacks 'config' (the SAE configuration)");
+        }
         SaeConfig config;
         try {
-            config = JSON.readValue(meta.get("config"), SaeConfig.class);
+            config = JSON.readValue(configJson, SaeConfig.class);
         } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException(file + ": metadata 'config' is not a valid SAE configuration: " + e.getMessage());
+            // a field out of range (thrown by SaeConfig, wrapped by Jackson), or JSON of the wrong shape
+            String why = e.getCause() instanceof InvalidInputException bad ? bad.getMessage()
+                    : e instanceof com.fasterxml.jackson.databind.JsonMappingException j && !j.getPath().isEmpty()
+                    ? "field '" + j.getPath().get(j.getPath().size() - 1).getFieldName() + "': " + j.getOriginalMessage()
+                    : e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    : e.getMessage();
+            throw new InvalidInputException(file + ": metadata 'config' is not a valid SAE configuration: " + why);
         }
         float scale;
+        String scaleText = meta.get("input_scale");
         try {
-            scale = Float.parseFloat(meta.get("input_scale"));
+            scale = Float.parseFloat(scaleText);
         } catch (RuntimeException e) {
-            throw new InvalidInputException(file + ": metadata 'input_scale' missing or not a number");
+            throw new InvalidInputException(file + ": metadata 'input_scale' must be a number, found "
+                    + (scaleText == null ? "nothing" : "'" + scaleText + "'"));
+        }
+        if (!(scale > 0) || Float.isInfinite(scale)) {
+            throw new InvalidInputException(file + ": metadata 'input_scale' must be finite and > 0, found " + scaleText);
         }
         long d = config.inputDim(), l = config.latents();
         Tensor wEnc = tensor(c, file, "W_enc", l, d);
         Tensor bEnc = tensor(c, file, "b_enc", l);
         Tensor decRows = tensor(c, file, "W_dec", d, l).t().contiguous();
         Tensor bDec = tensor(c, file, "b_dec", d);
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        for (String name : new String[]{"W_enc", "b_enc", "W_dec", "b_dec"}) {
+            all.put(name, c.tensors().get(name));
+        }
+        Finite.requireTensors(file.toString(), all, "");
         for (Tensor t : new Tensor[]{wEnc, bEnc, decRows, bDec}) {
             t.retainReference();
         }
-        return new Loaded(new TopKSae(config, scale, wEnc, bEnc, decRows, bDec), meta);
+        TopKSae sae = new TopKSae(config, scale, wEnc, bEnc, decRows, bDec);
+        sae.source = file.toString();
+        return new Loaded(sae, meta);
     }
 
     /** An SAE read from a file with the file's metadata. */

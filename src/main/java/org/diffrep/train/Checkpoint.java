@@ -2,12 +2,15 @@ package org.diffrep.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.pytorch.Tensor;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.model.Finite;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.SafeTensors;
@@ -44,34 +47,61 @@ public final class Checkpoint {
 
     /** Restores model, EMA and optimizer from {@code file}; returns the step it was taken at. */
     static long restore(Path file, NetworkDenoiser model, Ema ema, AdamOptimizer adam, TrainConfig cfg) {
+        return restore(file, model, ema, adam, cfg, Map.of());
+    }
+
+    /**
+     * Restores model, EMA and optimizer from {@code file} and returns the step it was taken at. A
+     * checkpoint is only continued with the settings it was made with: another architecture, seed,
+     * batch, learning rate, warm-up, EMA decay, loss or DAE level (or, when {@code provenance} says,
+     * other data or another training split) is refused, naming every setting that differs, as
+     * {@code extract --resume} does. Only {@code --steps} (how far to go) and
+     * {@code --checkpoint-every} may change.
+     */
+    static long restore(Path file, NetworkDenoiser model, Ema ema, AdamOptimizer adam, TrainConfig cfg,
+                        Map<String, Object> provenance) {
         SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, String> meta = c.metadata();
         String config = ModelFiles.configJson(model);
         if (!model.kind().equals(meta.get(ModelFiles.KIND)) || !config.equals(meta.get(ModelFiles.CONFIG))) {
-            throw new InvalidInputException(file + ": checkpoint is of a different architecture ("
-                    + meta.get(ModelFiles.KIND) + " " + meta.get(ModelFiles.CONFIG) + "), expected "
-                    + model.kind() + " " + config);
+            throw new InvalidInputException("--resume: " + file + " is a checkpoint of another architecture ("
+                    + meta.get(ModelFiles.KIND) + " " + meta.get(ModelFiles.CONFIG) + "), this run builds "
+                    + model.kind() + " " + config + "; use the same model options or another --out");
         }
         String seed = meta.get(SEED);
-        if (seed == null || Long.parseLong(seed) != cfg.seed()) {
-            throw new InvalidInputException(file + ": checkpoint was trained with seed " + seed
+        if (seed == null || !seed.equals(Long.toString(cfg.seed()))) {
+            throw new InvalidInputException("--resume: " + file + " was trained with seed " + seed
                     + ", this run uses " + cfg.seed() + "; resume with the same --seed");
+        }
+        List<String> diffs = differences(file, meta, cfg, provenance);
+        if (!diffs.isEmpty()) {
+            throw new InvalidInputException("--resume: " + file + " was trained with other settings, refusing to mix: "
+                    + String.join("; ", diffs) + " (only --steps and --checkpoint-every may change)");
         }
         long step;
         try {
             step = Long.parseLong(meta.getOrDefault(STEP, ""));
         } catch (NumberFormatException e) {
-            throw new InvalidInputException(file + ": __metadata__." + STEP + " is not a step number");
+            throw new InvalidInputException(file + ": __metadata__." + STEP + " must be a step number, found '"
+                    + meta.get(STEP) + "'");
+        }
+        if (step < 0) {
+            throw new InvalidInputException(file + ": __metadata__." + STEP + " must be >= 0, found " + step);
         }
         Map<String, Tensor> modelTensors = strip(c.tensors(), "model.");
         Map<String, Tensor> emaTensors = strip(c.tensors(), "ema.");
         Map<String, Tensor> adamTensors = strip(c.tensors(), "adam.");
         checkNames(file, model.stateTensors(), modelTensors, "model.");
-        for (String k : model.parameterTensors().keySet()) {
-            need(file, emaTensors, "ema.", k);
-            need(file, adamTensors, "adam.", "m." + k);
-            need(file, adamTensors, "adam.", "v." + k);
+        Map<String, Tensor> params = model.parameterTensors();
+        for (String k : params.keySet()) {
+            long[] shape = Tensors.shape(params.get(k));
+            needShape(file, emaTensors, "ema.", k, shape);
+            needShape(file, adamTensors, "adam.", "m." + k, shape);
+            needShape(file, adamTensors, "adam.", "v." + k, shape);
         }
+        Finite.requireTensors(file.toString(), modelTensors, "model.");
+        Finite.requireTensors(file.toString(), emaTensors, "ema.");
+        Finite.requireTensors(file.toString(), adamTensors, "adam.");
         try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
             model.stateTensors().forEach((k, t) -> t.copy_(modelTensors.get(k)));
         }
@@ -80,11 +110,94 @@ public final class Checkpoint {
         return step;
     }
 
+    /** The step a checkpoint file was taken at, or "?" when it cannot be read. */
+    static String stepOf(Path file) {
+        try {
+            return SafeTensors.read(file).metadata().getOrDefault(STEP, "?");
+        } catch (RuntimeException e) {
+            return "?";
+        }
+    }
+
+    /** Options of the training settings that decide the result, by record component. */
+    private static final Map<String, String> OPTIONS = Map.of("batch", "--batch", "lr", "--lr",
+            "warmupSteps", "--warmup", "emaDecay", "--ema", "loss", "--loss", "pMean", "log-normal mean",
+            "pStd", "log-normal std", "daeSigma", "--dae-sigma");
+
+    private static List<String> differences(Path file, Map<String, String> meta, TrainConfig cfg,
+                                            Map<String, Object> provenance) {
+        String storedText = meta.get(TRAIN_CONFIG);
+        Map<String, String> stored = storedText == null ? null : components(storedText);
+        if (stored == null) {
+            throw new InvalidInputException(file + ": __metadata__." + TRAIN_CONFIG
+                    + " is missing or unreadable, so the settings it was trained with are unknown; found " + storedText);
+        }
+        Map<String, String> now = components(cfg.toString());
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, String> o : new java.util.TreeMap<>(OPTIONS).entrySet()) {
+            String was = stored.get(o.getKey());
+            String is = now.get(o.getKey());
+            if (!java.util.Objects.equals(was, is)) {
+                out.add(o.getValue() + " was " + was + ", now " + is);
+            }
+        }
+        if (!provenance.isEmpty()) {
+            Map<String, Object> before = storedProvenance(meta);
+            for (String key : List.of("data", "trainCount")) {
+                Object was = before.get(key);
+                Object is = provenance.get(key);
+                if (was != null && is != null && !String.valueOf(was).equals(String.valueOf(is))) {
+                    out.add((key.equals("data") ? "--data" : "training images (--train-frac, --data)") + " was " + was
+                            + ", now " + is);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The components of a record's toString ({@code Name[a=1, b=x]}); null if it is not one. */
+    static Map<String, String> components(String recordText) {
+        int open = recordText.indexOf('[');
+        if (open < 0 || !recordText.endsWith("]")) {
+            return null;
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String part : recordText.substring(open + 1, recordText.length() - 1).split(", ")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                return null;
+            }
+            m.put(part.substring(0, eq), part.substring(eq + 1));
+        }
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> storedProvenance(Map<String, String> meta) {
+        try {
+            Object p = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                    meta.getOrDefault(ModelFiles.PROVENANCE, "{}"), Map.class);
+            return p instanceof Map ? (Map<String, Object>) p : Map.of();
+        } catch (java.io.IOException e) {
+            return Map.of();
+        }
+    }
+
+    private static void needShape(Path file, Map<String, Tensor> m, String prefix, String name, long[] shape) {
+        Tensor t = need(file, m, prefix, name);
+        if (!java.util.Arrays.equals(Tensors.shape(t), shape)) {
+            throw new InvalidInputException(file + ": tensor '" + prefix + name + "' has shape "
+                    + java.util.Arrays.toString(Tensors.shape(t)) + ", expected " + java.util.Arrays.toString(shape));
+        }
+    }
+
     private static void checkNames(Path file, Map<String, Tensor> want, Map<String, Tensor> got, String prefix) {
         for (Map.Entry<String, Tensor> e : want.entrySet()) {
             Tensor t = need(file, got, prefix, e.getKey());
             if (!java.util.Arrays.equals(Tensors.shape(t), Tensors.shape(e.getValue()))) {
-                throw new InvalidInputException(file + ": tensor '" + prefix + e.getKey() + "' has the wrong shape");
+                throw new InvalidInputException(file + ": tensor '" + prefix + e.getKey() + "' has shape "
+                        + java.util.Arrays.toString(Tensors.shape(t)) + ", expected "
+                        + java.util.Arrays.toString(Tensors.shape(e.getValue())));
             }
         }
     }

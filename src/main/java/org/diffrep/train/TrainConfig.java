@@ -25,16 +25,24 @@ public record TrainConfig(int steps, int batch, double lr, int warmupSteps, doub
 
     public TrainConfig {
         if (steps < 0 || batch < 1) {
-            throw new IllegalArgumentException("steps must be >= 0 and batch >= 1, got " + steps + ", " + batch);
+            throw new IllegalArgumentException("--steps must be >= 0 and --batch >= 1, got " + steps + ", " + batch);
         }
-        if (!(lr > 0)) {
-            throw new IllegalArgumentException("lr must be > 0, got " + lr);
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("--lr must be finite and > 0, got " + lr);
         }
-        if (emaDecay < 0 || emaDecay >= 1) {
-            throw new IllegalArgumentException("ema decay must be in [0, 1), got " + emaDecay);
+        if (!(emaDecay >= 0 && emaDecay < 1)) {
+            throw new IllegalArgumentException("--ema decay must be in [0, 1), got " + emaDecay);
+        }
+        if (!(daeSigma >= 0) || Double.isInfinite(daeSigma)) {
+            throw new IllegalArgumentException("--dae-sigma must be finite and >= 0, got " + daeSigma);
+        }
+        if (!Double.isFinite(pMean) || !(pStd >= 0) || Double.isInfinite(pStd)) {
+            throw new IllegalArgumentException("the log-normal sigma distribution needs a finite mean and std >= 0, got "
+                    + pMean + " and " + pStd);
         }
         if (warmupSteps < 0 || checkpointEvery < 0) {
-            throw new IllegalArgumentException("warm-up and checkpoint interval must be >= 0");
+            throw new IllegalArgumentException("--warmup and --checkpoint-every must be >= 0, got " + warmupSteps + " and "
+                    + checkpointEvery);
         }
     }
 

@@ -3,7 +3,10 @@ package org.diffrep.train;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -14,10 +17,14 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.InvalidInputException;
+import org.diffrep.model.Finite;
 import org.diffrep.model.MlpDenoiser;
+import org.diffrep.model.ModelSize;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 
@@ -47,11 +54,24 @@ public final class Trainer {
     private Map<String, Object> provenance = Map.of();
 
     public Trainer(NetworkDenoiser model, TrainConfig cfg) {
+        checkMemory(model, cfg);
         this.model = model;
         this.cfg = cfg;
         Map<String, Tensor> params = model.parameterTensors();
         this.adam = new AdamOptimizer(params);
         this.ema = new Ema(params, cfg.emaDecay());
+    }
+
+    /**
+     * Refuses a batch whose training step cannot fit the memory limit (weights, gradients, Adam, EMA,
+     * and per image its activations), before anything is allocated.
+     */
+    public static void checkMemory(NetworkDenoiser model, TrainConfig cfg) {
+        ModelSize size = model.size();
+        MemoryBudget.requireNative("--batch " + cfg.batch(), size.trainingBytes(cfg.batch()),
+                "a training step on " + cfg.batch() + " images of " + Arrays.toString(model.inputShape()) + " with a "
+                        + String.format(Locale.ROOT, "%.3g", size.parameters()) + "-parameter " + model.kind());
+        MemoryBudget.requireHeap("--batch " + cfg.batch(), 16.0 * cfg.batch(), "the batch's indices and noise levels");
     }
 
     /** Provenance written into checkpoints (data spec, version, ...). */
@@ -68,7 +88,7 @@ public final class Trainer {
             throws IOException {
         long start = 0;
         if (resume && checkpoint != null && Files.exists(checkpoint)) {
-            start = Checkpoint.restore(checkpoint, model, ema, adam, cfg);
+            start = Checkpoint.restore(checkpoint, model, ema, adam, cfg, provenance);
         }
         model.train(true);
         // an MLP is matrix products throughout: OpenBLAS may use every core (docs/PERFORMANCE.md)
@@ -88,6 +108,9 @@ public final class Trainer {
             try (PointerScope scope = new PointerScope()) {
                 loss = step(data, step);
             }
+            if (!Double.isFinite(loss)) {
+                throw diverged("the training loss is " + loss + " at step " + (step + 1), checkpoint, start);
+            }
             recent[(int) (step % recent.length)] = loss;
             recentCount = Math.min(recent.length, recentCount + 1);
             done++;
@@ -97,9 +120,11 @@ public final class Trainer {
             }
             boolean last = step + 1 == cfg.steps();
             if (checkpoint != null && (last || cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0)) {
+                requireFiniteWeights(step + 1, checkpoint, start);
                 Checkpoint.save(checkpoint, model, ema, adam, step + 1, cfg, provenance);
             }
         }
+        requireFiniteWeights(Math.max(start, cfg.steps()), checkpoint, start);
         ema.copyToParams();
         model.train(false);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -109,6 +134,28 @@ public final class Trainer {
         }
         return new Result(Math.max(start, cfg.steps()), recentCount == 0 ? Double.NaN : mean / recentCount, secs,
                 done * cfg.batch() / Math.max(secs, 1e-9));
+    }
+
+    /** Stops a run whose weights or EMA hold NaN or infinite values, before anything is saved. */
+    private void requireFiniteWeights(long step, Path checkpoint, long start) {
+        for (Map<String, Tensor> m : List.of(model.parameterTensors(), ema.weights())) {
+            for (Map.Entry<String, Tensor> e : m.entrySet()) {
+                if (!Finite.all(e.getValue())) {
+                    throw diverged("the weights hold NaN or infinite values after step " + step + " (tensor '"
+                            + e.getKey() + "')", checkpoint, start);
+                }
+            }
+        }
+    }
+
+    /** The error of a run that diverged: names the step and --lr; says that nothing was saved. */
+    private InvalidInputException diverged(String what, Path checkpoint, long start) {
+        String kept = checkpoint == null ? "" : Files.exists(checkpoint)
+                ? "; " + checkpoint + " is left as it was (step " + Checkpoint.stepOf(checkpoint) + ")"
+                : "; no checkpoint was written";
+        return new InvalidInputException("--lr " + cfg.lr() + ": training diverged: " + what + " of " + cfg.steps()
+                + "; lower --lr (or raise --warmup" + (cfg.warmupSteps() > 0 ? " from " + cfg.warmupSteps() : "")
+                + "). Nothing was saved" + kept);
     }
 
     /** One optimisation step; its randomness depends only on (seed, step). */
