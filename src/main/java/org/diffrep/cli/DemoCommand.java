@@ -1,6 +1,6 @@
 package org.diffrep.cli;
 
-import org.diffrep.theory.MolrgExperiment;
+import org.diffrep.study.MolrgExperiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

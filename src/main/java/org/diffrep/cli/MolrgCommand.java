@@ -1,7 +1,7 @@
 package org.diffrep.cli;
 
-import org.diffrep.theory.MolrgExperiment;
-import org.diffrep.theory.MolrgExperiment.Settings;
+import org.diffrep.study.MolrgExperiment;
+import org.diffrep.study.MolrgExperiment.Settings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,8 +1,8 @@
 package org.diffrep.cli;
 
 import org.diffrep.extract.FeatureStore;
-import org.diffrep.probe.ProbeStudy;
-import org.diffrep.report.ProbeStudyReport;
+import org.diffrep.study.ProbeStudy;
+import org.diffrep.study.ProbeStudyReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -3,7 +3,7 @@ package org.diffrep.cli;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.NeuralProbe;
 import org.diffrep.probe.ProbeKind;
-import org.diffrep.probe.ProbeStudy;
+import org.diffrep.study.ProbeStudy;
 import picocli.CommandLine.Option;
 
 import java.util.List;

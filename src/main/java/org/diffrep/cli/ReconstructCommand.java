@@ -9,7 +9,7 @@ import org.diffrep.model.ModelFiles;
 import org.diffrep.InvalidInputException;
 import org.diffrep.reconstruct.GuidanceSettings;
 import org.diffrep.reconstruct.Reconstruction;
-import org.diffrep.reconstruct.ReconstructionStudy;
+import org.diffrep.study.ReconstructionStudy;
 import org.diffrep.reconstruct.Representation;
 import org.diffrep.reconstruct.RepresentationGuidance;
 import org.diffrep.reconstruct.RepresentationMetric;

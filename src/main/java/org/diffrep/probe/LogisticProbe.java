@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.diffrep.ops.Tensors;
-import org.diffrep.theory.DoubleTensors;
+import org.diffrep.ops.DoubleTensors;
 
 import java.util.Arrays;
 import java.util.Random;

@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.diffrep.ops.Tensors;
-import org.diffrep.train.AdamOptimizer;
+import org.diffrep.ops.AdamOptimizer;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.diffrep.ops.Tensors;
-import org.diffrep.theory.DoubleTensors;
+import org.diffrep.ops.DoubleTensors;
 
 /**
  * The L2-penalised multinomial logistic loss on fixed features, with its analytic gradient:

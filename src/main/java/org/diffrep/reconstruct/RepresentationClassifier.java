@@ -18,7 +18,7 @@ import org.diffrep.model.Denoiser;
  * representation was met without drawing that digit). Independent of the guidance's metric, so
  * runs with different guidance are scored alike.
  */
-final class RepresentationClassifier {
+public final class RepresentationClassifier {
 
     private static final int CHUNK = 256;
 
@@ -30,7 +30,7 @@ final class RepresentationClassifier {
     private final Tensor train;     // [M, C]
     private final long[] labels;
 
-    RepresentationClassifier(Denoiser model, String tap, float sigma, Tensor images, long[] labels) {
+    public RepresentationClassifier(Denoiser model, String tap, float sigma, Tensor images, long[] labels) {
         this.model = model;
         this.tap = tap;
         this.sigma = sigma;
@@ -45,7 +45,7 @@ final class RepresentationClassifier {
     }
 
     /** Class of each image in x [B, ...] by 3-NN among the training images' representations. */
-    long[] classify(Tensor x) {
+    public long[] classify(Tensor x) {
         try (PointerScope scope = new PointerScope()) {
             try (NoGradGuard off = new NoGradGuard()) {
                 return NearestNeighbours.classify(train, labels, representations(x).matmul(whitening), 3);

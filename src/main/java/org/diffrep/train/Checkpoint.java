@@ -1,5 +1,7 @@
 package org.diffrep.train;
 
+import org.diffrep.ops.AdamOptimizer;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

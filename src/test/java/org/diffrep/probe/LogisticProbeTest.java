@@ -2,7 +2,7 @@ package org.diffrep.probe;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.diffrep.theory.DoubleTensors;
+import org.diffrep.ops.DoubleTensors;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

@@ -1,5 +1,7 @@
 package org.diffrep.theory;
 
+import org.diffrep.ops.DoubleTensors;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.data.MolrgData;

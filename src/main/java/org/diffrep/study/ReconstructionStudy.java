@@ -1,4 +1,14 @@
-package org.diffrep.reconstruct;
+package org.diffrep.study;
+
+import org.diffrep.reconstruct.RepresentationMetric;
+
+import org.diffrep.reconstruct.Reconstruction;
+
+import org.diffrep.reconstruct.SamplerConfig;
+
+import org.diffrep.reconstruct.RepresentationClassifier;
+
+import org.diffrep.reconstruct.GuidanceSettings;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;

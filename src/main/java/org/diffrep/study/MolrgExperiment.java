@@ -1,4 +1,12 @@
-package org.diffrep.theory;
+package org.diffrep.study;
+
+import org.diffrep.theory.Csnr;
+
+import org.diffrep.theory.MolrgSamples;
+
+import org.diffrep.theory.MolrgPosterior;
+
+import org.diffrep.ops.DoubleTensors;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -24,7 +32,7 @@ import org.diffrep.probe.ProbeResult;
 import org.diffrep.report.JsonReports;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
-import org.diffrep.train.AdamOptimizer;
+import org.diffrep.ops.AdamOptimizer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

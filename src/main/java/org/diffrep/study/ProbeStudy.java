@@ -1,4 +1,20 @@
-package org.diffrep.probe;
+package org.diffrep.study;
+
+import org.diffrep.probe.ProbeResult;
+
+import org.diffrep.probe.ProbeScoring;
+
+import org.diffrep.probe.LogitArrays;
+
+import org.diffrep.probe.NeuralProbe;
+
+import org.diffrep.probe.Probe;
+
+import org.diffrep.probe.LogisticProbe;
+
+import org.diffrep.probe.ProbeKind;
+
+import org.diffrep.probe.SoftVoting;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;

@@ -1,4 +1,4 @@
-package org.diffrep.theory;
+package org.diffrep.ops;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

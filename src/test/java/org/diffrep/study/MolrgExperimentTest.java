@@ -1,4 +1,6 @@
-package org.diffrep.theory;
+package org.diffrep.study;
+
+import org.diffrep.study.MolrgExperiment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.diffrep.InvalidInputException;

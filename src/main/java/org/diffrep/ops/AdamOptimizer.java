@@ -1,4 +1,4 @@
-package org.diffrep.train;
+package org.diffrep.ops;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

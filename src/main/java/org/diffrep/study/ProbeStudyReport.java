@@ -1,6 +1,12 @@
-package org.diffrep.report;
+package org.diffrep.study;
 
-import org.diffrep.probe.ProbeStudy;
+import org.diffrep.report.TextTable;
+
+import org.diffrep.report.LinePlot;
+
+import org.diffrep.report.JsonReports;
+
+import org.diffrep.study.ProbeStudy;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

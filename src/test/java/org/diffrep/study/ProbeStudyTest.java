@@ -1,4 +1,16 @@
-package org.diffrep.probe;
+package org.diffrep.study;
+
+import org.diffrep.probe.ProbeResult;
+
+import org.diffrep.probe.NeuralProbe;
+
+import org.diffrep.probe.LogisticProbe;
+
+import org.diffrep.probe.ProbeKind;
+
+import org.diffrep.probe.SoftVoting;
+
+import org.diffrep.study.ProbeStudy;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
