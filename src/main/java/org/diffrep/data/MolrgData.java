@@ -30,17 +30,55 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
         // The samples as rows, then once more as one flat array: both fit in the heap or nothing is allocated.
         Limits.inMemory(4L * p.samples() * p.n(), 2, "molrg:" + p.toSpec(), p.samples() + " samples of " + p.n() + " floats");
         double[][][] bases = bases(p.n(), p.d(), p.k(), Seeds.derive(p.seed(), BASES));
-        int[] labels = new int[p.samples()];
+        Samples s = draw(bases, p.delta(), p.samples(), p.seed());
+        return new MolrgData(p, s.x0(), s.labels(), bases);
+    }
+
+    /**
+     * Samples of a mixture with given bases, as {@link #generate} draws its own: {@code count} labels
+     * balanced (i mod K) then shuffled, and each sample from a stream of its own, all derived from
+     * {@code seed}. {@code generate(p)} is {@code draw(bases, p.delta(), p.samples(), p.seed())} on the
+     * bases of p; other seeds give fresh samples of the same mixture (the MoLRG experiment's test sets).
+     *
+     * @param bases K x n x d, as {@link #bases()}
+     * @param count the number of samples, at least 0
+     */
+    public static Samples draw(double[][][] bases, double delta, int count, long seed) {
+        int k = bases.length;
+        int[] labels = new int[count];
         for (int i = 0; i < labels.length; i++) {
-            labels[i] = i % p.k();
+            labels[i] = i % k;
         }
-        Split.shuffle(labels, new SplittableRandom(Seeds.derive(p.seed(), LABELS)));
-        float[][] x = new float[p.samples()][];
-        long sampleSeed = Seeds.derive(p.seed(), SAMPLES);
+        Split.shuffle(labels, new SplittableRandom(Seeds.derive(seed, LABELS)));
+        float[][] x = new float[count][];
+        long sampleSeed = Seeds.derive(seed, SAMPLES);
         for (int i = 0; i < x.length; i++) {
-            x[i] = sample(bases, labels[i], p.delta(), new SplittableRandom(Seeds.derive(sampleSeed, i)));
+            x[i] = sample(bases, labels[i], delta, new SplittableRandom(Seeds.derive(sampleSeed, i)));
         }
-        return new MolrgData(p, x, labels, bases);
+        return new Samples(x, labels);
+    }
+
+    /**
+     * Samples drawn by {@link #draw}; the arrays are shared, not copied.
+     *
+     * @param x0     the samples, N x n
+     * @param labels the class of each sample, in [0, K)
+     */
+    public record Samples(float[][] x0, int[] labels) {
+
+        /** The samples as one row-major N x n array. */
+        public float[] x0Flat() {
+            return flat(x0);
+        }
+
+        /** The labels as int64 values. */
+        public long[] labelsLong() {
+            long[] out = new long[labels.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = labels[i];
+            }
+            return out;
+        }
     }
 
     /** K orthonormal, mutually orthogonal n x d bases: Q of the QR factorisation of a seeded Gaussian n x Kd matrix. */
@@ -131,10 +169,14 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
 
     /** The samples as one row-major N x n array. */
     public float[] x0Flat() {
-        int n = params.n();
-        float[] out = new float[x0.length * n];
-        for (int i = 0; i < x0.length; i++) {
-            System.arraycopy(x0[i], 0, out, i * n, n);
+        return flat(x0);
+    }
+
+    private static float[] flat(float[][] rows) {
+        int n = rows.length == 0 ? 0 : rows[0].length;
+        float[] out = new float[rows.length * n];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, out, i * n, n);
         }
         return out;
     }

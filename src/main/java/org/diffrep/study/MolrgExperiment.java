@@ -2,8 +2,6 @@ package org.diffrep.study;
 
 import org.diffrep.theory.Csnr;
 
-import org.diffrep.theory.MolrgSamples;
-
 import org.diffrep.theory.MolrgPosterior;
 
 import org.diffrep.ops.DoubleTensors;
@@ -203,21 +201,21 @@ public final class MolrgExperiment {
             mlp.train(false);
 
             // fresh test sets of the same mixture, one per seed
-            List<MolrgSamples> tests = new ArrayList<>();
-            for (int j = 0; j < s.seeds(); j++) {
-                tests.add(MolrgSamples.draw(data.bases(), s.delta(), s.testSamples(), Seeds.derive(s.seed(), 100 + j)));
-            }
-            Tensor noisyTrain = noisy(x0, s.n(), sigmas, Seeds.derive(s.seed(), 10));
+            List<long[]> testLabels = new ArrayList<>();
             List<Tensor> noisyTests = new ArrayList<>();
             for (int j = 0; j < s.seeds(); j++) {
-                noisyTests.add(noisy(tests.get(j).x0(), s.n(), sigmas, Seeds.derive(s.seed(), 200 + j)));
+                MolrgData.Samples test = MolrgData.draw(data.bases(), s.delta(), s.testSamples(),
+                        Seeds.derive(s.seed(), 100 + j));
+                testLabels.add(test.labelsLong());
+                noisyTests.add(noisy(test.x0Flat(), s.n(), sigmas, Seeds.derive(s.seed(), 200 + j)));
             }
+            Tensor noisyTrain = noisy(x0, s.n(), sigmas, Seeds.derive(s.seed(), 10));
             LogisticProbe.Settings probeSettings = LogisticProbe.Settings.defaults().withL2(s.probeL2())
                     .withSeed(Seeds.derive(s.seed(), 20));
             for (int i = 0; i < sigmas.length; i++) {
                 try (PointerScope step = new PointerScope()) {
-                    points.add(measure(i, s, sigmas[i], posterior, mlp, labels, noisyTrain.select(0, i), tests,
-                            noisyTests, probeSettings));
+                    points.add(measure(i, s, sigmas[i], posterior, mlp, labels, noisyTrain.select(0, i),
+                            testLabels, noisyTests, probeSettings));
                     Point p = points.get(points.size() - 1);
                     log.printf("  t=%3d sigma=%.4f  analytic: CSNR %.3f acc %.3f  mlp: CSNR %.3f acc %.3f%n", p.t(),
                             p.sigma(), p.analyticCsnr().mean(), p.analyticAccuracy().mean(), p.mlpCsnr().mean(),
@@ -270,9 +268,9 @@ public final class MolrgExperiment {
     }
 
     private static Point measure(int i, Settings s, double sigma, MolrgPosterior posterior, MlpDenoiser mlp,
-                                 long[] labels, Tensor xtTrain, List<MolrgSamples> tests, List<Tensor> noisyTests,
+                                 long[] labels, Tensor xtTrain, List<long[]> testLabels, List<Tensor> noisyTests,
                                  LogisticProbe.Settings probeSettings) {
-        int seeds = tests.size();
+        int seeds = testLabels.size();
         double[] aCsnr = new double[seeds], aRom = new double[seeds], aAcc = new double[seeds];
         double[] mCsnr = new double[seeds], mRom = new double[seeds], mAcc = new double[seeds];
         LogisticProbe analyticProbe = LogisticProbe.fit(posterior.mean(xtTrain, sigma).abs(), labels, s.k(), probeSettings);
@@ -280,7 +278,7 @@ public final class MolrgExperiment {
         LogisticProbe mlpProbe = LogisticProbe.fit(trainNet[1], labels, s.k(), probeSettings);
         for (int j = 0; j < seeds; j++) {
             try (PointerScope scope = new PointerScope()) {
-                long[] y = tests.get(j).labels();
+                long[] y = testLabels.get(j);
                 Tensor xt = noisyTests.get(j).select(0, i);
                 Tensor mean = posterior.mean(xt, sigma);
                 Csnr.Result c = Csnr.of(mean, posterior.bases(), y);

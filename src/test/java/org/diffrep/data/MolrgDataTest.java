@@ -94,6 +94,23 @@ class MolrgDataTest {
     }
 
     @Test
+    void drawIsTheSamplerOfGenerate() {
+        MolrgData m = MolrgData.generate(new MolrgParams(20, 2, 3, 0.3, 60, 5));
+        MolrgData.Samples same = MolrgData.draw(m.bases(), 0.3, 60, 5);
+        assertArrayEquals(m.x0Flat(), same.x0Flat());
+        assertArrayEquals(m.labels(), same.labels());
+        // another seed: fresh, balanced samples of the same mixture
+        MolrgData.Samples fresh = MolrgData.draw(m.bases(), 0.3, 61, 6);
+        assertEquals(61 * 20, fresh.x0Flat().length);
+        int[] counts = new int[3];
+        for (long y : fresh.labelsLong()) {
+            counts[(int) y]++;
+        }
+        assertArrayEquals(new int[]{21, 20, 20}, counts);
+        assertNotEquals(m.x0()[0][0], fresh.x0()[0][0]);
+    }
+
+    @Test
     void asDatasetAndSpec() {
         Dataset d = DataSpec.open("molrg:n=20,d=2,K=4,delta=0.1,samples=40,seed=1");
         MolrgData m = MolrgData.generate(new MolrgParams(20, 2, 4, 0.1, 40, 1));
