@@ -10,7 +10,10 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Adam (Kingma and Ba) on named parameters, with its moment tensors exposed by name so that a
- * checkpoint can save and restore them exactly (beta1 0.9, beta2 0.999, eps 1e-8).
+ * checkpoint can save and restore them exactly (beta1 0.9, beta2 0.999, eps 1e-8; the update of
+ * torch.optim.Adam: {@code p -= lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)}; no weight decay:
+ * an L2 penalty belongs in the loss). The one Adam of the project: diffusion training, the SAE, the
+ * neural probes and the logistic probe's minibatch path all step through it.
  */
 public final class AdamOptimizer {
 
@@ -33,13 +36,22 @@ public final class AdamOptimizer {
 
     /** One update with learning rate {@code lr} from the parameters' current gradients; clears them. */
     public void step(double lr) {
+        step(lr, null);
+    }
+
+    /**
+     * One update with learning rate {@code lr} from gradients computed outside autograd (an objective
+     * that returns its own gradient), by parameter name; a parameter without one is left as it is.
+     * The gradients are read, not cleared.
+     */
+    public void step(double lr, Map<String, Tensor> gradients) {
         t++;
         double c1 = 1 - Math.pow(B1, t);
         double c2 = 1 - Math.pow(B2, t);
         try (NoGradGuard g = new NoGradGuard()) {
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 Tensor p = e.getValue();
-                Tensor grad = p.grad();
+                Tensor grad = gradients == null ? p.grad() : gradients.get(e.getKey());
                 if (grad == null || !grad.defined()) {
                     continue;
                 }
@@ -49,7 +61,9 @@ public final class AdamOptimizer {
                 vi.mul_(new Scalar(B2)).addcmul_(grad, grad, new Scalar(1 - B2));
                 Tensor denom = vi.div(new Scalar(c2)).sqrt().add(new Scalar(EPS));
                 p.addcdiv_(mi, denom, new Scalar(-lr / c1));
-                grad.zero_();
+                if (gradients == null) {
+                    grad.zero_();
+                }
             }
         }
     }

@@ -5,10 +5,12 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.diffrep.ops.AdamOptimizer;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.DoubleTensors;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -238,11 +240,9 @@ public final class LogisticProbe implements Probe {
         long c = z.size(1);
         int n = labels.length;
         Tensor p = torch.zeros(new long[]{c * k + k}, Tensors.options(ScalarType.Double));
-        Tensor m = p.clone();
-        Tensor v = p.clone();
         Tensor g = p.clone();
-        double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-        long step = 0;
+        AdamOptimizer adam = new AdamOptimizer(Map.of("p", p));
+        Map<String, Tensor> gradient = Map.of("p", g);
         Random rng = new Random(s.seed());
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
@@ -261,11 +261,7 @@ public final class LogisticProbe implements Probe {
                     }
                     Tensor zb = z.index_select(0, Tensors.fromLongs(rows));
                     new SoftmaxObjective(zb, y, k, l2).evaluate(p, g);
-                    step++;
-                    m.mul_(new Scalar(b1)).add_(g, new Scalar(1 - b1));
-                    v.mul_(new Scalar(b2)).add_(g.square(), new Scalar(1 - b2));
-                    double lr = s.adamLearningRate() * Math.sqrt(1 - Math.pow(b2, step)) / (1 - Math.pow(b1, step));
-                    p.sub_(m.div(v.sqrt().add(new Scalar(eps))), new Scalar(lr));
+                    adam.step(s.adamLearningRate(), gradient);
                 }
             }
         }
