@@ -11,9 +11,9 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Adam (Kingma and Ba) on named parameters, with its moment tensors exposed by name so that a
  * checkpoint can save and restore them exactly (beta1 0.9, beta2 0.999, eps 1e-8; the update of
- * torch.optim.Adam: {@code p -= lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)}; no weight decay:
- * an L2 penalty belongs in the loss). The one Adam of the project: diffusion training, the SAE, the
- * neural probes and the logistic probe's minibatch path all step through it.
+ * torch.optim.Adam, operation for operation: {@code p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)};
+ * no weight decay: an L2 penalty belongs in the loss). The one Adam of the project: diffusion training, the
+ * SAE, the neural probes and the logistic probe's minibatch path all step through it.
  */
 public final class AdamOptimizer {
 
@@ -34,7 +34,11 @@ public final class AdamOptimizer {
         }
     }
 
-    /** One update with learning rate {@code lr} from the parameters' current gradients; clears them. */
+    /**
+     * One update with learning rate {@code lr} from the parameters' current gradients; then clears them
+     * (undefined, as torch's {@code zero_grad()}: the next backward writes fresh ones). A parameter
+     * without a gradient is left as it is.
+     */
     public void step(double lr) {
         step(lr, null);
     }
@@ -59,10 +63,10 @@ public final class AdamOptimizer {
                 Tensor vi = v.get(e.getKey());
                 mi.mul_(new Scalar(B1)).add_(grad, new Scalar(1 - B1));
                 vi.mul_(new Scalar(B2)).addcmul_(grad, grad, new Scalar(1 - B2));
-                Tensor denom = vi.div(new Scalar(c2)).sqrt().add(new Scalar(EPS));
+                Tensor denom = vi.sqrt().div_(new Scalar(Math.sqrt(c2))).add_(new Scalar(EPS));
                 p.addcdiv_(mi, denom, new Scalar(-lr / c1));
                 if (gradients == null) {
-                    grad.zero_();
+                    p.mutable_grad().reset();
                 }
             }
         }

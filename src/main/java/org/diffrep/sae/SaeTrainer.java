@@ -3,14 +3,12 @@ package org.diffrep.sae;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Adam;
-import org.bytedeco.pytorch.AdamOptions;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.model.Finite;
+import org.diffrep.ops.AdamOptimizer;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Threads;
 import org.diffrep.InvalidInputException;
@@ -18,7 +16,9 @@ import org.diffrep.ops.Tensors;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -33,6 +33,8 @@ public final class SaeTrainer {
     /** Rows used to fix the input scale and the initial b_dec. */
     static final int INIT_SAMPLE = 8192;
     private static final int WEISZFELD_ITERATIONS = 100;
+    /** Names of {@link TopKSae#parameters()}, in order (as in the model file). */
+    private static final String[] PARAMETER_NAMES = {"W_enc", "b_enc", "W_dec", "b_dec"};
 
     /** A trained SAE, its training curve and the last logged metrics. */
     public record Result(TopKSae sae, List<SaeMetrics> history, double samplesPerSecond) {
@@ -84,8 +86,12 @@ public final class SaeTrainer {
         Tensor bDec = config.medianInit() ? geometricMedian(xs, WEISZFELD_ITERATIONS) : xs.mean(0);
         TopKSae sae = TopKSae.init(config, scale, bDec);
 
-        TensorVector params = new TensorVector(sae.parameters());
-        Adam adam = new Adam(params, new AdamOptions(config.lr()));
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        Tensor[] p = sae.parameters();
+        for (int i = 0; i < p.length; i++) {
+            params.put(PARAMETER_NAMES[i], p[i]);
+        }
+        AdamOptimizer adam = new AdamOptimizer(params);
         long[] sinceFired = new long[config.latents()];
         long[] order = ids.clone();
         int cursor = order.length;
@@ -106,8 +112,7 @@ public final class SaeTrainer {
                 StepResult r;
                 try (PointerScope scope = new PointerScope()) {
                     Tensor x = RowBatches.rows(features, order, cursor, n).mul(new Scalar(scale));
-                    adam.param_groups().get(0).options().set_lr(lr);
-                    r = step(sae, adam, x, sinceFired);
+                    r = step(sae, adam, lr, x, sinceFired);
                 }
                 cursor += n;
                 if (!Double.isFinite(r.fvu)) {
@@ -136,11 +141,9 @@ public final class SaeTrainer {
                 bar.close();
             }
         }
-        Tensor[] p = sae.parameters();
-        String[] names = {"W_enc", "b_enc", "W_dec", "b_dec"};
         for (int i = 0; i < p.length; i++) {
             if (!Finite.all(p[i])) {
-                throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: " + names[i]
+                throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: " + PARAMETER_NAMES[i]
                         + " holds NaN or infinite values after " + config.steps() + " steps; lower --lr. Nothing was saved");
             }
         }
@@ -151,9 +154,11 @@ public final class SaeTrainer {
     private record StepResult(double fvu, double aux, double l0) {
     }
 
-    /** One optimisation step on standardised rows x [B, D]; updates the dead-latent counters. */
-    private StepResult step(TopKSae sae, Adam adam, Tensor x, long[] sinceFired) {
-        adam.zero_grad();
+    /**
+     * One optimisation step with learning rate {@code lr} on standardised rows x [B, D] (the gradients
+     * are zero on entry: Adam clears them after each step); updates the dead-latent counters.
+     */
+    private StepResult step(TopKSae sae, AdamOptimizer adam, double lr, Tensor x, long[] sinceFired) {
         Tensor pre = sae.preActivations(x);
         TopKSae.Codes codes = sae.topk(pre, config.k());
         Tensor xHat = sae.decodeSparseStandardised(codes.values(), codes.indices());
@@ -172,7 +177,7 @@ public final class SaeTrainer {
         }
         loss.backward();
         sae.removeParallelGradient();
-        adam.step();
+        adam.step(lr);
         sae.normalizeDecoder();
 
         long[] counts;
