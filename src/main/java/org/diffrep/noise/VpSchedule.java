@@ -1,5 +1,8 @@
 package org.diffrep.noise;
 
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
 /**
  * A discrete variance-preserving (DDPM) schedule over integer steps t = 0..T-1, seen in EDM terms:
  * {@code alphabar_t = prod_{i<=t} (1 - beta_i)} and {@code sigma_t = sqrt((1 - alphabar_t) / alphabar_t)},
@@ -7,8 +10,22 @@ package org.diffrep.noise;
  * with {@code s = 1/sqrt(1+sigma_t^2)} ({@link NoiseSchedule#vpInputScale}).
  * Between integer steps, log sigma is interpolated linearly, which keeps both maps continuous and
  * monotone; {@link #t(double)} inverts that interpolation by bisection over the table.
+ *
+ * <p>The one home of the VP time maps: besides the discrete tables, the continuous-time form of DDPM's
+ * schedule ({@link #continuousTime}), which a VP network is conditioned on (model.Parametrisation.VP).
  */
 public final class VpSchedule implements NoiseSchedule {
+
+    /** DDPM's schedule, linear with T = 1000: the VP loss of train.Trainer and what VP networks are conditioned on. */
+    public static final VpSchedule DDPM = linear(1000);
+
+    /**
+     * beta(u) = CONTINUOUS_BETA_MIN + CONTINUOUS_BETA_D u, u in [0, 1]: the continuous-time form of {@link #DDPM}
+     * (Song et al. 2021): T beta_start = 0.1 and T (beta_end - beta_start) = 19.9.
+     */
+    public static final double CONTINUOUS_BETA_MIN = 0.1;
+    /** See {@link #CONTINUOUS_BETA_MIN}. */
+    public static final double CONTINUOUS_BETA_D = 19.9;
 
     private final String name;
     private final double[] sigmas;
@@ -65,6 +82,20 @@ public final class VpSchedule implements NoiseSchedule {
         if (steps < 2) {
             throw new IllegalArgumentException("VP schedule: expected T >= 2 steps, got " + steps);
         }
+    }
+
+    /**
+     * Continuous VP time u in [0, 1] of noise levels {@code sigma} (any shape, element-wise, on sigma's device and in
+     * its dtype): the inverse of {@code sigma(u) = sqrt(exp(CONTINUOUS_BETA_D u^2 / 2 + CONTINUOUS_BETA_MIN u) - 1)},
+     * {@code u = (sqrt(beta_min^2 + 2 beta_d ln(1 + sigma^2)) - beta_min) / beta_d}. Times (T - 1) it lies
+     * within a few steps of {@code DDPM.t(sigma)} over DDPM's range (0.9 steps at t = 0, 3.4 at t = 999): a
+     * different map from the table's, kept because trained VP networks and their TorchScript exports
+     * (tools/export_torchscript.py) are conditioned on it.
+     */
+    public static Tensor continuousTime(Tensor sigma) {
+        Tensor l = sigma.mul(sigma).log1p().mul(new Scalar(2.0 * CONTINUOUS_BETA_D));
+        return l.add(new Scalar(CONTINUOUS_BETA_MIN * CONTINUOUS_BETA_MIN)).sqrt().sub(new Scalar(CONTINUOUS_BETA_MIN))
+                .div(new Scalar(CONTINUOUS_BETA_D));
     }
 
     /** The number of steps T. */

@@ -47,8 +47,6 @@ public final class Trainer {
     public record Result(long steps, double recentLoss, double seconds, double imagesPerSecond) {
     }
 
-    private static final VpSchedule VP = VpSchedule.linear(1000);
-
     private final NetworkDenoiser model;
     private final TrainConfig cfg;
     private final AdamOptimizer adam;
@@ -197,7 +195,7 @@ public final class Trainer {
             return cfg.daeSigma();
         }
         if (cfg.loss() == TrainConfig.LossMode.VP) {
-            return VP.sigmaAtStep(rng.nextInt(VP.steps()));
+            return VpSchedule.DDPM.sigmaAtStep(rng.nextInt(VpSchedule.DDPM.steps()));
         }
         return Math.exp(cfg.pMean() + cfg.pStd() * gaussian(rng));
     }

@@ -1,5 +1,7 @@
 package org.diffrep.noise;
 
+import org.bytedeco.javacpp.PointerScope;
+import org.diffrep.ops.Tensors;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -80,6 +82,27 @@ class NoiseScheduleTest {
         double sigma = v.sigmaAtStep(400);
         double scale = NoiseSchedule.vpInputScale(sigma);
         assertEquals(1, scale * scale + scale * scale * sigma * sigma, 1e-12);
+    }
+
+    @Test
+    void continuousTimeIsTheLimitOfDdpm() {
+        try (PointerScope scope = new PointerScope()) {
+            VpSchedule ddpm = VpSchedule.DDPM;
+            float[] sigmas = new float[ddpm.steps()];
+            for (int t = 0; t < sigmas.length; t++) {
+                sigmas[t] = (float) ddpm.sigmaAtStep(t);
+            }
+            float[] u = Tensors.toFloats(VpSchedule.continuousTime(Tensors.fromFloats(sigmas)));
+            double worst = 0;
+            for (int t = 0; t < sigmas.length; t++) {
+                // the closed form: sigma(u) = sqrt(exp(19.9 u^2 / 2 + 0.1 u) - 1)
+                double back = Math.sqrt(Math.expm1(19.9 * u[t] * u[t] / 2 + 0.1 * u[t]));
+                assertEquals(sigmas[t], back, 1e-4 * sigmas[t] + 1e-5, "step " + t);
+                worst = Math.max(worst, Math.abs(999 * u[t] - t));
+            }
+            // the discrete table and its continuous-time form agree to a few steps (0.9 at t=0, 3.4 at t=999)
+            assertTrue(worst < 3.5, "max |999 u(sigma_t) - t| = " + worst);
+        }
     }
 
     @Test
