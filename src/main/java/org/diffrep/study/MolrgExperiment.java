@@ -30,9 +30,13 @@ import org.diffrep.probe.ProbeResult;
 import org.diffrep.report.JsonReports;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
-import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.train.TensorImageSource;
+import org.diffrep.train.TrainConfig;
+import org.diffrep.train.Trainer;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +44,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * The MoLRG experiment of the representation-dynamics research: generate a mixture of low-rank
@@ -198,7 +201,6 @@ public final class MolrgExperiment {
             MlpDenoiser mlp = new MlpDenoiser(new MlpDenoiser.Config(new long[]{s.n()}, 2, s.hidden(), "relu",
                     NoiseEmbedding.SINUSOIDAL, 32, Parametrisation.VP));
             training = train(mlp, x0Train, schedule, s, log);
-            mlp.train(false);
 
             // fresh test sets of the same mixture, one per seed
             List<long[]> testLabels = new ArrayList<>();
@@ -316,63 +318,46 @@ public final class MolrgExperiment {
     }
 
     /**
-     * DDPM training: each epoch visits the samples in a seeded order; each sample gets a timestep drawn
-     * uniformly from [0, T-1] and the noise-prediction loss ||eps_hat - eps||^2 = ||D - x0||^2 / sigma^2.
-     * (train.Trainer's VP mode is fixed to T = 1000; the research's MoLRG run uses T = 500.)
+     * DDPM training with train.Trainer's loop: {@code ceil(epochs * samples / batch)} steps (as many samples
+     * as {@code epochs} passes), each on a batch drawn with replacement, a timestep per sample uniform in
+     * [0, T-1] of the experiment's schedule, and the noise-prediction loss ||eps_hat - eps||^2 =
+     * ||D - x0||^2 / sigma^2 (the VP loss); Adam at a constant rate, no EMA.
      */
     private static Training train(MlpDenoiser mlp, Tensor x0, VpSchedule schedule, Settings s, PrintStream log) {
         long start = System.nanoTime();
-        torch.manual_seed(Seeds.derive(s.seed(), 32)); // the training noise
-        mlp.train(true);
-        AdamOptimizer adam = new AdamOptimizer(mlp.parameterTensors());
-        SplittableRandom rng = new SplittableRandom(Seeds.derive(s.seed(), 31));
         int n = (int) x0.size(0);
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
+        int stepsPerEpoch = (n + s.batch() - 1) / s.batch();
+        long total = ((long) s.epochs() * n + s.batch() - 1) / s.batch();
+        if (total > Integer.MAX_VALUE) {
+            throw new InvalidInputException("--epochs " + s.epochs() + ": expected at most " + Integer.MAX_VALUE
+                    + " training steps, got " + total);
         }
-        long steps = 0;
-        double epochLoss = Double.NaN;
-        int reportEvery = Math.max(1, s.epochs() / 10);
-        for (int epoch = 0; epoch < s.epochs(); epoch++) {
-            for (int i = n - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-            double sum = 0;
-            int batches = 0;
-            for (int from = 0; from < n; from += s.batch()) {
-                try (PointerScope scope = new PointerScope()) {
-                    int len = Math.min(s.batch(), n - from);
-                    long[] idx = new long[len];
-                    float[] sig = new float[len];
-                    for (int b = 0; b < len; b++) {
-                        idx[b] = order[from + b];
-                        sig[b] = (float) schedule.sigmaAtStep(rng.nextInt(s.vpSteps()));
-                    }
-                    Tensor xb = x0.index_select(0, Tensors.fromLongs(idx));
-                    Tensor sigma = Tensors.fromFloats(sig);
-                    Tensor eps = torch.randn(new long[]{len, s.n()}, Tensors.options(torch.ScalarType.Float));
-                    Tensor xt = xb.add(eps.mul(sigma.unsqueeze(1)));
-                    Tensor d = mlp.forward(xt, sigma, Set.of(), true).denoised();
-                    Tensor loss = d.sub(xb).div(sigma.unsqueeze(1)).square().mean();
-                    loss.backward();
-                    adam.step(s.lr());
-                    sum += loss.item_double();
-                    batches++;
-                    steps++;
+        TrainConfig cfg = new TrainConfig((int) total, s.batch(), s.lr(), 0, 0, Seeds.derive(s.seed(), 31),
+                TrainConfig.LossMode.VP, 0, 0, 0, 0);
+        long reportEvery = Math.max(1, total / 10);
+        double[] lastEpoch = new double[stepsPerEpoch];
+        Trainer.Result r;
+        try {
+            r = new Trainer(mlp, cfg).vpSchedule(schedule).run(new TensorImageSource(x0), null, false, p -> {
+                lastEpoch[(int) ((p.step() - 1) % stepsPerEpoch)] = p.loss();
+                if (p.step() % reportEvery == 0 || p.step() == p.totalSteps()) {
+                    log.printf("  training: epoch %.1f/%d  loss %.4f  %.0f samples/s%n", (double) p.step() * s.batch() / n,
+                            s.epochs(), p.loss(), p.imagesPerSecond());
                 }
-            }
-            epochLoss = sum / Math.max(1, batches);
-            if ((epoch + 1) % reportEvery == 0 || epoch + 1 == s.epochs()) {
-                double secs = (System.nanoTime() - start) / 1e9;
-                log.printf("  training: epoch %d/%d  loss %.4f  %.0f samples/s%n", epoch + 1, s.epochs(), epochLoss,
-                        (double) steps * s.batch() / Math.max(secs, 1e-9));
-            }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // no checkpoint: nothing is read or written
         }
-        return new Training(steps, epochLoss, (System.nanoTime() - start) / 1e9);
+        double loss = Double.NaN;
+        if (r.steps() > 0) {
+            int count = (int) Math.min(stepsPerEpoch, r.steps());
+            loss = 0;
+            for (int i = 0; i < count; i++) {
+                loss += lastEpoch[i];
+            }
+            loss /= count;
+        }
+        return new Training(r.steps(), loss, (System.nanoTime() - start) / 1e9);
     }
 
     static List<Peak> peaks(List<Point> points) {

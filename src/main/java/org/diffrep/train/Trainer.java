@@ -52,6 +52,7 @@ public final class Trainer {
     private final AdamOptimizer adam;
     private final Ema ema;
     private Map<String, Object> provenance = Map.of();
+    private VpSchedule vpSchedule = VpSchedule.DDPM;
 
     public Trainer(NetworkDenoiser model, TrainConfig cfg) {
         checkMemory(model, cfg);
@@ -77,6 +78,15 @@ public final class Trainer {
     /** Provenance written into checkpoints (data spec, version, ...). */
     public Trainer provenance(Map<String, Object> p) {
         this.provenance = new LinkedHashMap<>(p);
+        return this;
+    }
+
+    /**
+     * The schedule whose integer steps the VP loss draws its timesteps from, uniformly (default
+     * {@link VpSchedule#DDPM}, linear with T = 1000; the MoLRG experiment trains on T = 500).
+     */
+    public Trainer vpSchedule(VpSchedule schedule) {
+        this.vpSchedule = schedule;
         return this;
     }
 
@@ -195,7 +205,7 @@ public final class Trainer {
             return cfg.daeSigma();
         }
         if (cfg.loss() == TrainConfig.LossMode.VP) {
-            return VpSchedule.DDPM.sigmaAtStep(rng.nextInt(VpSchedule.DDPM.steps()));
+            return vpSchedule.sigmaAtStep(rng.nextInt(vpSchedule.steps()));
         }
         return Math.exp(cfg.pMean() + cfg.pStd() * gaussian(rng));
     }
