@@ -1,15 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.reconstruct.RepresentationMetric;
-
-import org.diffrep.reconstruct.Reconstruction;
-
-import org.diffrep.reconstruct.SamplerConfig;
-
-import org.diffrep.reconstruct.RepresentationClassifier;
-
-import org.diffrep.reconstruct.GuidanceSettings;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -22,6 +12,11 @@ import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.reconstruct.GuidanceSettings;
+import org.diffrep.reconstruct.Reconstruction;
+import org.diffrep.reconstruct.RepresentationClassifier;
+import org.diffrep.reconstruct.RepresentationMetric;
+import org.diffrep.reconstruct.SamplerConfig;
 import org.diffrep.report.Montage;
 
 import java.nio.file.Path;
