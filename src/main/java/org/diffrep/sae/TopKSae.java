@@ -92,8 +92,11 @@ public final class TopKSae {
         return config.latents();
     }
 
-    /** Parameters in optimiser order: W_enc, b_enc, W_dec^T, b_dec. */
-    Tensor[] parameters() {
+    /**
+     * The trainable tensors themselves (not copies), in optimiser order: W_enc [L, D], b_enc [L],
+     * W_dec^T [L, D] (unit-norm rows) and b_dec [D], all in standardised units.
+     */
+    public Tensor[] parameters() {
         return new Tensor[]{wEnc, bEnc, decRows, bDec};
     }
 
