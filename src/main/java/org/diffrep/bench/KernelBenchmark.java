@@ -1,10 +1,9 @@
 package org.diffrep.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Threads;
 
@@ -63,7 +62,7 @@ public final class KernelBenchmark {
             doc.put("threads", Threads.torchThreads());
             doc.put("reps", reps);
             doc.put("results", results);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            Json.write(json, doc);
             System.out.println("wrote " + json);
         }
     }

@@ -1,19 +1,18 @@
 package org.diffrep.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.io.Json;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.UNet;
 import org.diffrep.ops.Tensors;
@@ -108,7 +107,7 @@ public final class ModelBenchmark {
         System.out.printf("training step            %8.1f img/s (batch %d)  (%.2f of inference forward)%n",
                 r.imagesPerSecond(), trainBatch, r.imagesPerSecond() / (batch / inference));
         if (json != null) {
-            Files.writeString(json, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
+            Json.write(json, out);
         }
     }
 

@@ -1,7 +1,5 @@
 package org.diffrep.sae;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Adam;
 import org.bytedeco.pytorch.AdamOptions;
@@ -14,6 +12,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Threads;
 import org.diffrep.probe.LogisticProbe;
 
@@ -133,7 +132,7 @@ public final class SaeBenchmark {
             validate(ours.sae(), x, labels, train, test, doc, null);
         }
         if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            Json.write(json, doc);
             System.out.println("wrote " + json);
         }
     }
@@ -155,7 +154,7 @@ public final class SaeBenchmark {
         doc.put("probe_raw", raw);
         doc.put("probe_codes", codes);
         if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            Json.write(json, doc);
             System.out.println("wrote " + json);
         }
     }

@@ -1,5 +1,6 @@
 package org.diffrep.study;
 
+import org.diffrep.io.Json;
 import org.diffrep.reconstruct.RepresentationMetric;
 
 import org.diffrep.reconstruct.Reconstruction;
@@ -17,7 +18,7 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
@@ -157,7 +158,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             per.add(e);
         }
         m.put("runs", per);
-        OutputFiles.writeJson(out.resolve("study.json"), m);
+        Json.write(out.resolve("study.json"), m);
     }
 
     /** One target's reconstruction and the classes of its samples (and of the target) by both classifiers. */

@@ -1,7 +1,5 @@
 package org.diffrep.extract.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -11,6 +9,8 @@ import org.diffrep.data.Dataset;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.ExtractSummary;
 import org.diffrep.extract.Extractor;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Json;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
@@ -95,10 +95,10 @@ public final class ExtractBenchmark {
                         s.imagesPerSecond() / plain, Threads.torchThreads(), images, sigmas.length, batch);
             }
             if (opt.containsKey("json")) {
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(Path.of(opt.get("json")).toFile(), result);
+                Json.write(Path.of(opt.get("json")), result);
             }
         } finally {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -162,13 +162,5 @@ public final class ExtractBenchmark {
             f[i] = (float) d[i];
         }
         return f;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (var w = Files.walk(p)) {
-            for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
     }
 }
