@@ -115,7 +115,7 @@ public final class LatentInspector {
             writeMontage(data, rows, out.resolve(png));
             result.add(new Latent(j, (double) fired[j] / ids.length, rows, classes, png));
         }
-        AtomicFiles.writeString(out.resolve("latents.json"), Json.PRETTY.writeValueAsString(result));
+        Json.write(out.resolve("latents.json"), result);
         AtomicFiles.writeString(out.resolve("index.html"), html(sae, in, result));
         if (log != null) {
             log.printf("sae inspect: %d latents, top %d images each -> %s%n", result.size(), top, out.resolve("index.html"));
