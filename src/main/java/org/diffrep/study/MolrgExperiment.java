@@ -1,13 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.theory.Csnr;
-
-import org.diffrep.theory.MolrgSamples;
-
-import org.diffrep.theory.MolrgPosterior;
-
-import org.diffrep.ops.DoubleTensors;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -25,6 +17,8 @@ import org.diffrep.model.NoiseEmbedding;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.Seeds;
 import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.DoubleTensors;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
@@ -32,7 +26,9 @@ import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.ProbeResult;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
-import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.theory.Csnr;
+import org.diffrep.theory.MolrgPosterior;
+import org.diffrep.theory.MolrgSamples;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

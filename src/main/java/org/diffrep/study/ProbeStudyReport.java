@@ -1,11 +1,8 @@
 package org.diffrep.study;
 
-import org.diffrep.report.TextTable;
-
-import org.diffrep.report.LinePlot;
-
 import org.diffrep.io.Json;
-
+import org.diffrep.report.LinePlot;
+import org.diffrep.report.TextTable;
 import org.diffrep.study.ProbeStudy;
 
 import java.io.PrintStream;

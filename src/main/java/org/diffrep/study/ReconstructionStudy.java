@@ -1,16 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.io.Json;
-import org.diffrep.reconstruct.RepresentationMetric;
-
-import org.diffrep.reconstruct.Reconstruction;
-
-import org.diffrep.reconstruct.SamplerConfig;
-
-import org.diffrep.reconstruct.RepresentationClassifier;
-
-import org.diffrep.reconstruct.GuidanceSettings;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -18,11 +7,17 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.Json;
 import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.reconstruct.GuidanceSettings;
+import org.diffrep.reconstruct.Reconstruction;
+import org.diffrep.reconstruct.RepresentationClassifier;
+import org.diffrep.reconstruct.RepresentationMetric;
+import org.diffrep.reconstruct.SamplerConfig;
 import org.diffrep.report.Montage;
 
 import java.nio.file.Path;

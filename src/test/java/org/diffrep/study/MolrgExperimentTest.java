@@ -1,11 +1,10 @@
 package org.diffrep.study;
 
-import org.diffrep.study.MolrgExperiment;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import org.diffrep.InvalidInputException;
 import org.diffrep.io.Json;
 import org.diffrep.io.Npy;
+import org.diffrep.study.MolrgExperiment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
