@@ -9,7 +9,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.MolrgData;
 import org.diffrep.data.MolrgParams;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.NoiseEmbedding;
@@ -23,7 +24,6 @@ import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.ProbeResult;
-import org.diffrep.report.JsonReports;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
 import org.diffrep.theory.Csnr;
@@ -232,7 +232,7 @@ public final class MolrgExperiment {
         Result result = new Result(s, noise, schedule.toString(), training, points, peaks, files,
                 (System.nanoTime() - start) / 1e9);
         plot(out.resolve("molrg"), points);
-        JsonReports.write(out.resolve("molrg.json"), result);
+        Json.write(out.resolve("molrg.json"), result);
         return result;
     }
 

@@ -7,7 +7,8 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
@@ -152,7 +153,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             per.add(e);
         }
         m.put("runs", per);
-        OutputFiles.writeJson(out.resolve("study.json"), m);
+        Json.write(out.resolve("study.json"), m);
     }
 
     /** One target's reconstruction and the classes of its samples (and of the target) by both classifiers. */

@@ -2,6 +2,7 @@ package org.diffrep.train;
 
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Json;
 import org.diffrep.model.Finite;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
@@ -175,7 +176,7 @@ public final class Checkpoint {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> storedProvenance(Map<String, String> meta) {
         try {
-            Object p = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+            Object p = Json.COMPACT.readValue(
                     meta.getOrDefault(ModelFiles.PROVENANCE, "{}"), Map.class);
             return p instanceof Map ? (Map<String, Object>) p : Map.of();
         } catch (java.io.IOException e) {

@@ -1,7 +1,6 @@
 package org.diffrep.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Threads;
 import picocli.CommandLine.Option;
 
@@ -29,7 +28,7 @@ final class BenchOptions {
     /** Writes {@code doc} to {@code --json} when given, and says so. */
     void writeJson(Object doc) throws IOException {
         if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+            Json.write(json, doc);
             System.out.println("wrote " + json);
         }
     }

@@ -1,6 +1,5 @@
 package org.diffrep.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -10,6 +9,7 @@ import org.diffrep.data.Dataset;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.ExtractSummary;
 import org.diffrep.extract.Extractor;
+import org.diffrep.io.Json;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
@@ -200,7 +200,7 @@ public final class ExtractBenchmark implements Callable<Integer> {
             if (rc != 0) {
                 throw new IllegalStateException("the memory run of " + n + " images failed (exit code " + rc + ")");
             }
-            return new ObjectMapper().readValue(json.toFile(), Object.class);
+            return Json.COMPACT.readValue(json.toFile(), Object.class);
         } finally {
             Files.deleteIfExists(json);
         }

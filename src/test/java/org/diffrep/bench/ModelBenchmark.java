@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.io.Json;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.UNet;
 import org.diffrep.ops.Threads;

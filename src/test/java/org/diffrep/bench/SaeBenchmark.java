@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Threads;
 import org.diffrep.ops.Tensors;
 import org.diffrep.probe.LogisticProbe;
