@@ -167,7 +167,7 @@ public final class SaeBenchmark {
             long[] ytr = LongStream.of(train).map(i -> labels[(int) i]).toArray();
             long[] yte = LongStream.of(test).map(i -> labels[(int) i]).toArray();
             int classes = (int) LongStream.of(labels).max().orElse(0) + 1;
-            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.defaults().withL2(1e-4));
+            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.builder().l2(1e-4).build());
             return p.evaluate(te, yte).accuracy();
         }
     }

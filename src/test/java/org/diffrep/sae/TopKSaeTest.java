@@ -208,7 +208,7 @@ class TopKSaeTest {
             }
         }
         Tensor trIdx = Tensors.fromLongs(train, train.length), teIdx = Tensors.fromLongs(test, test.length);
-        LogisticProbe.Settings s = LogisticProbe.Settings.defaults().withL2(1e-3);
+        LogisticProbe.Settings s = LogisticProbe.Settings.builder().l2(1e-3).build();
         LogisticProbe onCodes = LogisticProbe.fit(z.index_select(0, trIdx), ytr, 10, s);
         LogisticProbe onPixels = LogisticProbe.fit(x.index_select(0, trIdx), ytr, 10, s);
         assertEquals(LogisticProbe.Scaling.GLOBAL, onCodes.scaling());
