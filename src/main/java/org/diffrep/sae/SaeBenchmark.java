@@ -92,8 +92,8 @@ public final class SaeBenchmark {
             test = LongStream.range(n * 4L / 5, n).toArray();
             source = data + " pixels";
         }
-        SaeConfig config = SaeConfig.defaults((int) x.size(1)).withLatents(latents).withK(k).withSteps(steps)
-                .withBatch(batch);
+        SaeConfig config = SaeConfig.builder().inputDim((int) x.size(1)).latents(latents).k(k).steps(steps)
+                .batch(batch).build();
         if (saeFile != null) {
             System.out.printf("bench-sae: validating %s on %s%n", saeFile, source);
             validate(TopKSae.load(saeFile).sae(), x, labels, train, test, new LinkedHashMap<>(), json);
