@@ -48,7 +48,7 @@ class LibraryExampleTest {
         out.printf("%d images, %d channels, first label %d%n", mid.length, mid[0].length, labels[0]);
 
         // A linear probe per sigma on the store's own train/test split, and the ensemble around the best.
-        ProbeStudy.Report report = ProbeStudy.run(features, List.of("mid"), ProbeStudy.Settings.defaults(), out);
+        ProbeStudy.Report report = ProbeStudy.run(features, List.of("mid"), ProbeStudy.Settings.DEFAULTS, out);
         ProbeStudy.Curve curve = report.curves().get(0);
         out.printf("best sigma %.2f: accuracy %.3f%n", curve.ensemble().bestSigma(), curve.ensemble().bestAccuracy());
         // README:end

@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * One extraction: which model and data, which taps and noise levels, how features are pooled, and
- * where the store goes. Build with {@link #builder}; {@link Builder#build} validates every field.
+ * where the store goes. Build with {@link #builder} (the defaults are its field initialisers, also
+ * readable as {@link #DEFAULTS}); {@link Builder#build} validates every field.
  *
  * @param model            model file (safetensors or TorchScript); may be null when a Denoiser is passed in
  * @param data             dataset spec, e.g. {@code builtin:mnist}
@@ -37,8 +38,18 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
                             int shardSize, int forwardRows) {
 
+    /** Every field at its default, as {@link #builder} starts; model, data and out unset (null). */
+    public static final ExtractConfig DEFAULTS = new Builder().make();
+
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** A builder holding this configuration's fields. */
+    public Builder toBuilder() {
+        return new Builder().model(model).data(data).layers(layers).sigmas(sigmas).input(input).noiseDraws(noiseDraws)
+                .pool(pool).topk(topk).batch(batch).seed(seed).limit(limit).split(split).trainFrac(trainFrac).out(out)
+                .resume(resume).threads(threads).shardSize(shardSize).forwardRows(forwardRows);
     }
 
     /** The fields with their defaults; every setter returns the builder. */
@@ -99,6 +110,10 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
             require(forwardRows >= 1, "forward rows must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
                     "--train-frac: expected a fraction in (0, 1], got " + trainFrac);
+            return make();
+        }
+
+        private ExtractConfig make() {
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
                     limit, split, trainFrac, out, resume, threads, shardSize, forwardRows);
         }

@@ -133,7 +133,7 @@ public final class Extractor {
         }
         byte[] splitMask = split.mask();
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
-        StoreSettings settings = settings(modelId, selected.length);
+        StoreSettings settings = settings(modelId, data.source(), selected.length);
         StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
         store.shardFiles(shardFiles);
         Timings t = new Timings();
@@ -544,13 +544,14 @@ public final class Extractor {
         return shapes;
     }
 
-    private StoreSettings settings(String modelId, long count) {
+    /** The manifest's settings: the data named by the dataset's own {@link Dataset#source}. */
+    private StoreSettings settings(String modelId, String dataSource, long count) {
         List<Float> sig = new ArrayList<>();
         for (float f : cfg.sigmas()) {
             sig.add(f);
         }
         int draws = cfg.input() == InputMode.CLEAN ? 1 : cfg.noiseDraws();
-        return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, cfg.data(), count,
+        return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, dataSource, count,
                 cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
                 cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit());
     }

@@ -19,13 +19,18 @@ import org.bytedeco.pytorch.global.torch;
 public final class MlpDenoiser extends NetworkDenoiser {
 
     /**
+     * The architecture, stored as JSON in a model file (its components are the file's fields). Build
+     * with {@link #builder}: the defaults are its field initialisers (the input shape has none: the data
+     * fixes it); the record's constructor validates.
+     *
      * @param inputShape    one sample's shape, e.g. [1, 28, 28] or [50]
-     * @param depth         hidden layers (>= 1)
-     * @param width         units per hidden layer
-     * @param activation    {@code relu} or {@code silu}
+     * @param depth         hidden layers, >= 1 (default 3)
+     * @param width         units per hidden layer (default 256)
+     * @param activation    {@code relu} or {@code silu} (default silu)
      * @param embedding     {@code sinusoidal}, {@code fourier} or {@code scalar} (c_noise concatenated)
-     * @param embeddingDim  embedding width (ignored for scalar)
-     * @param parametrisation {@code EDM} or {@code VP}
+     *                      (default sinusoidal)
+     * @param embeddingDim  embedding width, ignored for scalar (default 32)
+     * @param parametrisation {@code EDM} or {@code VP} (default EDM)
      */
     public record Config(long[] inputShape, int depth, int width, String activation, String embedding,
                          int embeddingDim, Parametrisation parametrisation) {
@@ -50,7 +55,41 @@ public final class MlpDenoiser extends NetworkDenoiser {
 
         /** Defaults: 3 x 256 SiLU, sinusoidal embedding of width 32, EDM. */
         public static Config defaults(long... inputShape) {
-            return new Config(inputShape, 3, 256, "silu", NoiseEmbedding.SINUSOIDAL, 32, Parametrisation.EDM);
+            return builder().inputShape(inputShape).build();
+        }
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this configuration. */
+        public Builder toBuilder() {
+            return new Builder().inputShape(inputShape).depth(depth).width(width).activation(activation)
+                    .embedding(embedding).embeddingDim(embeddingDim).parametrisation(parametrisation);
+        }
+
+        /** The fields with their defaults; every setter returns the builder. */
+        public static final class Builder {
+            private long[] inputShape;
+            private int depth = 3;
+            private int width = 256;
+            private String activation = "silu";
+            private String embedding = NoiseEmbedding.SINUSOIDAL;
+            private int embeddingDim = 32;
+            private Parametrisation parametrisation = Parametrisation.EDM;
+
+            public Builder inputShape(long... v) { inputShape = v == null ? null : v.clone(); return this; }
+            public Builder depth(int v) { depth = v; return this; }
+            public Builder width(int v) { width = v; return this; }
+            public Builder activation(String v) { activation = v; return this; }
+            public Builder embedding(String v) { embedding = v; return this; }
+            public Builder embeddingDim(int v) { embeddingDim = v; return this; }
+            public Builder parametrisation(Parametrisation v) { parametrisation = v; return this; }
+
+            public Config build() {
+                return new Config(inputShape == null ? null : inputShape.clone(), depth, width, activation, embedding,
+                        embeddingDim, parametrisation);
+            }
         }
     }
 

@@ -38,9 +38,9 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private final double strength;
     private final Scaling scaling;
     private RepresentationMetric metric; // null: Euclidean
-    private Match match = Match.DENOISED;
-    private int targetDraws = 4;
-    private float matchSigma = 2f;
+    private Match match = GuidanceSettings.DEFAULTS.match();
+    private int targetDraws = GuidanceSettings.DEFAULTS.targetDraws();
+    private float matchSigma = (float) GuidanceSettings.DEFAULTS.matchSigma();
     private double minSigma = 0;
     private float[] fixedTarget; // DENOISED: m(x*; matchSigma), once known
     private Random noise = new Random(0);

@@ -22,6 +22,11 @@ import org.diffrep.ops.Tensors;
  */
 public final class RepresentationMetric {
 
+    /** The distance a guidance pulls in: Euclidean, or whitened by an estimated {@link RepresentationMetric}. */
+    public enum Kind {
+        EUCLIDEAN, WHITENED
+    }
+
     /** Default relative ridge added to the covariance before inverting: shrink * mean variance * I. */
     public static final double SHRINK = 0.01;
 

@@ -4,7 +4,9 @@ import org.diffrep.InvalidInputException;
 
 /**
  * Every setting of a TopK sparse autoencoder and its training, in one place. Stored as JSON in the
- * safetensors metadata, so a file says how it was made.
+ * safetensors metadata, so a file says how it was made. Build with {@link #builder}: the defaults are
+ * its field initialisers ({@link #defaults} gives them for a width); the record's constructor validates,
+ * also what a file holds.
  *
  * @param inputDim   width D of the feature rows it encodes (fixed by the data)
  * @param latents    number of latents L (dictionary size); default 4096
@@ -24,16 +26,6 @@ import org.diffrep.InvalidInputException;
 public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAfter, double auxkAlpha, double lr,
                         int warmup, int batch, int steps, long seed, boolean relu, boolean medianInit) {
 
-    public static final int DEFAULT_LATENTS = 4096;
-    public static final int DEFAULT_K = 32;
-    public static final int DEFAULT_K_AUX = 256;
-    public static final long DEFAULT_DEAD_AFTER = 10_000;
-    public static final double DEFAULT_AUXK_ALPHA = 1.0 / 32;
-    public static final double DEFAULT_LR = 1e-3;
-    public static final int DEFAULT_WARMUP = 100;
-    public static final int DEFAULT_BATCH = 256;
-    public static final int DEFAULT_STEPS = 3000;
-
     /** Validates every field; the message names the option and what it must be. */
     public SaeConfig {
         require(inputDim >= 1, "input width must be >= 1, got " + inputDim);
@@ -51,32 +43,54 @@ public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAft
 
     /** The defaults for rows of width {@code inputDim}. */
     public static SaeConfig defaults(int inputDim) {
-        return new SaeConfig(inputDim, DEFAULT_LATENTS, DEFAULT_K, DEFAULT_K_AUX, DEFAULT_DEAD_AFTER,
-                DEFAULT_AUXK_ALPHA, DEFAULT_LR, DEFAULT_WARMUP, DEFAULT_BATCH, DEFAULT_STEPS, 0, true, true);
+        return builder().inputDim(inputDim).build();
     }
 
-    public SaeConfig withLatents(int v) {
-        return new SaeConfig(inputDim, v, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu, medianInit);
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public SaeConfig withK(int v) {
-        return new SaeConfig(inputDim, latents, v, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu, medianInit);
+    /** A builder holding this configuration. */
+    public Builder toBuilder() {
+        return new Builder().inputDim(inputDim).latents(latents).k(k).kAux(kAux).deadAfter(deadAfter)
+                .auxkAlpha(auxkAlpha).lr(lr).warmup(warmup).batch(batch).steps(steps).seed(seed).relu(relu)
+                .medianInit(medianInit);
     }
 
-    public SaeConfig withSteps(int v) {
-        return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, v, seed, relu, medianInit);
-    }
+    /** The fields with their defaults (the input width has none: the data fixes it); every setter returns the builder. */
+    public static final class Builder {
+        private int inputDim;
+        private int latents = 4096;
+        private int k = 32;
+        private int kAux = 256;
+        private long deadAfter = 10_000;
+        private double auxkAlpha = 1.0 / 32;
+        private double lr = 1e-3;
+        private int warmup = 100;
+        private int batch = 256;
+        private int steps = 3000;
+        private long seed = 0;
+        private boolean relu = true;
+        private boolean medianInit = true;
 
-    public SaeConfig withBatch(int v) {
-        return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, v, steps, seed, relu, medianInit);
-    }
+        public Builder inputDim(int v) { inputDim = v; return this; }
+        public Builder latents(int v) { latents = v; return this; }
+        public Builder k(int v) { k = v; return this; }
+        public Builder kAux(int v) { kAux = v; return this; }
+        public Builder deadAfter(long v) { deadAfter = v; return this; }
+        public Builder auxkAlpha(double v) { auxkAlpha = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder warmup(int v) { warmup = v; return this; }
+        public Builder batch(int v) { batch = v; return this; }
+        public Builder steps(int v) { steps = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder relu(boolean v) { relu = v; return this; }
+        public Builder medianInit(boolean v) { medianInit = v; return this; }
 
-    public SaeConfig withDeadAfter(long v) {
-        return new SaeConfig(inputDim, latents, k, kAux, v, auxkAlpha, lr, warmup, batch, steps, seed, relu, medianInit);
-    }
-
-    public SaeConfig withSeed(long v) {
-        return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, v, relu, medianInit);
+        public SaeConfig build() {
+            return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu,
+                    medianInit);
+        }
     }
 
     /** The learning rate at step {@code step} (0-based): linear warm-up, then constant. */

@@ -30,12 +30,15 @@ import java.util.List;
 public final class ProbeStudy {
 
     /**
-     * @param kind          linear (logistic regression), bn-linear or mlp
-     * @param labelNoise    fractions of training labels flipped, each a separate curve
-     * @param ensembleWidth neighbours on each side of the best sigma in the ensemble
-     * @param logistic      settings of the linear probe
-     * @param neural        settings of the bn-linear and mlp probes
-     * @param seed          label-noise seed
+     * Settings of a study. Build with {@link #builder}: the defaults are its field initialisers, also
+     * readable as {@link #DEFAULTS}.
+     *
+     * @param kind          linear (logistic regression), bn-linear or mlp (default linear)
+     * @param labelNoise    fractions of training labels flipped, each a separate curve (default 0 only)
+     * @param ensembleWidth neighbours on each side of the best sigma in the ensemble (default 2)
+     * @param logistic      settings of the linear probe (default {@link LogisticProbe.Settings#DEFAULTS})
+     * @param neural        settings of the bn-linear and mlp probes (default {@link NeuralProbe.Settings#DEFAULTS})
+     * @param seed          label-noise seed (default 0)
      */
     public record Settings(ProbeKind kind, double[] labelNoise, int ensembleWidth, LogisticProbe.Settings logistic,
                            NeuralProbe.Settings neural, long seed) {
@@ -50,9 +53,38 @@ public final class ProbeStudy {
             }
         }
 
-        public static Settings defaults() {
-            return new Settings(ProbeKind.LINEAR, new double[]{0}, 2, LogisticProbe.Settings.defaults(),
-                    NeuralProbe.Settings.defaults(), 0);
+        /** Every field at its default. */
+        public static final Settings DEFAULTS = builder().build();
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder().kind(kind).labelNoise(labelNoise).ensembleWidth(ensembleWidth).logistic(logistic)
+                    .neural(neural).seed(seed);
+        }
+
+        /** The fields with their defaults; every setter returns the builder; the record's constructor validates. */
+        public static final class Builder {
+            private ProbeKind kind = ProbeKind.LINEAR;
+            private double[] labelNoise = {0};
+            private int ensembleWidth = 2;
+            private LogisticProbe.Settings logistic = LogisticProbe.Settings.DEFAULTS;
+            private NeuralProbe.Settings neural = NeuralProbe.Settings.DEFAULTS;
+            private long seed = 0;
+
+            public Builder kind(ProbeKind v) { kind = v; return this; }
+            public Builder labelNoise(double... v) { labelNoise = v.clone(); return this; }
+            public Builder ensembleWidth(int v) { ensembleWidth = v; return this; }
+            public Builder logistic(LogisticProbe.Settings v) { logistic = v; return this; }
+            public Builder neural(NeuralProbe.Settings v) { neural = v; return this; }
+            public Builder seed(long v) { seed = v; return this; }
+
+            public Settings build() {
+                return new Settings(kind, labelNoise.clone(), ensembleWidth, logistic, neural, seed);
+            }
         }
     }
 
@@ -135,7 +167,7 @@ public final class ProbeStudy {
                         logits.add(z);
                         points.add(new Point(j, sigmas[j], r));
                         if (log != null) {
-                            log.printf("probe %s %s label-noise %.2f sigma %.4g: accuracy %.4f (%.1f s)%n", s.kind().label(),
+                            log.printf("probe %s %s label-noise %.2f sigma %.4g: accuracy %.4f (%.1f s)%n", s.kind().id(),
                                     layer, noise, sigmas[j], r.accuracy(), r.fitSeconds());
                         }
                     }
@@ -144,7 +176,7 @@ public final class ProbeStudy {
                         ensemble(points, logits, testLabels, k, s.ensembleWidth())));
             }
         }
-        return new Report(store.dir().toString(), s.kind().label(), k, trainRows.length, testRows.length,
+        return new Report(store.dir().toString(), s.kind().id(), k, trainRows.length, testRows.length,
                 s.ensembleWidth(), curves);
     }
 

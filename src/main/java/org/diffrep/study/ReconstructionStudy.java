@@ -14,6 +14,7 @@ import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.reconstruct.GuidanceSettings;
+import org.diffrep.reconstruct.ReconstructConfig;
 import org.diffrep.reconstruct.Reconstruction;
 import org.diffrep.reconstruct.RepresentationClassifier;
 import org.diffrep.reconstruct.RepresentationMetric;
@@ -45,13 +46,22 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                                   long[][] representationPredicted, double representationMatchRate,
                                   double representationAccuracyOnTargets, double chanceRate, int classifierImages) {
 
-    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples,
-                                          GuidanceSettings guide, float repSigma, SamplerConfig cfg, int baseline,
-                                          int knnImages) {
+    /**
+     * Reconstructs {@code targets} random dataset images (seeded by the sampler's seed) as {@code config}
+     * says, each target's sampler seeded by the seed + 1 + its number, and classifies every sample.
+     */
+    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, ReconstructConfig config) {
+        int samples = config.samples();
+        int knnImages = config.knnImages();
+        GuidanceSettings guide = config.guidance();
+        SamplerConfig cfg = config.sampler();
         if (targets < 1 || knnImages < 3 || (long) targets + knnImages > data.size()) {
             throw new InvalidInputException("--targets " + targets + " plus --knn-images " + knnImages
                     + " must be within the " + data.size() + " images of " + data.source());
         }
+        config.checkMemory(model);
+        RepresentationMetric metric = guide.estimateMetric(model, data, cfg);
+        float repSigma = config.reportSigma();
         double kept = (double) targets * samples * data.sampleSize();
         MemoryBudget.requireArray("--targets " + targets + " --samples " + samples, kept, "keeping every sample");
         MemoryBudget.requireHeap("--targets " + targets + " --samples " + samples, 3 * 4 * kept,
@@ -86,8 +96,10 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                 for (int t = 0; t < targets; t++) {
                     final int tt = t;
                     futures.add(pool.submit(() -> {
-                        TargetResult res = runTarget(model, data, targetIdx[tt], samples, guide, repSigma,
-                                cfg.withSeed(cfg.seed() + 1 + tt), baseline, train, trainLabels, byRep);
+                        ReconstructConfig seeded = config.toBuilder()
+                                .sampler(cfg.toBuilder().seed(cfg.seed() + 1 + tt).build()).build();
+                        TargetResult res = runTarget(model, data, targetIdx[tt], seeded, metric, train, trainLabels,
+                                byRep);
                         System.out.printf("target %d/%d (index %d, label %d): sample classes %s (by representation %s)%n",
                                 tt + 1, targets, targetIdx[tt], res.run().label(), Arrays.toString(res.pixels()),
                                 Arrays.toString(res.representation()));
@@ -160,10 +172,11 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
     private record TargetResult(Reconstruction run, long[] pixels, long[] representation, long targetByRepresentation) {
     }
 
-    private static TargetResult runTarget(Denoiser model, Dataset data, int index, int samples, GuidanceSettings guide,
-                                          float repSigma, SamplerConfig cfg, int baseline, Tensor train,
-                                          long[] trainLabels, RepresentationClassifier byRep) {
-        Reconstruction r = Reconstruction.run(model, data, index, samples, guide, repSigma, cfg, baseline);
+    private static TargetResult runTarget(Denoiser model, Dataset data, int index, ReconstructConfig config,
+                                          RepresentationMetric metric, Tensor train, long[] trainLabels,
+                                          RepresentationClassifier byRep) {
+        int samples = config.samples();
+        Reconstruction r = Reconstruction.run(model, data, index, config, metric);
         int n = data.sampleSize();
         float[] flat = r.samples().flat();
         try (PointerScope scope = new PointerScope()) {

@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
 import org.diffrep.model.Finite;
 import org.diffrep.model.MlpDenoiser;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,7 +53,7 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final AdamOptimizer adam;
     private final Ema ema;
-    private Map<String, Object> provenance = Map.of();
+    private Map<String, Object> provenance; // null until set, or recorded by run
 
     public Trainer(NetworkDenoiser model, TrainConfig cfg) {
         checkMemory(model, cfg);
@@ -74,10 +76,41 @@ public final class Trainer {
         MemoryBudget.requireHeap("--batch " + cfg.batch(), 16.0 * cfg.batch(), "the batch's indices and noise levels");
     }
 
-    /** Provenance written into checkpoints (data spec, version, ...). */
+    /**
+     * Sets the provenance written into checkpoints (and returned by {@link #provenance()}) instead of the
+     * one {@link #run} records.
+     */
     public Trainer provenance(Map<String, Object> p) {
         this.provenance = new LinkedHashMap<>(p);
         return this;
+    }
+
+    /**
+     * Where the weights came from, for the model file: what {@link #provenance(Map)} set, else what
+     * {@link #run} recorded ({@link #provenance(TrainConfig, ImageSource)}); empty before either.
+     */
+    public Map<String, Object> provenance() {
+        return provenance == null ? Map.of() : Collections.unmodifiableMap(provenance);
+    }
+
+    /**
+     * What a run on {@code data} with {@code cfg} records about itself: the data ({@link ImageSource#source},
+     * a dataset's source), the training images, the settings and the diffrep version. A checkpoint is only
+     * resumed on the same data and training images.
+     */
+    public static Map<String, Object> provenance(TrainConfig cfg, ImageSource data) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("data", data.source());
+        p.put("trainCount", data.size());
+        p.put("steps", cfg.steps());
+        p.put("batch", cfg.batch());
+        p.put("lr", cfg.lr());
+        p.put("ema", cfg.emaDecay());
+        p.put("loss", cfg.loss().name());
+        p.put("daeSigma", cfg.daeSigma());
+        p.put("seed", cfg.seed());
+        p.put("version", BuildInfo.version());
+        return p;
     }
 
     /**
@@ -86,6 +119,9 @@ public final class Trainer {
      */
     public Result run(ImageSource data, Path checkpoint, boolean resume, Consumer<StepReport> progress)
             throws IOException {
+        if (provenance == null) {
+            provenance = provenance(cfg, data);
+        }
         long start = 0;
         if (resume && checkpoint != null && Files.exists(checkpoint)) {
             start = Checkpoint.restore(checkpoint, model, ema, adam, cfg, provenance);

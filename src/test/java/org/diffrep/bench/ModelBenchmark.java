@@ -88,12 +88,12 @@ public final class ModelBenchmark implements Callable<Integer> {
             data = torch.rand(512, 1, 28, 28).mul(new Scalar(2.0)).sub(new Scalar(1.0)).retainReference();
         }
         int trainSteps = Math.max(2, reps);
-        TrainConfig cfg = new TrainConfig(trainSteps, trainBatch, 1e-3, 10, 0.999, 0, TrainConfig.LossMode.EDM,
-                -1.2, 1.2, 0, 0);
+        TrainConfig cfg = TrainConfig.builder().steps(trainSteps).batch(trainBatch).warmupSteps(10).checkpointEvery(0)
+                .build();
         Trainer.Result r;
         try {
             // one untimed step first: the first backward pass allocates and initialises kernels
-            new Trainer(net, cfg.withSteps(1)).run(new TensorImageSource(data), null, false, null);
+            new Trainer(net, cfg.toBuilder().steps(1).build()).run(new TensorImageSource(data), null, false, null);
             r = new Trainer(net, cfg).run(new TensorImageSource(data), null, false, null);
         } catch (IOException e) {
             throw new IllegalStateException(e);

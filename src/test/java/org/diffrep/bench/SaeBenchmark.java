@@ -129,8 +129,8 @@ public final class SaeBenchmark implements Callable<Integer> {
             test = LongStream.range(n * 4L / 5, n).toArray();
             source = data + " pixels";
         }
-        SaeConfig config = SaeConfig.defaults((int) x.size(1)).withLatents(latents).withK(k).withSteps(steps)
-                .withBatch(batch);
+        SaeConfig config = SaeConfig.builder().inputDim((int) x.size(1)).latents(latents).k(k).steps(steps)
+                .batch(batch).build();
         if (saeFile != null) {
             System.out.printf("bench-sae: validating %s on %s%n", saeFile, source);
             Map<String, Object> doc = new LinkedHashMap<>();
@@ -199,7 +199,7 @@ public final class SaeBenchmark implements Callable<Integer> {
             long[] ytr = LongStream.of(train).map(i -> labels[(int) i]).toArray();
             long[] yte = LongStream.of(test).map(i -> labels[(int) i]).toArray();
             int classes = (int) LongStream.of(labels).max().orElse(0) + 1;
-            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.defaults().withL2(1e-4));
+            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.builder().l2(1e-4).build());
             return p.evaluate(te, yte).accuracy();
         }
     }

@@ -40,7 +40,8 @@ class TrainingGuardsTest {
     }
 
     private static TrainConfig config(int steps, int batch, double lr, int checkpointEvery) {
-        return new TrainConfig(steps, batch, lr, 0, 0.9, 3, TrainConfig.LossMode.EDM, -1.2, 1.2, 0, checkpointEvery);
+        return TrainConfig.builder().steps(steps).batch(batch).lr(lr).warmupSteps(0).emaDecay(0.9).seed(3)
+                .checkpointEvery(checkpointEvery).build();
     }
 
     @Test
