@@ -94,25 +94,16 @@ final class TrainCommand implements Callable<Integer> {
         long[] shape = {s[0], s[1], s[2]};
         Parametrisation p = enumValue(Parametrisation.class, parametrisation, "--parametrisation");
         TrainConfig.LossMode lossMode = enumValue(TrainConfig.LossMode.class, loss, "--loss");
-        Record cfg;
-        try {
-            cfg = switch (model) {
-                case "unet" -> new UNet.Config(shape, channels, blocks, attention, embedding, p);
-                case "mlp" -> new MlpDenoiser.Config(shape, depth, width, activation, embedding, embeddingDim, p);
-                default -> throw new InvalidInputException("--model must be unet or mlp, got '" + model + "'");
-            };
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
-        }
+        Record cfg = switch (model) {
+            case "unet" -> new UNet.Config(shape, channels, blocks, attention, embedding, p);
+            case "mlp" -> new MlpDenoiser.Config(shape, depth, width, activation, embedding, embeddingDim, p);
+            default -> throw new InvalidInputException("--model must be unet or mlp, got '" + model + "'");
+        };
         ModelSize.check(cfg, model.equals("unet")
                 ? "--channels " + join(channels) + " --blocks " + blocks + " --attention " + join(attention)
                 : "--depth " + depth + " --width " + width + " --embedding-dim " + embeddingDim);
-        TrainConfig tc;
-        try {
-            tc = new TrainConfig(steps, batch, lr, warmup, ema, seed, lossMode, -1.2, 1.2, daeSigma, checkpointEvery);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
-        }
+        TrainConfig tc = new TrainConfig(steps, batch, lr, warmup, ema, seed, lossMode, -1.2, 1.2, daeSigma,
+                checkpointEvery);
         if (!(evalSigma >= 0) || Double.isInfinite(evalSigma) || evalCount < 0) {
             throw new InvalidInputException("--eval-sigma must be finite and >= 0 and --eval-count >= 0, got "
                     + evalSigma + " and " + evalCount);
