@@ -44,7 +44,13 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
      */
     private static final Map<String, String> OPTION_NAMES = Map.of(
             "emaDecay", "--ema",
-            "warmupSteps", "--warmup");
+            "warmupSteps", "--warmup",
+            "strength", "--guidance",
+            "untilSigma", "--guide-until",
+            "vpSteps", "--T",
+            "probeL2", "--l2",
+            "scaling", "--scale",
+            "kind", "--probe");
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {

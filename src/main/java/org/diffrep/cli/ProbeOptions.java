@@ -1,5 +1,6 @@
 package org.diffrep.cli;
 
+import org.diffrep.InvalidInputException;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.NeuralProbe;
 import org.diffrep.probe.ProbeKind;
@@ -46,13 +47,13 @@ final class ProbeOptions {
 
     ProbeStudy.Settings settings() {
         if (epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+            throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
         }
         LogisticProbe.Settings logistic = LogisticProbe.Settings.defaults().withSeed(seed)
                 .withScaling(LogisticProbe.Scaling.parse(scale));
         if (l2 != null) {
             if (!(l2 >= 0)) {
-                throw new IllegalArgumentException("--l2 must be >= 0, got " + l2);
+                throw new InvalidInputException("--l2 must be >= 0, got " + l2);
             }
             logistic = logistic.withL2(l2);
         }

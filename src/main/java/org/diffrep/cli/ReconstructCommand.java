@@ -183,8 +183,11 @@ public final class ReconstructCommand implements Callable<Integer> {
             return "denoised".equals(match)
                     ? RepresentationMetric.estimate(d, tap, images, matchSigma, matchSigma, 1, metricShrink)
                     : RepresentationMetric.estimate(d, tap, images, cfg.sigmaEnd(), cfg.sigmaStart(), 8, metricShrink);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--metric whitened: " + e.getMessage() + "; raise --metric-images");
+        } catch (InvalidInputException e) {
+            if (!"images".equals(e.field())) {
+                throw e;
+            }
+            throw new InvalidInputException("--metric whitened: " + e.getMessage() + "; raise --metric-images", e);
         }
     }
 }

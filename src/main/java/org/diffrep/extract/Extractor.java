@@ -107,7 +107,7 @@ public final class Extractor {
             }
             return "sha256:" + HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
-            throw new InvalidInputException("--model " + file + ": cannot read: " + e.getMessage());
+            throw InvalidInputException.field("model", file + ": cannot read: " + e.getMessage());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -116,7 +116,7 @@ public final class Extractor {
     /** Loads the model file and the dataset of the configuration, then runs {@link #run(Denoiser, String, Dataset)}. */
     public ExtractSummary run() {
         if (cfg.model() == null || cfg.data() == null) {
-            throw new InvalidInputException("--model and --data are required");
+            throw InvalidInputException.fields("{model} and {data} are required", "model", "data");
         }
         Dataset data = DataSpec.open(cfg.data());
         Denoiser model = ModelFiles.load(cfg.model());
@@ -138,8 +138,9 @@ public final class Extractor {
         Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
         long[] selected = select(data, split);
         if (selected.length == 0) {
-            throw new InvalidInputException("--data " + cfg.data() + ": no images left after --split "
-                    + cfg.split().id() + (cfg.limit() > 0 ? " and --limit " + cfg.limit() : ""));
+            throw InvalidInputException.fields("{data} " + InvalidInputException.literal(cfg.data())
+                    + ": no images left after {split} " + cfg.split().id()
+                    + (cfg.limit() > 0 ? " and {limit} " + cfg.limit() : ""), "data", "split", "limit");
         }
         byte[] splitMask = split.mask();
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
@@ -231,10 +232,10 @@ public final class Extractor {
         } catch (IOException e) {
             throw new UncheckedIOException("writing the feature store in " + cfg.out() + " failed: "
                     + StoreWriter.describe(e) + "; nothing was marked complete: free space or fix permissions"
-                    + " and rerun with --resume", e);
+                    + " and rerun with resume", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("extraction interrupted; rerun with --resume", e);
+            throw new IllegalStateException("extraction interrupted; rerun with resume", e);
         }
         ExtractSummary sum = summary(selected.length, done, t, start);
         if (log != null) {
@@ -485,31 +486,33 @@ public final class Extractor {
         List<String> available = model.taps();
         for (String layer : cfg.layers()) {
             if (!available.contains(layer)) {
-                throw new InvalidInputException("--layers: unknown layer '" + layer + "'; the model has "
+                throw InvalidInputException.field("layers", ": unknown layer '" + layer + "'; the model has "
                         + String.join(", ", available));
             }
         }
         long[] dataShape = Arrays.stream(data.imageShape()).asLongStream().toArray();
         long[] modelShape = model.inputShape();
         if (!Arrays.equals(dataShape, modelShape)) {
-            throw new InvalidInputException("--data " + cfg.data() + ": images are " + Arrays.toString(dataShape)
+            throw InvalidInputException.field("data", cfg.data() + ": images are " + Arrays.toString(dataShape)
                     + " but the model" + (cfg.model() == null ? "" : " " + cfg.model()) + " takes "
                     + Arrays.toString(modelShape));
         }
-        // Sizes of the per-batch tensors, checked before any work: a typo in --batch or --forward-rows must not
+        // Sizes of the per-batch tensors, checked before any work: a typo in batch or forwardRows must not
         // end in an allocation failure deep inside LibTorch.
         long perImage = 4L * data.sampleSize();
         long images = Math.min(cfg.batch(), Math.min(cfg.shardSize(), data.size()));
         long batchBytes = images * cfg.sigmas().length * perImage;
         if (batchBytes > MAX_BATCH_BYTES) {
-            throw new InvalidInputException("--batch " + cfg.batch() + ": " + images + " images x "
+            throw InvalidInputException.fields("{batch} " + cfg.batch() + ": " + images + " images x "
                     + cfg.sigmas().length + " sigmas x " + perImage + " bytes = " + batchBytes
-                    + " bytes of noisy input per batch; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower --batch");
+                    + " bytes of noisy input per batch; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower {batch}",
+                    "batch");
         }
         long forwardBytes = (long) cfg.forwardRows() * perImage;
         if (forwardBytes > MAX_BATCH_BYTES) {
-            throw new InvalidInputException("--forward-rows " + cfg.forwardRows() + ": " + forwardBytes
-                    + " bytes of input per forward; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower --forward-rows");
+            throw InvalidInputException.fields("{forwardRows} " + cfg.forwardRows() + ": " + forwardBytes
+                    + " bytes of input per forward; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower {forwardRows}",
+                    "forwardRows");
         }
     }
 
@@ -545,7 +548,7 @@ public final class Extractor {
                 }
                 long channels = shape[1];
                 if (cfg.topk() > channels) {
-                    throw new InvalidInputException("--topk " + cfg.topk() + " exceeds the " + channels
+                    throw InvalidInputException.field("topk", cfg.topk() + " exceeds the " + channels
                             + " channels of layer " + layer);
                 }
                 shapes.put(layer, new StoreManifest.LayerShape(map, cfg.pool() == Pooling.NONE ? flat : channels));

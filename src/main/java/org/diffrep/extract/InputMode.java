@@ -12,7 +12,7 @@ public enum InputMode {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--input: '" + s + "' is not one of clean, noisy");
+            throw InvalidInputException.field("input", ": '" + s + "' is not one of clean, noisy");
         }
     }
 

@@ -25,6 +25,6 @@ public enum Pooling {
                 return p;
             }
         }
-        throw new InvalidInputException("--pool: '" + s + "' is not one of mean, mean+max, none");
+        throw InvalidInputException.field("pool", ": '" + s + "' is not one of mean, mean+max, none");
     }
 }

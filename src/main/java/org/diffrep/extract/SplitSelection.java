@@ -12,7 +12,7 @@ public enum SplitSelection {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--split: '" + s + "' is not one of train, test, all");
+            throw InvalidInputException.field("split", ": '" + s + "' is not one of train, test, all");
         }
     }
 

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.diffrep.InvalidInputException;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.DoubleTensors;
 
@@ -76,7 +77,7 @@ public final class LogisticProbe implements Probe {
                 case "columns", "column" -> COLUMNS;
                 case "global" -> GLOBAL;
                 case "auto" -> AUTO;
-                default -> throw new IllegalArgumentException("--scale must be columns, global or auto, got '" + s + "'");
+                default -> throw InvalidInputException.field("scaling", "must be columns, global or auto, got '" + s + "'");
             };
         }
     }

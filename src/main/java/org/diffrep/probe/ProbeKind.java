@@ -22,6 +22,6 @@ public enum ProbeKind {
                 return k;
             }
         }
-        throw new InvalidInputException("--probe: expected linear, bn-linear or mlp, got '" + s + "'");
+        throw InvalidInputException.field("kind", ": expected linear, bn-linear or mlp, got '" + s + "'");
     }
 }

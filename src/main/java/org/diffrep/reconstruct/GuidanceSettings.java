@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * How reconstruction steers the sampler toward a target's representation.
  *
- * @param strength    lambda (--guidance); 0 samples unconditionally
+ * @param strength    lambda; 0 samples unconditionally
  * @param tap         the tap whose channel means are the representation
  * @param scaling     how the gradient is sized against the denoiser step
  * @param metric      the distance pulled in; null for Euclidean
@@ -25,16 +25,16 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
 
     public GuidanceSettings {
         if (!(strength >= 0) || Double.isInfinite(strength)) {
-            throw new InvalidInputException("--guidance must be a finite number >= 0, got " + strength);
+            throw InvalidInputException.field("strength", "must be a finite number >= 0, got " + strength);
         }
         if (!(matchSigma > 0) || Double.isInfinite(matchSigma)) {
-            throw new InvalidInputException("--match-sigma must be > 0, got " + matchSigma);
+            throw InvalidInputException.field("matchSigma", "must be > 0, got " + matchSigma);
         }
         if (!(untilSigma >= 0) || Double.isInfinite(untilSigma)) {
-            throw new InvalidInputException("--guide-until must be >= 0, got " + untilSigma);
+            throw InvalidInputException.field("untilSigma", "must be >= 0, got " + untilSigma);
         }
         if (targetDraws < 1) {
-            throw new InvalidInputException("--target-draws must be >= 1, got " + targetDraws);
+            throw InvalidInputException.field("targetDraws", "must be >= 1, got " + targetDraws);
         }
     }
 

@@ -37,13 +37,13 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
                                      float repSigma, SamplerConfig cfg, int baseline) {
         String tap = guide.tap();
         if (index < 0 || index >= data.size()) {
-            throw new InvalidInputException("--index " + index + ": out of range [0, " + data.size() + ") of " + data.source());
+            throw InvalidInputException.field("index", index + ": out of range [0, " + data.size() + ") of " + data.source());
         }
         if (count < 1) {
-            throw new InvalidInputException("--samples must be >= 1, got " + count);
+            throw InvalidInputException.field("samples", "must be >= 1, got " + count);
         }
         if (baseline < 0) {
-            throw new InvalidInputException("--baseline must be >= 0, got " + baseline);
+            throw InvalidInputException.field("baseline", "must be >= 0, got " + baseline);
         }
         Representation.checkTap(model, tap);
         long[] inShape = model.inputShape();

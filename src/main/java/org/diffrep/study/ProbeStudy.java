@@ -50,11 +50,11 @@ public final class ProbeStudy {
         public Settings {
             for (double f : labelNoise) {
                 if (!(f >= 0 && f < 1)) {
-                    throw new InvalidInputException("--label-noise: fractions must be in [0, 1), got " + f);
+                    throw InvalidInputException.field("labelNoise", ": fractions must be in [0, 1), got " + f);
                 }
             }
             if (ensembleWidth < 0) {
-                throw new InvalidInputException("--ensemble-width must be >= 0, got " + ensembleWidth);
+                throw InvalidInputException.field("ensembleWidth", "must be >= 0, got " + ensembleWidth);
             }
         }
 
