@@ -42,15 +42,16 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
      * Configuration fields whose option is not the field's name in kebab case, with that option.
      * Used only where the command has the option; otherwise the next rule applies.
      */
-    private static final Map<String, String> OPTION_NAMES = Map.of(
-            "emaDecay", "--ema",
-            "warmupSteps", "--warmup",
-            "strength", "--guidance",
-            "untilSigma", "--guide-until",
-            "vpSteps", "--T",
-            "probeL2", "--l2",
-            "scaling", "--scale",
-            "kind", "--probe");
+    private static final Map<String, String> OPTION_NAMES = Map.ofEntries(
+            Map.entry("emaDecay", "--ema"),
+            Map.entry("warmupSteps", "--warmup"),
+            Map.entry("strength", "--guidance"),
+            Map.entry("untilSigma", "--guide-until"),
+            Map.entry("vpSteps", "--T"),
+            Map.entry("probeL2", "--l2"),
+            Map.entry("scaling", "--scale"),
+            Map.entry("kind", "--probe"),
+            Map.entry("queries", "--query"));
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {

@@ -386,7 +386,8 @@ public final class Extractor {
      * top-k and mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k.
      */
     private Tensor[] pool(Tensor tap) {
-        Tensor m = tap.contiguous();
+        // float32, as the kernels take it: a TorchScript model may return its taps in another float type
+        Tensor m = tap.to(torch.ScalarType.Float).contiguous();
         long rowsM = m.size(0);
         Tensor maps = m.dim() == 2 ? m.reshape(rowsM, m.size(1), 1) : m;
         Tensor flat = cfg.pool() == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;

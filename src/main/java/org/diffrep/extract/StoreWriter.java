@@ -167,7 +167,7 @@ public final class StoreWriter {
             if (firstHeader == null) {
                 firstHeader = h;
             } else if (h.dtype() != firstHeader.dtype() || h.shape().length != firstHeader.shape().length) {
-                throw new IllegalStateException(part + ": does not match shard 0 of " + rel);
+                throw new InvalidInputException(part + ": does not match shard 0 of " + rel);
             }
             rows += h.shape()[0];
             parts.add(part);

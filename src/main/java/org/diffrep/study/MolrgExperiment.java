@@ -101,6 +101,7 @@ public final class MolrgExperiment {
         /** Checks every field; throws InvalidInputException naming the first bad one. */
         public void validate() {
             new MolrgParams(n, d, k, delta, samples, seed); // checks n, d, K, delta, samples
+            require(delta < 1, "delta", "< 1 (the class posterior needs delta in [0, 1))", delta);
             require(testSamples >= k, "testSamples", ">= {k} (" + k + ")", testSamples, "k");
             require((long) testSamples * n <= MolrgParams.MAX_ELEMENTS, "testSamples",
                     "{testSamples}*{n} at most " + MolrgParams.MAX_ELEMENTS + " values (1 GiB of float32)", testSamples, "n");

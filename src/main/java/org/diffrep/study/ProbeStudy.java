@@ -109,7 +109,7 @@ public final class ProbeStudy {
         int[] trainRows = rows(train, true), testRows = rows(train, false);
         if (trainRows.length < 2 || testRows.length < 1) {
             throw new InvalidInputException(store.dir() + ": split.npy has " + trainRows.length + " training and "
-                    + testRows.length + " test rows; probes need both (extract with --split all)");
+                    + testRows.length + " test rows; probes need both (extract with split all)");
         }
         long[] testLabels = pick(labels, testRows);
         byte[] mask = new byte[train.length];

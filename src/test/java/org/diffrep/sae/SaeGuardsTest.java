@@ -33,7 +33,7 @@ class SaeGuardsTest {
     void latentsBeyondTheMemoryLimitAreRefused() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> SaeTrainer.checkMemory(SaeConfig.defaults(784).withLatents(2_000_000_000), 10_000));
-        assertTrue(e.getMessage().startsWith("--latents 2000000000 --batch 256: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("latents 2000000000 batch 256: "), e.getMessage());
         assertTrue(e.getMessage().contains("the limit is"), e.getMessage());
     }
 
@@ -45,7 +45,7 @@ class SaeGuardsTest {
             SaeConfig c = new SaeConfig(8, 32, 4, 32, 10_000, 1.0 / 32, 1e30, 0, 16, 20, 1, true, true);
             InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> new SaeTrainer(c, null, 5).train(x, LongStream.range(0, 64).toArray(), "rows"));
-            assertTrue(e.getMessage().startsWith("--lr 1.0E30: SAE training diverged"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("lr 1.0E30: SAE training diverged"), e.getMessage());
             assertTrue(e.getMessage().contains("Nothing was saved"), e.getMessage());
         }
     }

@@ -247,7 +247,7 @@ class TopKSaeTest {
         assertTrue(enc.getMessage().contains("[N, 8]"), enc.getMessage());
 
         InvalidInputException k = assertThrows(InvalidInputException.class, () -> SaeConfig.defaults(8).withK(5000));
-        assertTrue(k.getMessage().contains("--k"), k.getMessage());
+        assertEquals("k must be in [1, latents=4096], got 5000", k.getMessage());
 
         InvalidInputException missing = assertThrows(InvalidInputException.class,
                 () -> TopKSae.load(dir.resolve("none.safetensors")));
