@@ -51,7 +51,7 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure, 2 usage or input error). */
+    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure or bug, 2 usage or input error). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ErrorHandler());
