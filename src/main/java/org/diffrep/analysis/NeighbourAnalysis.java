@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
 import org.diffrep.extract.FeatureStore;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 import org.diffrep.report.Montage;
 
@@ -71,7 +72,7 @@ public record NeighbourAnalysis(String store, String layer, float sigma, int[] q
     /** Writes neighbours.json and, with a dataset, neighbours.png. */
     public void write(Path out, Dataset data, long[] datasetIndex) {
         OutputFiles.directory(out);
-        OutputFiles.writeJson(out.resolve("neighbours.json"), summary());
+        Json.write(out.resolve("neighbours.json"), summary());
         if (data == null) {
             return;
         }

@@ -1,7 +1,7 @@
 package org.diffrep.cli;
 
-import org.diffrep.study.MolrgExperiment;
 import org.diffrep.study.MolrgExperiment.Settings;
+import org.diffrep.study.MolrgExperiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

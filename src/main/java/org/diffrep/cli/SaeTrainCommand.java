@@ -1,7 +1,6 @@
 package org.diffrep.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import org.diffrep.io.Json;
 import org.diffrep.report.OutputChecks;
 import org.diffrep.sae.SaeConfig;
 import org.diffrep.sae.SaeEvaluation;
@@ -11,9 +10,7 @@ import org.diffrep.sae.TopKSae;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -97,9 +94,7 @@ final class SaeTrainCommand implements Callable<Integer> {
         report.put("train", summary(onTrain));
         report.put("test", onTest == null ? null : summary(onTest));
         report.put("history", r.history());
-        Path tmp = json.resolveSibling(json.getFileName() + ".tmp");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), report);
-        Files.move(tmp, json, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Json.write(json, report);
 
         System.out.printf("%-6s %8s %8s %8s%n", "split", "FVU", "L0", "dead %");
         print("train", onTrain);

@@ -1,6 +1,7 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

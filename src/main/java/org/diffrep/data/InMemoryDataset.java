@@ -2,6 +2,7 @@ package org.diffrep.data;
 
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 import org.diffrep.ops.Tensors;
 
 import java.util.ArrayList;

@@ -15,7 +15,8 @@ import org.diffrep.data.Batch;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
-import org.diffrep.extract.NpyArrays.DType;
+import org.diffrep.io.Hashes;
+import org.diffrep.io.Npy.DType;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.noise.Seeds;
@@ -24,7 +25,6 @@ import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -32,11 +32,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -99,17 +96,10 @@ public final class Extractor {
 
     /** sha256 of a model file, as recorded in the manifest. */
     public static String fileId(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                md.update(buf, 0, r);
-            }
-            return "sha256:" + HexFormat.of().formatHex(md.digest());
+        try {
+            return Hashes.sha256Id(file);
         } catch (IOException e) {
             throw InvalidInputException.field("model", file + ": cannot read: " + e.getMessage());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

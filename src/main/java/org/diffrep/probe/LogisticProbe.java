@@ -3,11 +3,11 @@ package org.diffrep.probe;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
-import org.diffrep.ops.Tensors;
 import org.diffrep.ops.DoubleTensors;
+import org.diffrep.ops.Tensors;
 
 import java.util.Arrays;
 import java.util.Random;

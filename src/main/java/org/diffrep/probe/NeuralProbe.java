@@ -4,11 +4,11 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
-import org.diffrep.ops.Tensors;
 import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.Tensors;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.Json;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
 import org.diffrep.report.Montage;
@@ -93,7 +94,7 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
         }
         row.addAll(Arrays.asList(samples.images()));
         Montage.write(out.resolve("reconstruct.png"), List.of(row), data.imageShape(), 3);
-        OutputFiles.writeJson(out.resolve("reconstruct.json"), summary());
+        Json.write(out.resolve("reconstruct.json"), summary());
     }
 
     public Map<String, Object> summary() {

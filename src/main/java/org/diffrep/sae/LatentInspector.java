@@ -1,22 +1,20 @@
 package org.diffrep.sae;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -120,9 +118,8 @@ public final class LatentInspector {
             writeMontage(data, rows, out.resolve(png));
             result.add(new Latent(j, (double) fired[j] / ids.length, rows, classes, png));
         }
-        writeAtomically(out.resolve("latents.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(result));
-        writeAtomically(out.resolve("index.html"), html(sae, in, result));
+        Json.write(out.resolve("latents.json"), result);
+        AtomicFiles.writeString(out.resolve("index.html"), html(sae, in, result));
         if (log != null) {
             log.printf("sae inspect: %d latents, top %d images each -> %s%n", result.size(), top, out.resolve("index.html"));
         }
@@ -161,11 +158,11 @@ public final class LatentInspector {
                 }
             }
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        if (!ImageIO.write(img, "png", tmp.toFile())) {
-            throw new IOException("no PNG writer");
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, out -> {
+            if (!ImageIO.write(img, "png", out)) {
+                throw new IOException("no PNG writer");
+            }
+        });
     }
 
     private static String html(TopKSae sae, SaeFeatures in, List<Latent> latents) {
@@ -198,11 +195,5 @@ public final class LatentInspector {
 
     private static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

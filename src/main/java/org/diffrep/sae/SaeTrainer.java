@@ -73,16 +73,28 @@ public final class SaeTrainer {
         MemoryBudget.requireHeap(what, 16 * l, why, "latents", "batch");
     }
 
-    private Result trainWithThreads(Tensor features, long[] ids, String source) {
-        checkMemory(config, ids.length);
-        checkInput(features, ids, source);
-        Random rng = new Random(config.seed());
+    /**
+     * The autoencoder training starts from: input scale and b_dec (geometric median or mean, as configured)
+     * from a sample of at most {@value #INIT_SAMPLE} of the rows {@code ids}, drawn with {@code rng}; the
+     * weights from the config's seed. {@link #train} calls it with {@code new Random(seed)} and goes on
+     * shuffling batches with the same {@code rng}, so a loop that does the same sees the same batches
+     * (the plain-LibTorch baseline of the SAE benchmark).
+     */
+    public TopKSae initialSae(Tensor features, long[] ids, Random rng) {
         long[] sample = sample(ids, INIT_SAMPLE, rng);
         Tensor init = RowBatches.rows(features, sample, 0, sample.length);
         float scale = inputScale(init);
         Tensor xs = init.mul(new Scalar(scale));
         Tensor bDec = config.medianInit() ? geometricMedian(xs, WEISZFELD_ITERATIONS) : xs.mean(0);
-        TopKSae sae = TopKSae.init(config, scale, bDec);
+        return TopKSae.init(config, scale, bDec);
+    }
+
+    private Result trainWithThreads(Tensor features, long[] ids, String source) {
+        checkMemory(config, ids.length);
+        checkInput(features, ids, source);
+        Random rng = new Random(config.seed());
+        TopKSae sae = initialSae(features, ids, rng);
+        float scale = sae.inputScale();
 
         TensorVector params = new TensorVector(sae.parameters());
         Adam adam = new Adam(params, new AdamOptions(config.lr()));

@@ -1,13 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.theory.Csnr;
-
-import org.diffrep.theory.MolrgSamples;
-
-import org.diffrep.theory.MolrgPosterior;
-
-import org.diffrep.ops.DoubleTensors;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -17,22 +9,26 @@ import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.MolrgData;
 import org.diffrep.data.MolrgParams;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.NoiseEmbedding;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.Seeds;
 import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.DoubleTensors;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.ProbeResult;
-import org.diffrep.report.JsonReports;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
-import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.theory.Csnr;
+import org.diffrep.theory.MolrgPosterior;
+import org.diffrep.theory.MolrgSamples;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -242,7 +238,7 @@ public final class MolrgExperiment {
         Result result = new Result(s, noise, schedule.toString(), training, points, peaks, files,
                 (System.nanoTime() - start) / 1e9);
         plot(out.resolve("molrg"), points);
-        JsonReports.write(out.resolve("molrg.json"), result);
+        Json.write(out.resolve("molrg.json"), result);
         return result;
     }
 

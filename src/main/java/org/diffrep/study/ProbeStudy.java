@@ -1,21 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.probe.ProbeResult;
-
-import org.diffrep.probe.ProbeScoring;
-
-import org.diffrep.probe.LogitArrays;
-
-import org.diffrep.probe.NeuralProbe;
-
-import org.diffrep.probe.Probe;
-
-import org.diffrep.probe.LogisticProbe;
-
-import org.diffrep.probe.ProbeKind;
-
-import org.diffrep.probe.SoftVoting;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
@@ -23,6 +7,14 @@ import org.diffrep.data.LabelNoise;
 import org.diffrep.data.Split;
 import org.diffrep.extract.FeatureStore;
 import org.diffrep.ops.Tensors;
+import org.diffrep.probe.LogisticProbe;
+import org.diffrep.probe.LogitArrays;
+import org.diffrep.probe.NeuralProbe;
+import org.diffrep.probe.Probe;
+import org.diffrep.probe.ProbeKind;
+import org.diffrep.probe.ProbeResult;
+import org.diffrep.probe.ProbeScoring;
+import org.diffrep.probe.SoftVoting;
 
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -1,15 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.reconstruct.RepresentationMetric;
-
-import org.diffrep.reconstruct.Reconstruction;
-
-import org.diffrep.reconstruct.SamplerConfig;
-
-import org.diffrep.reconstruct.RepresentationClassifier;
-
-import org.diffrep.reconstruct.GuidanceSettings;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -17,11 +7,17 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.reconstruct.GuidanceSettings;
+import org.diffrep.reconstruct.Reconstruction;
+import org.diffrep.reconstruct.RepresentationClassifier;
+import org.diffrep.reconstruct.RepresentationMetric;
+import org.diffrep.reconstruct.SamplerConfig;
 import org.diffrep.report.Montage;
 
 import java.nio.file.Path;
@@ -159,7 +155,7 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             per.add(e);
         }
         m.put("runs", per);
-        OutputFiles.writeJson(out.resolve("study.json"), m);
+        Json.write(out.resolve("study.json"), m);
     }
 
     /** One target's reconstruction and the classes of its samples (and of the target) by both classifiers. */

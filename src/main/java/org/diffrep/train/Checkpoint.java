@@ -1,6 +1,14 @@
 package org.diffrep.train;
 
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
+import org.diffrep.io.Json;
+import org.diffrep.model.Finite;
+import org.diffrep.model.ModelFiles;
+import org.diffrep.model.NetworkDenoiser;
+import org.diffrep.model.SafeTensors;
 import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.Tensors;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,15 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import org.bytedeco.pytorch.Tensor;
-
-import org.diffrep.InvalidInputException;
-import org.diffrep.model.Finite;
-import org.diffrep.model.ModelFiles;
-import org.diffrep.model.NetworkDenoiser;
-import org.diffrep.model.SafeTensors;
-import org.diffrep.ops.Tensors;
 
 /**
  * A training checkpoint: one safetensors file (written to a temporary file and renamed) holding
@@ -187,7 +186,7 @@ public final class Checkpoint {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> storedProvenance(Map<String, String> meta) {
         try {
-            Object p = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+            Object p = Json.COMPACT.readValue(
                     meta.getOrDefault(ModelFiles.PROVENANCE, "{}"), Map.class);
             return p instanceof Map ? (Map<String, Object>) p : Map.of();
         } catch (java.io.IOException e) {

@@ -1,6 +1,20 @@
 package org.diffrep.train;
 
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
+import org.diffrep.model.Finite;
+import org.diffrep.model.MlpDenoiser;
+import org.diffrep.model.ModelSize;
+import org.diffrep.model.NetworkDenoiser;
+import org.diffrep.model.Parametrisation;
+import org.diffrep.noise.VpSchedule;
 import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.MemoryBudget;
+import org.diffrep.ops.Tensors;
+import org.diffrep.ops.Threads;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,22 +27,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
-
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
-
-import org.diffrep.InvalidInputException;
-import org.diffrep.model.Finite;
-import org.diffrep.model.MlpDenoiser;
-import org.diffrep.model.ModelSize;
-import org.diffrep.model.NetworkDenoiser;
-import org.diffrep.model.Parametrisation;
-import org.diffrep.noise.VpSchedule;
-import org.diffrep.ops.MemoryBudget;
-import org.diffrep.ops.Tensors;
-import org.diffrep.ops.Threads;
 
 /**
  * Trains a {@link NetworkDenoiser} by denoising score matching: each step draws a batch (with

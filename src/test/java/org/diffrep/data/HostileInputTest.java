@@ -1,6 +1,8 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
+import org.diffrep.io.Npy;
 import org.diffrep.noise.SigmaGrid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,17 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.probe.ProbeResult;
-
-import org.diffrep.probe.NeuralProbe;
-
-import org.diffrep.probe.LogisticProbe;
-
-import org.diffrep.probe.ProbeKind;
-
-import org.diffrep.probe.SoftVoting;
-
-import org.diffrep.study.ProbeStudy;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
@@ -25,6 +13,12 @@ import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.Parametrisation;
+import org.diffrep.probe.LogisticProbe;
+import org.diffrep.probe.NeuralProbe;
+import org.diffrep.probe.ProbeKind;
+import org.diffrep.probe.ProbeResult;
+import org.diffrep.probe.SoftVoting;
+import org.diffrep.study.ProbeStudy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
