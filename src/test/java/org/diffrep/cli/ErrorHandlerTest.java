@@ -146,6 +146,20 @@ class ErrorHandlerTest {
         }
     }
 
+    /** A bad setting read before any command runs (the BLAS thread count) is an input error too. */
+    @Test
+    void aBadThreadSettingExitsTwo() {
+        System.setProperty(org.diffrep.ops.Threads.BLAS_PROPERTY, "many");
+        try {
+            MainTest.Run r = MainTest.run("--threads", "1", "info");
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("diffrep info: diffrep.blas.threads / DIFFREP_BLAS_THREADS must be an integer"),
+                    r.err());
+        } finally {
+            System.clearProperty(org.diffrep.ops.Threads.BLAS_PROPERTY);
+        }
+    }
+
     /** End to end: a library check (ExtractConfig) reaches the user with the flag they typed. */
     @Test
     void extractNamesTheFlagTheUserTyped(@TempDir Path dir) {
