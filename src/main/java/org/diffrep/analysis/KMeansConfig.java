@@ -18,16 +18,16 @@ public record KMeansConfig(int k, int nInit, int maxIter, double tol, long seed)
 
     public KMeansConfig {
         if (k < 1) {
-            throw new InvalidInputException("--k must be >= 1, got " + k);
+            throw InvalidInputException.field("k", "must be >= 1, got " + k);
         }
         if (nInit < 1) {
-            throw new InvalidInputException("--n-init must be >= 1, got " + nInit);
+            throw InvalidInputException.field("nInit", "must be >= 1, got " + nInit);
         }
         if (maxIter < 1) {
-            throw new InvalidInputException("--max-iter must be >= 1, got " + maxIter);
+            throw InvalidInputException.field("maxIter", "must be >= 1, got " + maxIter);
         }
         if (!(tol >= 0) || Double.isInfinite(tol)) {
-            throw new InvalidInputException("--tol must be a finite number >= 0, got " + tol);
+            throw InvalidInputException.field("tol", "must be a finite number >= 0, got " + tol);
         }
     }
 

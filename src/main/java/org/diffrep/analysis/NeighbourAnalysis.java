@@ -29,11 +29,11 @@ public record NeighbourAnalysis(String store, String layer, float sigma, int[] q
         int n = store.count();
         for (int q : queries) {
             if (q < 0 || q >= n) {
-                throw new InvalidInputException("--query " + q + ": out of range [0, " + n + ") of " + store.dir());
+                throw InvalidInputException.field("queries", q + ": out of range [0, " + n + ") of " + store.dir());
             }
         }
         if (queries.length == 0) {
-            throw new InvalidInputException("--query: give at least one row index");
+            throw InvalidInputException.field("queries", ": give at least one row index");
         }
         NearestNeighbours.Result r;
         try (PointerScope scope = new PointerScope()) {

@@ -15,16 +15,16 @@ public final class OutputFiles {
     /** Creates {@code dir} (and parents); refuses a path that is a file or a directory it cannot write to. */
     public static Path directory(Path dir) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new InvalidInputException("--out " + dir + ": exists and is not a directory");
+            throw InvalidInputException.field("out", dir + ": exists and is not a directory");
         }
         Path created;
         try {
             created = Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new InvalidInputException("--out " + dir + ": cannot create: " + e.getMessage());
+            throw InvalidInputException.field("out", dir + ": cannot create: " + e.getMessage());
         }
         if (!Files.isWritable(created)) {
-            throw new InvalidInputException("--out " + dir + ": the directory is not writable");
+            throw InvalidInputException.field("out", dir + ": the directory is not writable");
         }
         return created;
     }

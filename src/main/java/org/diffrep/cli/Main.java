@@ -59,7 +59,7 @@ public final class Main implements Runnable {
         return Choices.configure(new CommandLine(new Main()));
     }
 
-    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure, 2 usage or input error). */
+    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure or bug, 2 usage or input error). */
     public static int run(String... args) {
         CommandLine cl = commandLine();
         cl.setExecutionExceptionHandler(new ErrorHandler());

@@ -1,5 +1,6 @@
 package org.diffrep.cli;
 
+import org.diffrep.InvalidInputException;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.NeuralProbe;
 import org.diffrep.probe.ProbeKind;
@@ -49,12 +50,12 @@ final class ProbeOptions {
 
     ProbeStudy.Settings settings() {
         if (epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
+            throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
         }
         LogisticProbe.Settings.Builder logistic = LogisticProbe.Settings.builder().seed(seed).scaling(scale);
         if (l2 != null) {
             if (!(l2 >= 0)) {
-                throw new IllegalArgumentException("--l2 must be >= 0, got " + l2);
+                throw new InvalidInputException("--l2 must be >= 0, got " + l2);
             }
             logistic.l2(l2);
         }

@@ -97,29 +97,19 @@ final class TrainCommand implements Callable<Integer> {
         Split split = Split.choose(ds, trainFrac, seed);
         int[] s = ds.imageShape();
         long[] shape = {s[0], s[1], s[2]};
-        Record cfg;
-        try {
-            cfg = switch (model) {
-                case "unet" -> UNet.Config.builder().inputShape(shape).channels(channels).blocks(blocks)
-                        .attention(attention).embedding(embedding).parametrisation(parametrisation).build();
-                case "mlp" -> MlpDenoiser.Config.builder().inputShape(shape).depth(depth).width(width)
-                        .activation(activation).embedding(embedding).embeddingDim(embeddingDim)
-                        .parametrisation(parametrisation).build();
-                default -> throw new InvalidInputException("--model must be unet or mlp, got '" + model + "'");
-            };
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
-        }
+        Record cfg = switch (model) {
+            case "unet" -> UNet.Config.builder().inputShape(shape).channels(channels).blocks(blocks)
+                    .attention(attention).embedding(embedding).parametrisation(parametrisation).build();
+            case "mlp" -> MlpDenoiser.Config.builder().inputShape(shape).depth(depth).width(width)
+                    .activation(activation).embedding(embedding).embeddingDim(embeddingDim)
+                    .parametrisation(parametrisation).build();
+            default -> throw new InvalidInputException("--model must be unet or mlp, got '" + model + "'");
+        };
         ModelSize.check(cfg, model.equals("unet")
                 ? "--channels " + join(channels) + " --blocks " + blocks + " --attention " + join(attention)
                 : "--depth " + depth + " --width " + width + " --embedding-dim " + embeddingDim);
-        TrainConfig tc;
-        try {
-            tc = TrainConfig.builder().steps(steps).batch(batch).lr(lr).warmupSteps(warmup).emaDecay(ema).seed(seed)
-                    .loss(loss).daeSigma(daeSigma).checkpointEvery(checkpointEvery).build();
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage(), e);
-        }
+        TrainConfig tc = TrainConfig.builder().steps(steps).batch(batch).lr(lr).warmupSteps(warmup).emaDecay(ema)
+                .seed(seed).loss(loss).daeSigma(daeSigma).checkpointEvery(checkpointEvery).build();
         if (!(evalSigma >= 0) || Double.isInfinite(evalSigma) || evalCount < 0) {
             throw new InvalidInputException("--eval-sigma must be finite and >= 0 and --eval-count >= 0, got "
                     + evalSigma + " and " + evalCount);

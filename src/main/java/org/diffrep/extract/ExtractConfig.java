@@ -94,22 +94,24 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder forwardRows(int v) { forwardRows = v; return this; }
 
         public ExtractConfig build() {
-            require(out != null, "--out is required");
-            require(layers != null && !layers.isEmpty(), "--layers: at least one layer is required");
-            require(layers.stream().distinct().count() == layers.size(), "--layers: a layer is named twice: " + layers);
-            require(sigmas != null && sigmas.length > 0, "--sigmas: at least one noise level is required");
+            require(out != null, "out", "is required");
+            require(layers != null && !layers.isEmpty(), "layers", ": at least one layer is required");
+            require(layers.stream().distinct().count() == layers.size(), "layers", ": a layer is named twice: " + layers);
+            require(sigmas != null && sigmas.length > 0, "sigmas", ": at least one noise level is required");
             for (float s : sigmas) {
-                require(Float.isFinite(s) && s >= 0, "--sigmas: levels must be finite and >= 0, got " + s);
+                require(Float.isFinite(s) && s >= 0, "sigmas", ": levels must be finite and >= 0, got " + s);
             }
-            require(noiseDraws >= 1, "--noise-draws must be >= 1, got " + noiseDraws);
-            require(noiseDraws == 1 || input == InputMode.NOISY, "--noise-draws > 1 needs --input noisy");
-            require(topk >= 0, "--topk must be >= 0, got " + topk);
-            require(batch >= 1, "--batch must be >= 1, got " + batch);
-            require(limit >= 0, "--limit must be >= 0, got " + limit);
-            require(shardSize >= 1, "shard size must be >= 1, got " + shardSize);
-            require(forwardRows >= 1, "forward rows must be >= 1, got " + forwardRows);
+            require(noiseDraws >= 1, "noiseDraws", "must be >= 1, got " + noiseDraws);
+            if (noiseDraws != 1 && input != InputMode.NOISY) {
+                throw InvalidInputException.fields("{noiseDraws} > 1 needs {input} noisy", "noiseDraws", "input");
+            }
+            require(topk >= 0, "topk", "must be >= 0, got " + topk);
+            require(batch >= 1, "batch", "must be >= 1, got " + batch);
+            require(limit >= 0, "limit", "must be >= 0, got " + limit);
+            require(shardSize >= 1, "shardSize", "must be >= 1, got " + shardSize);
+            require(forwardRows >= 1, "forwardRows", "must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
-                    "--train-frac: expected a fraction in (0, 1], got " + trainFrac);
+                    "trainFrac", ": expected a fraction in (0, 1], got " + trainFrac);
             return make();
         }
 
@@ -118,9 +120,10 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
                     limit, split, trainFrac, out, resume, threads, shardSize, forwardRows);
         }
 
-        private static void require(boolean ok, String message) {
+        /** Throws unless {@code ok}: {@code field} then {@code detail} ({@link InvalidInputException#field}). */
+        private static void require(boolean ok, String field, String detail) {
             if (!ok) {
-                throw new InvalidInputException(message);
+                throw InvalidInputException.field(field, detail);
             }
         }
 

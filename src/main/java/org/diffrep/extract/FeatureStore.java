@@ -415,13 +415,13 @@ public final class FeatureStore {
 
     private void requirePool(String pool) {
         if (!manifest.settings().pool().equals(pool)) {
-            throw new InvalidInputException(dir + ": made with --pool " + manifest.settings().pool() + ", not " + pool);
+            throw new InvalidInputException(dir + ": made with pool " + manifest.settings().pool() + ", not " + pool);
         }
     }
 
     private void requireTopk() {
         if (manifest.settings().topk() <= 0) {
-            throw new InvalidInputException(dir + ": made without --topk");
+            throw new InvalidInputException(dir + ": made without top-k features (topk 0)");
         }
     }
 

@@ -64,22 +64,23 @@ public final class StoreWriter {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new InvalidInputException("--out " + dir + ": cannot create the directory: " + e);
+            throw InvalidInputException.field("out", dir + ": cannot create the directory: " + e);
         }
         if (!Files.isWritable(dir)) {
-            throw new InvalidInputException("--out " + dir + ": the directory is not writable");
+            throw InvalidInputException.field("out", dir + ": the directory is not writable");
         }
         Path manifestFile = dir.resolve(StoreLayout.MANIFEST);
         try {
             if (Files.exists(manifestFile)) {
                 StoreManifest stored = readManifest(manifestFile);
                 if (!resume) {
-                    throw new InvalidInputException("--out " + dir + " already holds a feature store"
-                            + (stored.complete() ? "" : " (incomplete)") + "; pass --resume to continue it or choose another directory");
+                    throw InvalidInputException.fields("{out} " + InvalidInputException.literal(dir)
+                            + " already holds a feature store" + (stored.complete() ? "" : " (incomplete)")
+                            + "; use {resume} to continue it or choose another directory", "out", "resume");
                 }
                 List<String> diffs = stored.settings().differences(settings);
                 if (!diffs.isEmpty()) {
-                    throw new InvalidInputException("--resume: the store in " + dir
+                    throw InvalidInputException.field("resume", ": the store in " + dir
                             + " was made with other settings, refusing to mix: " + String.join("; ", diffs));
                 }
                 StoreWriter w = new StoreWriter(dir, settings, stored.complete());
@@ -90,7 +91,7 @@ public final class StoreWriter {
             Files.deleteIfExists(AtomicFiles.tempOf(manifestFile));
             try (Stream<Path> entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
-                    throw new InvalidInputException("--out " + dir + " is not empty and holds no manifest.json;"
+                    throw InvalidInputException.field("out", dir + " is not empty and holds no manifest.json;"
                             + " choose an empty or new directory");
                 }
             }
@@ -99,7 +100,7 @@ public final class StoreWriter {
                     BuildInfo.versions(), false));
             return w;
         } catch (IOException e) {
-            throw new InvalidInputException("--out " + dir + ": cannot write the store: " + describe(e));
+            throw InvalidInputException.field("out", dir + ": cannot write the store: " + describe(e));
         }
     }
 
@@ -161,7 +162,7 @@ public final class StoreWriter {
             if (firstHeader == null) {
                 firstHeader = h;
             } else if (h.dtype() != firstHeader.dtype() || h.shape().length != firstHeader.shape().length) {
-                throw new IllegalStateException(part + ": does not match shard 0 of " + rel);
+                throw new InvalidInputException(part + ": does not match shard 0 of " + rel);
             }
             rows += h.shape()[0];
             parts.add(part);

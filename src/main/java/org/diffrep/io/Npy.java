@@ -443,7 +443,7 @@ public final class Npy {
             if (h.dataBytes() > Integer.MAX_VALUE) {
                 throw new InvalidInputException(file + ": " + h.dataBytes() + " data bytes for shape "
                         + Arrays.toString(h.shape()) + "; one mapped array holds at most " + Integer.MAX_VALUE
-                        + " bytes (2 GiB): extract fewer images per store (--limit, --split) or fewer channels");
+                        + " bytes (2 GiB): extract fewer images per store (limit, split) or fewer channels");
             }
             MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset(), h.dataBytes());
             buf.order(ByteOrder.LITTLE_ENDIAN);

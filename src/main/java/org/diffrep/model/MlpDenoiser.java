@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 
 /**
  * A fully connected denoiser on flattened inputs of any shape: {@code depth} hidden layers of
@@ -36,17 +37,19 @@ public final class MlpDenoiser extends NetworkDenoiser {
                          int embeddingDim, Parametrisation parametrisation) {
         public Config {
             NetworkDenoiser.checkShape("mlp", inputShape, 1, 8);
-            if (depth < 1 || depth > MAX_DEPTH || width < 1) {
-                throw new IllegalArgumentException("mlp: depth must be in [1, " + MAX_DEPTH + "] and width >= 1, got "
-                        + depth + ", " + width);
+            if (depth < 1 || depth > MAX_DEPTH) {
+                throw InvalidInputException.fields("mlp: {depth} must be in [1, " + MAX_DEPTH + "], got " + depth, "depth");
+            }
+            if (width < 1) {
+                throw InvalidInputException.fields("mlp: {width} must be >= 1, got " + width, "width");
             }
             if (!"relu".equals(activation) && !"silu".equals(activation)) {
-                throw new IllegalArgumentException("mlp: activation must be relu or silu, got "
-                        + (activation == null ? "none" : "'" + activation + "'"));
+                throw InvalidInputException.fields("mlp: {activation} must be relu or silu, got "
+                        + (activation == null ? "none" : "'" + activation + "'"), "activation");
             }
             NetworkDenoiser.checkEmbedding("mlp", embedding, embeddingDim, true);
             if (parametrisation == null) {
-                throw new IllegalArgumentException("mlp: parametrisation must be EDM or VP, got none");
+                throw InvalidInputException.fields("mlp: {parametrisation} must be EDM or VP, got none", "parametrisation");
             }
         }
 

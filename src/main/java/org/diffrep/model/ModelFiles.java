@@ -94,7 +94,11 @@ public final class ModelFiles {
                 }
                 default -> throw new InvalidInputException(where + ": model kind must be mlp or unet, got '" + kind + "'");
             };
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidInputException e) {
+            if (e.field() == null) {
+                throw e; // ConfigFields' own message, which starts with where
+            }
+            // a range check of the configuration record: its field is a field of this JSON object
             throw new InvalidInputException(where + ": " + e.getMessage(), e);
         }
         ModelSize.check(config, where);

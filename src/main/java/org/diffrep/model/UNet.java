@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 
 /**
  * A DDPM++-style UNet (Song et al. 2021, as in Karras et al. 2022) with EDM or VP preconditioning.
@@ -53,22 +54,23 @@ public final class UNet extends NetworkDenoiser {
             NetworkDenoiser.checkShape("unet", inputShape, 3, 3);
             if (channels == null || channels.length < 1 || channels.length > MAX_LEVELS
                     || Arrays.stream(channels).anyMatch(c -> c < 4)) {
-                throw new IllegalArgumentException("unet: channels must list 1 to " + MAX_LEVELS
-                        + " levels of >= 4 channels, got " + Arrays.toString(channels));
+                throw InvalidInputException.fields("unet: {channels} must list 1 to " + MAX_LEVELS
+                        + " levels of >= 4 channels, got " + Arrays.toString(channels), "channels");
             }
             if (blocks < 1 || blocks > MAX_BLOCKS) {
-                throw new IllegalArgumentException("unet: blocks per level must be in [1, " + MAX_BLOCKS + "], got " + blocks);
+                throw InvalidInputException.fields("unet: {blocks} per level must be in [1, " + MAX_BLOCKS + "], got " + blocks,
+                        "blocks");
             }
             if (NoiseEmbedding.SCALAR.equals(embedding)) {
-                throw new IllegalArgumentException("unet: embedding must be sinusoidal or fourier");
+                throw InvalidInputException.fields("unet: {embedding} must be sinusoidal or fourier, got scalar", "embedding");
             }
             NetworkDenoiser.checkEmbedding("unet", embedding, 2, false);
             if (channels[0] % 2 != 0) {
-                throw new IllegalArgumentException("unet: the first level's channels must be even (they are also the "
-                        + "noise embedding's width), got " + channels[0]);
+                throw InvalidInputException.fields("unet: the first level's {channels} must be even (they are also the "
+                        + "noise embedding's width), got " + channels[0], "channels");
             }
             if (parametrisation == null) {
-                throw new IllegalArgumentException("unet: parametrisation must be EDM or VP, got none");
+                throw InvalidInputException.fields("unet: {parametrisation} must be EDM or VP, got none", "parametrisation");
             }
             attention = attention == null ? new int[0] : attention;
         }

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.ops.AdamOptimizer;
 import org.diffrep.ops.Tensors;
 
@@ -36,8 +37,23 @@ public final class NeuralProbe implements Probe {
      */
     public record Settings(int epochs, int batch, double lr, double l2, int hidden, double momentum, long seed) {
         public Settings {
-            if (epochs < 1 || batch < 2 || !(lr > 0) || l2 < 0 || hidden < 1 || !(momentum > 0 && momentum <= 1)) {
-                throw new IllegalArgumentException("probe settings out of range: " + this);
+            if (epochs < 1) {
+                throw InvalidInputException.field("epochs", "must be >= 1, got " + epochs);
+            }
+            if (batch < 2) {
+                throw InvalidInputException.field("batch", "must be >= 2, got " + batch);
+            }
+            if (!(lr > 0) || Double.isInfinite(lr)) {
+                throw InvalidInputException.field("lr", "must be finite and > 0, got " + lr);
+            }
+            if (!(l2 >= 0)) {
+                throw InvalidInputException.field("l2", "must be >= 0, got " + l2);
+            }
+            if (hidden < 1) {
+                throw InvalidInputException.field("hidden", "must be >= 1, got " + hidden);
+            }
+            if (!(momentum > 0 && momentum <= 1)) {
+                throw InvalidInputException.field("momentum", "must be in (0, 1], got " + momentum);
             }
         }
 

@@ -18,12 +18,12 @@ public enum ProbeKind implements Choice {
         return id;
     }
 
-    /** The kind spelt {@code s}; "--probe: expected one of [linear, bn-linear, mlp], got 'x'" otherwise. */
+    /** The kind spelt {@code s}; "kind: expected one of [linear, bn-linear, mlp], got 'x'" otherwise. */
     public static ProbeKind parse(String s) {
         try {
             return Choice.parse(ProbeKind.class, s);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("--probe: " + e.getMessage());
+            throw InvalidInputException.field("kind", ": " + e.getMessage());
         }
     }
 }

@@ -35,16 +35,16 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
 
     public GuidanceSettings {
         if (!(strength >= 0) || Double.isInfinite(strength)) {
-            throw new InvalidInputException("--guidance must be a finite number >= 0, got " + strength);
+            throw InvalidInputException.field("strength", "must be a finite number >= 0, got " + strength);
         }
         if (!(matchSigma > 0) || Double.isInfinite(matchSigma)) {
-            throw new InvalidInputException("--match-sigma must be > 0, got " + matchSigma);
+            throw InvalidInputException.field("matchSigma", "must be > 0, got " + matchSigma);
         }
         if (!(untilSigma >= 0) || Double.isInfinite(untilSigma)) {
-            throw new InvalidInputException("--guide-until must be >= 0, got " + untilSigma);
+            throw InvalidInputException.field("untilSigma", "must be >= 0, got " + untilSigma);
         }
         if (targetDraws < 1) {
-            throw new InvalidInputException("--target-draws must be >= 1, got " + targetDraws);
+            throw InvalidInputException.field("targetDraws", "must be >= 1, got " + targetDraws);
         }
     }
 
@@ -102,7 +102,7 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
             return null;
         }
         if (metricImages < 2 || metricImages > data.size()) {
-            throw new InvalidInputException("--metric-images must be in [2, " + data.size() + "], got " + metricImages);
+            throw InvalidInputException.field("metricImages", "must be in [2, " + data.size() + "], got " + metricImages);
         }
         Random rng = new Random(sampler.seed() ^ 0x3e7L);
         long[] idx = rng.longs(0, data.size()).distinct().limit(metricImages).toArray();
@@ -113,8 +113,12 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
                     ? RepresentationMetric.estimate(model, tap, images, matchSigma, matchSigma, 1, metricShrink)
                     : RepresentationMetric.estimate(model, tap, images, sampler.sigmaEnd(), sampler.sigmaStart(), 8,
                     metricShrink);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--metric whitened: " + e.getMessage() + "; raise --metric-images");
+        } catch (InvalidInputException e) {
+            if (!"images".equals(e.field())) {
+                throw e;
+            }
+            throw InvalidInputException.fields("{metric} whitened: " + InvalidInputException.literal(e.getMessage())
+                    + "; raise {metricImages}", "metric", "metricImages");
         }
     }
 

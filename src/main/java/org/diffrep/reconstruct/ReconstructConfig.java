@@ -46,7 +46,8 @@ public record ReconstructConfig(int samples, int baseline, int knnImages, Float 
         boolean noisy = guidance.match() == RepresentationGuidance.Match.NOISY;
         StochasticSampler.checkMemory(model, (double) samples * (noisy ? guidance.targetDraws() : 1),
                 guidance.strength() == 0 ? 1 : 3,
-                "--samples " + samples + (noisy ? " --target-draws " + guidance.targetDraws() : ""));
+                "{samples} " + samples + (noisy ? " {targetDraws} " + guidance.targetDraws() : ""),
+                noisy ? new String[]{"samples", "targetDraws"} : new String[]{"samples"});
     }
 
     /** The fields with their defaults; every setter returns the builder. */
@@ -67,13 +68,13 @@ public record ReconstructConfig(int samples, int baseline, int knnImages, Float 
 
         public ReconstructConfig build() {
             if (samples < 1 || baseline < 0 || knnImages < 3) {
-                throw new InvalidInputException("--samples must be >= 1, --baseline >= 0 and --knn-images >= 3, got "
-                        + samples + ", " + baseline + " and " + knnImages);
+                throw InvalidInputException.fields("{samples} must be >= 1, {baseline} >= 0 and {knnImages} >= 3, got "
+                        + samples + ", " + baseline + " and " + knnImages, "samples", "baseline", "knnImages");
             }
             ReconstructConfig c = new ReconstructConfig(samples, baseline, knnImages, repSigma, guidance, sampler);
             float s = c.reportSigma();
             if (!(s > 0) || Float.isInfinite(s)) {
-                throw new InvalidInputException("--rep-sigma must be > 0, got " + s);
+                throw InvalidInputException.field("repSigma", "must be > 0, got " + s);
             }
             return c;
         }

@@ -57,10 +57,10 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
         String tap = guide.tap();
         requireIndex(data, index);
         if (count < 1) {
-            throw new InvalidInputException("--samples must be >= 1, got " + count);
+            throw InvalidInputException.field("samples", "must be >= 1, got " + count);
         }
         if (baseline < 0) {
-            throw new InvalidInputException("--baseline must be >= 0, got " + baseline);
+            throw InvalidInputException.field("baseline", "must be >= 0, got " + baseline);
         }
         Representation.checkTap(model, tap);
         long[] inShape = model.inputShape();
@@ -93,7 +93,8 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
 
     private static void requireIndex(Dataset data, int index) {
         if (index < 0 || index >= data.size()) {
-            throw new InvalidInputException("--index " + index + ": out of range [0, " + data.size() + ") of " + data.source());
+            throw InvalidInputException.field("index", index + ": out of range [0, " + data.size() + ") of "
+                    + data.source());
         }
     }
 

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
 
@@ -72,7 +73,8 @@ public final class RepresentationMetric {
     static Tensor precision(Tensor r, double shrink) {
         long m = r.size(0), c = r.size(1);
         if (m <= c) {
-            throw new IllegalArgumentException("the metric needs more images (" + m + ") than channels (" + c + ")");
+            throw InvalidInputException.fields("the metric needs more {images} (" + m + ") than channels (" + c + ")",
+                    "images");
         }
         Tensor x = r.to(torch.ScalarType.Double);
         Tensor centred = x.sub(x.mean(new long[]{0}, true, null));

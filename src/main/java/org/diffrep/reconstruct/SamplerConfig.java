@@ -24,23 +24,24 @@ public record SamplerConfig(double h0, double beta, double sigmaStart, double si
 
     public SamplerConfig {
         if (!(h0 > 0 && h0 <= 1)) {
-            throw new InvalidInputException("--h0 must be in (0, 1], got " + h0);
+            throw InvalidInputException.field("h0", "must be in (0, 1], got " + h0);
         }
         if (!(beta > 0 && beta <= 1)) {
-            throw new InvalidInputException("--beta must be in (0, 1], got " + beta);
+            throw InvalidInputException.field("beta", "must be in (0, 1], got " + beta);
         }
         if (!(sigmaStart > 0) || !(sigmaEnd > 0) || sigmaEnd >= sigmaStart) {
-            throw new InvalidInputException("need 0 < --sigma-end < --sigma-start, got " + sigmaEnd + " and " + sigmaStart);
+            throw InvalidInputException.fields("need 0 < {sigmaEnd} < {sigmaStart}, got " + sigmaEnd + " and " + sigmaStart,
+                    "sigmaEnd", "sigmaStart");
         }
         if (sigmaStart > MAX_SIGMA) {
-            throw new InvalidInputException("--sigma-start must be <= " + MAX_SIGMA + ", got " + sigmaStart);
+            throw InvalidInputException.field("sigmaStart", "must be <= " + MAX_SIGMA + ", got " + sigmaStart);
         }
         if (maxSteps < 1) {
-            throw new InvalidInputException("--max-steps must be >= 1, got " + maxSteps);
+            throw InvalidInputException.field("maxSteps", "must be >= 1, got " + maxSteps);
         }
     }
 
-    /** The largest --sigma-start: far above any data's spread, far below float32's range. */
+    /** The largest sigmaStart: far above any data's spread, far below float32's range. */
     public static final double MAX_SIGMA = 1e6;
 
     /** Every field at its default: h0 0.01, beta 0.1, sigma from 3 down to 0.01, at most 2000 steps, seed 0. */

@@ -54,7 +54,7 @@ final class CodeStoreWriter implements AutoCloseable {
         if (Files.exists(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent()) {
-                    throw new InvalidInputException("--out " + dir + " is not empty; choose an empty or new directory");
+                    throw InvalidInputException.field("out", dir + " is not empty; choose an empty or new directory");
                 }
             }
         }

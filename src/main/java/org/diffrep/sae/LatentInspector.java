@@ -45,13 +45,16 @@ public final class LatentInspector {
     /** Inspects and writes into {@code out}; returns the latents in order of frequency. */
     public static List<Latent> inspect(TopKSae sae, SaeFeatures in, Dataset data, int latents, int top, Path out,
                                        PrintStream log) throws IOException {
-        if (latents < 1 || top < 1) {
-            throw new InvalidInputException("--latents and --top must be >= 1, got " + latents + " and " + top);
+        if (latents < 1) {
+            throw InvalidInputException.field("latents", "must be >= 1, got " + latents);
+        }
+        if (top < 1) {
+            throw InvalidInputException.field("top", "must be >= 1, got " + top);
         }
         long[] datasetIndex = in.datasetIndices();
         for (long d : datasetIndex) {
             if (d < 0 || d >= data.size()) {
-                throw new InvalidInputException("--data " + data.source() + " has " + data.size()
+                throw InvalidInputException.field("data", data.source() + " has " + data.size()
                         + " samples but the feature store refers to sample " + d + "; give the data the store was made from");
             }
         }

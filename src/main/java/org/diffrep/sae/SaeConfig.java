@@ -26,18 +26,20 @@ import org.diffrep.InvalidInputException;
 public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAfter, double auxkAlpha, double lr,
                         int warmup, int batch, int steps, long seed, boolean relu, boolean medianInit) {
 
-    /** Validates every field; the message names the option and what it must be. */
+    /** Validates every field; the message names the field and what it must be. */
     public SaeConfig {
-        require(inputDim >= 1, "input width must be >= 1, got " + inputDim);
-        require(latents >= 1, "--latents must be >= 1, got " + latents);
-        require(k >= 1 && k <= latents, "--k must be in [1, --latents=" + latents + "], got " + k);
-        require(kAux >= 0, "--k-aux must be >= 0, got " + kAux);
-        require(deadAfter >= 1, "--dead-after must be >= 1, got " + deadAfter);
-        require(auxkAlpha >= 0 && Double.isFinite(auxkAlpha), "--auxk-alpha must be finite and >= 0, got " + auxkAlpha);
-        require(lr > 0 && Double.isFinite(lr), "--lr must be finite and > 0, got " + lr);
-        require(warmup >= 0, "--warmup must be >= 0, got " + warmup);
-        require(batch >= 1, "--batch must be >= 1, got " + batch);
-        require(steps >= 0, "--steps must be >= 0, got " + steps);
+        require(inputDim >= 1, "inputDim", "must be >= 1, got " + inputDim);
+        require(latents >= 1, "latents", "must be >= 1, got " + latents);
+        if (!(k >= 1 && k <= latents)) {
+            throw InvalidInputException.fields("{k} must be in [1, {latents}=" + latents + "], got " + k, "k", "latents");
+        }
+        require(kAux >= 0, "kAux", "must be >= 0, got " + kAux);
+        require(deadAfter >= 1, "deadAfter", "must be >= 1, got " + deadAfter);
+        require(auxkAlpha >= 0 && Double.isFinite(auxkAlpha), "auxkAlpha", "must be finite and >= 0, got " + auxkAlpha);
+        require(lr > 0 && Double.isFinite(lr), "lr", "must be finite and > 0, got " + lr);
+        require(warmup >= 0, "warmup", "must be >= 0, got " + warmup);
+        require(batch >= 1, "batch", "must be >= 1, got " + batch);
+        require(steps >= 0, "steps", "must be >= 0, got " + steps);
         kAux = Math.min(kAux, latents);
     }
 
@@ -98,9 +100,9 @@ public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAft
         return warmup == 0 || step >= warmup ? lr : lr * (step + 1) / warmup;
     }
 
-    private static void require(boolean ok, String message) {
+    private static void require(boolean ok, String field, String detail) {
         if (!ok) {
-            throw new InvalidInputException(message);
+            throw InvalidInputException.field(field, detail);
         }
     }
 }

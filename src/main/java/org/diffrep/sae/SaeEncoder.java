@@ -36,14 +36,14 @@ public final class SaeEncoder {
                 batch, (int) Math.min(Integer.MAX_VALUE, n), batch, src.seed(), src.split(), src.trainFrac(), src.limit());
         long[] ids = in.allIds();
         if (batch < 1) {
-            throw new InvalidInputException("--batch must be >= 1, got " + batch);
+            throw InvalidInputException.field("batch", "must be >= 1, got " + batch);
         }
         double rows = Math.min(batch, Math.max(1, ids.length));
-        String what = "--batch " + batch;
+        String what = "{batch} " + batch;
         String why = "codes of " + (long) rows + " rows x " + sae.latents() + " latents at a time";
-        MemoryBudget.requireArray(what, rows * sae.latents(), why);
-        MemoryBudget.requireHeap(what, 3 * 4 * rows * sae.latents(), why);
-        MemoryBudget.requireNative(what, 4 * 4 * rows * (sae.latents() + sae.config().inputDim()), why);
+        MemoryBudget.requireArray(what, rows * sae.latents(), why, "batch");
+        MemoryBudget.requireHeap(what, 3 * 4 * rows * sae.latents(), why, "batch");
+        MemoryBudget.requireNative(what, 4 * 4 * rows * (sae.latents() + sae.config().inputDim()), why, "batch");
         long start = System.nanoTime();
         try (CodeStoreWriter w = CodeStoreWriter.create(out, settings, in.layer(), sae.latents(), sae.config().k(),
                 in.store().labels(), in.store().trainMask(), in.datasetIndices());

@@ -67,10 +67,10 @@ public final class SaeTrainer {
     public static void checkMemory(SaeConfig config, long rows) {
         double l = config.latents(), d = config.inputDim(), b = Math.min(config.batch(), Math.max(1, rows));
         double params = 2 * l * d + l + d;
-        String what = "--latents " + config.latents() + " --batch " + config.batch();
+        String what = "{latents} " + config.latents() + " {batch} " + config.batch();
         String why = "an SAE of " + config.latents() + " latents on rows of " + config.inputDim() + " values";
-        MemoryBudget.requireNative(what, 4 * (4 * params + b * (6 * l + 4 * d)), why);
-        MemoryBudget.requireHeap(what, 16 * l, why);
+        MemoryBudget.requireNative(what, 4 * (4 * params + b * (6 * l + 4 * d)), why, "latents", "batch");
+        MemoryBudget.requireHeap(what, 16 * l, why, "latents", "batch");
     }
 
     /**
@@ -123,9 +123,9 @@ public final class SaeTrainer {
                 }
                 cursor += n;
                 if (!Double.isFinite(r.fvu)) {
-                    throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: the loss is "
-                            + r.fvu + " at step " + (step + 1) + " of " + config.steps() + "; lower --lr (or raise "
-                            + "--warmup). Nothing was saved");
+                    throw InvalidInputException.fields("{lr} " + config.lr() + ": SAE training diverged: the loss is "
+                            + r.fvu + " at step " + (step + 1) + " of " + config.steps() + "; lower {lr} (or raise "
+                            + "{warmup}). Nothing was saved", "lr", "warmup");
                 }
                 fvuSum += r.fvu;
                 auxSum += r.aux;
@@ -152,8 +152,9 @@ public final class SaeTrainer {
         String[] names = {"W_enc", "b_enc", "W_dec", "b_dec"};
         for (int i = 0; i < p.length; i++) {
             if (!Finite.all(p[i])) {
-                throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: " + names[i]
-                        + " holds NaN or infinite values after " + config.steps() + " steps; lower --lr. Nothing was saved");
+                throw InvalidInputException.fields("{lr} " + config.lr() + ": SAE training diverged: " + names[i]
+                        + " holds NaN or infinite values after " + config.steps() + " steps; lower {lr}. Nothing was saved",
+                        "lr");
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;

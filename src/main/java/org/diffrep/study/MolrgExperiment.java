@@ -154,10 +154,11 @@ public final class MolrgExperiment {
         /** Checks every field; throws InvalidInputException naming the first bad one. */
         public void validate() {
             new MolrgParams(n, d, k, delta, samples, seed); // checks n, d, K, delta, samples
-            require(testSamples >= k, "test-samples", ">= K (" + k + ")", testSamples);
-            require((long) testSamples * n <= MolrgParams.MAX_ELEMENTS, "test-samples",
-                    "test-samples*n at most " + MolrgParams.MAX_ELEMENTS + " values (1 GiB of float32)", testSamples);
-            require(vpSteps >= 2, "T", ">= 2", vpSteps);
+            require(delta < 1, "delta", "< 1 (the class posterior needs delta in [0, 1))", delta);
+            require(testSamples >= k, "testSamples", ">= {k} (" + k + ")", testSamples, "k");
+            require((long) testSamples * n <= MolrgParams.MAX_ELEMENTS, "testSamples",
+                    "{testSamples}*{n} at most " + MolrgParams.MAX_ELEMENTS + " values (1 GiB of float32)", testSamples, "n");
+            require(vpSteps >= 2, "vpSteps", ">= 2", vpSteps);
             require(epochs >= 0, "epochs", ">= 0", epochs);
             require(hidden >= 1, "hidden", ">= 1", hidden);
             require(batch >= 1, "batch", ">= 1", batch);
@@ -165,14 +166,19 @@ public final class MolrgExperiment {
             require(seeds >= 1, "seeds", ">= 1", seeds);
             require(timesteps.length >= 1, "timesteps", "at least one timestep", Arrays.toString(timesteps));
             for (int t : timesteps) {
-                require(t >= 0 && t < vpSteps, "timesteps", "values in [0, T-1] = [0, " + (vpSteps - 1) + "]", t);
+                require(t >= 0 && t < vpSteps, "timesteps", "values in [0, {vpSteps}-1] = [0, " + (vpSteps - 1) + "]", t,
+                        "vpSteps");
             }
-            require(Double.isNaN(probeL2) || probeL2 > 0, "l2", "> 0 (or unset for the validation search)", probeL2);
+            require(Double.isNaN(probeL2) || probeL2 > 0, "probeL2", "> 0 (or unset for the validation search)", probeL2);
         }
 
-        private static void require(boolean ok, String field, String expected, Object got) {
+        /** Throws unless {@code ok}: "field: expected ..., got ..."; {@code expected} may name {@code others} as {name}. */
+        private static void require(boolean ok, String field, String expected, Object got, String... others) {
             if (!ok) {
-                throw new InvalidInputException("--" + field + ": expected " + expected + ", got " + got);
+                String[] fields = new String[others.length + 1];
+                fields[0] = field;
+                System.arraycopy(others, 0, fields, 1, others.length);
+                throw InvalidInputException.fields("{" + field + "}: expected " + expected + ", got " + got, fields);
             }
         }
     }

@@ -45,11 +45,11 @@ public final class ProbeStudy {
         public Settings {
             for (double f : labelNoise) {
                 if (!(f >= 0 && f < 1)) {
-                    throw new InvalidInputException("--label-noise: fractions must be in [0, 1), got " + f);
+                    throw InvalidInputException.field("labelNoise", ": fractions must be in [0, 1), got " + f);
                 }
             }
             if (ensembleWidth < 0) {
-                throw new InvalidInputException("--ensemble-width must be >= 0, got " + ensembleWidth);
+                throw InvalidInputException.field("ensembleWidth", "must be >= 0, got " + ensembleWidth);
             }
         }
 
@@ -133,7 +133,7 @@ public final class ProbeStudy {
         int[] trainRows = rows(train, true), testRows = rows(train, false);
         if (trainRows.length < 2 || testRows.length < 1) {
             throw new InvalidInputException(store.dir() + ": split.npy has " + trainRows.length + " training and "
-                    + testRows.length + " test rows; probes need both (extract with --split all)");
+                    + testRows.length + " test rows; probes need both (extract with split all)");
         }
         long[] testLabels = pick(labels, testRows);
         byte[] mask = new byte[train.length];

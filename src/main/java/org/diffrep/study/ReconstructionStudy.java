@@ -56,16 +56,18 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         GuidanceSettings guide = config.guidance();
         SamplerConfig cfg = config.sampler();
         if (targets < 1 || knnImages < 3 || (long) targets + knnImages > data.size()) {
-            throw new InvalidInputException("--targets " + targets + " plus --knn-images " + knnImages
-                    + " must be within the " + data.size() + " images of " + data.source());
+            throw InvalidInputException.fields("{targets} " + targets + " plus {knnImages} " + knnImages
+                    + " must be within the " + data.size() + " images of " + InvalidInputException.literal(data.source()),
+                    "targets", "knnImages");
         }
         config.checkMemory(model);
         RepresentationMetric metric = guide.estimateMetric(model, data, cfg);
         float repSigma = config.reportSigma();
         double kept = (double) targets * samples * data.sampleSize();
-        MemoryBudget.requireArray("--targets " + targets + " --samples " + samples, kept, "keeping every sample");
-        MemoryBudget.requireHeap("--targets " + targets + " --samples " + samples, 3 * 4 * kept,
-                "keeping every sample for samples.npy");
+        MemoryBudget.requireArray("{targets} " + targets + " {samples} " + samples, kept, "keeping every sample",
+                "targets", "samples");
+        MemoryBudget.requireHeap("{targets} " + targets + " {samples} " + samples, 3 * 4 * kept,
+                "keeping every sample for samples.npy", "targets", "samples");
         int[] perm = shuffled(data.size(), cfg.seed());
         int[] targetIdx = Arrays.copyOf(perm, targets);
         long[] knnIdx = Arrays.stream(Arrays.copyOfRange(perm, targets, targets + knnImages)).asLongStream().toArray();

@@ -1,5 +1,7 @@
 package org.diffrep.train;
 
+import org.diffrep.InvalidInputException;
+
 /**
  * Settings of one diffusion (or single-noise-level DAE) training run. Build with {@link #builder}: the
  * defaults are its field initialisers, also readable as {@link #DEFAULTS}; the record's constructor
@@ -28,25 +30,30 @@ public record TrainConfig(int steps, int batch, double lr, int warmupSteps, doub
     public enum LossMode { EDM, VP }
 
     public TrainConfig {
-        if (steps < 0 || batch < 1) {
-            throw new IllegalArgumentException("--steps must be >= 0 and --batch >= 1, got " + steps + ", " + batch);
+        if (steps < 0) {
+            throw InvalidInputException.field("steps", "must be >= 0, got " + steps);
+        }
+        if (batch < 1) {
+            throw InvalidInputException.field("batch", "must be >= 1, got " + batch);
         }
         if (!(lr > 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("--lr must be finite and > 0, got " + lr);
+            throw InvalidInputException.field("lr", "must be finite and > 0, got " + lr);
         }
         if (!(emaDecay >= 0 && emaDecay < 1)) {
-            throw new IllegalArgumentException("--ema decay must be in [0, 1), got " + emaDecay);
+            throw InvalidInputException.field("emaDecay", "must be in [0, 1), got " + emaDecay);
         }
         if (!(daeSigma >= 0) || Double.isInfinite(daeSigma)) {
-            throw new IllegalArgumentException("--dae-sigma must be finite and >= 0, got " + daeSigma);
+            throw InvalidInputException.field("daeSigma", "must be finite and >= 0, got " + daeSigma);
         }
         if (!Double.isFinite(pMean) || !(pStd >= 0) || Double.isInfinite(pStd)) {
-            throw new IllegalArgumentException("the log-normal sigma distribution needs a finite mean and std >= 0, got "
-                    + pMean + " and " + pStd);
+            throw InvalidInputException.fields("the log-normal sigma distribution needs a finite {pMean} and {pStd} >= 0, got "
+                    + pMean + " and " + pStd, "pMean", "pStd");
         }
-        if (warmupSteps < 0 || checkpointEvery < 0) {
-            throw new IllegalArgumentException("--warmup and --checkpoint-every must be >= 0, got " + warmupSteps + " and "
-                    + checkpointEvery);
+        if (warmupSteps < 0) {
+            throw InvalidInputException.field("warmupSteps", "must be >= 0, got " + warmupSteps);
+        }
+        if (checkpointEvery < 0) {
+            throw InvalidInputException.field("checkpointEvery", "must be >= 0, got " + checkpointEvery);
         }
     }
 

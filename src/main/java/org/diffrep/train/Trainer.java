@@ -70,10 +70,11 @@ public final class Trainer {
      */
     public static void checkMemory(NetworkDenoiser model, TrainConfig cfg) {
         ModelSize size = model.size();
-        MemoryBudget.requireNative("--batch " + cfg.batch(), size.trainingBytes(cfg.batch()),
+        MemoryBudget.requireNative("{batch} " + cfg.batch(), size.trainingBytes(cfg.batch()),
                 "a training step on " + cfg.batch() + " images of " + Arrays.toString(model.inputShape()) + " with a "
-                        + String.format(Locale.ROOT, "%.3g", size.parameters()) + "-parameter " + model.kind());
-        MemoryBudget.requireHeap("--batch " + cfg.batch(), 16.0 * cfg.batch(), "the batch's indices and noise levels");
+                        + String.format(Locale.ROOT, "%.3g", size.parameters()) + "-parameter " + model.kind(), "batch");
+        MemoryBudget.requireHeap("{batch} " + cfg.batch(), 16.0 * cfg.batch(), "the batch's indices and noise levels",
+                "batch");
     }
 
     /**
@@ -184,14 +185,16 @@ public final class Trainer {
         }
     }
 
-    /** The error of a run that diverged: names the step and --lr; says that nothing was saved. */
+    /** The error of a run that diverged: names the step and the learning rate; says that nothing was saved. */
     private InvalidInputException diverged(String what, Path checkpoint, long start) {
         String kept = checkpoint == null ? "" : Files.exists(checkpoint)
-                ? "; " + checkpoint + " is left as it was (step " + Checkpoint.stepOf(checkpoint) + ")"
+                ? "; " + InvalidInputException.literal(checkpoint) + " is left as it was (step "
+                        + Checkpoint.stepOf(checkpoint) + ")"
                 : "; no checkpoint was written";
-        return new InvalidInputException("--lr " + cfg.lr() + ": training diverged: " + what + " of " + cfg.steps()
-                + "; lower --lr (or raise --warmup" + (cfg.warmupSteps() > 0 ? " from " + cfg.warmupSteps() : "")
-                + "). Nothing was saved" + kept);
+        return InvalidInputException.fields("{lr} " + cfg.lr() + ": training diverged: " + InvalidInputException.literal(what)
+                + " of " + cfg.steps() + "; lower {lr} (or raise {warmupSteps}"
+                + (cfg.warmupSteps() > 0 ? " from " + cfg.warmupSteps() : "") + "). Nothing was saved" + kept,
+                "lr", "warmupSteps");
     }
 
     /** One optimisation step; its randomness depends only on (seed, step). */

@@ -194,7 +194,7 @@ class RepresentationGuidanceTest {
         try (PointerScope s = new PointerScope()) {
             var e = assertThrows(InvalidInputException.class,
                     () -> new RepresentationGuidance(net, "middle", torch.zeros(1, 1, 28, 28), 1));
-            assertTrue(e.getMessage().startsWith("--tap 'middle': the model has taps ["), e.getMessage());
+            assertTrue(e.getMessage().startsWith("tap 'middle': the model has taps ["), e.getMessage());
         }
     }
 

@@ -33,7 +33,7 @@ class SaeGuardsTest {
     void latentsBeyondTheMemoryLimitAreRefused() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> SaeTrainer.checkMemory(SaeConfig.builder().inputDim(784).latents(2_000_000_000).build(), 10_000));
-        assertTrue(e.getMessage().startsWith("--latents 2000000000 --batch 256: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("latents 2000000000 batch 256: "), e.getMessage());
         assertTrue(e.getMessage().contains("the limit is"), e.getMessage());
     }
 
@@ -46,7 +46,7 @@ class SaeGuardsTest {
                     .steps(20).seed(1).build();
             InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> new SaeTrainer(c, null, 5).train(x, LongStream.range(0, 64).toArray(), "rows"));
-            assertTrue(e.getMessage().startsWith("--lr 1.0E30: SAE training diverged"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("lr 1.0E30: SAE training diverged"), e.getMessage());
             assertTrue(e.getMessage().contains("Nothing was saved"), e.getMessage());
         }
     }

@@ -254,7 +254,7 @@ class TopKSaeTest {
 
         InvalidInputException k = assertThrows(InvalidInputException.class, () -> SaeConfig.builder().inputDim(8)
                 .k(5000).build());
-        assertTrue(k.getMessage().contains("--k"), k.getMessage());
+        assertEquals("k must be in [1, latents=4096], got 5000", k.getMessage());
 
         InvalidInputException missing = assertThrows(InvalidInputException.class,
                 () -> TopKSae.load(dir.resolve("none.safetensors")));

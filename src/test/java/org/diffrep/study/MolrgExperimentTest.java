@@ -61,7 +61,7 @@ class MolrgExperimentTest {
         MolrgExperiment.Settings late = new MolrgExperiment.Settings(q.n(), q.d(), q.k(), q.delta(), q.samples(),
                 q.testSamples(), 100, q.epochs(), q.hidden(), q.batch(), q.lr(), q.seeds(), new int[]{5, 140}, 0, Double.NaN);
         InvalidInputException e = assertThrows(InvalidInputException.class, late::validate);
-        assertTrue(e.getMessage().contains("--timesteps"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("timesteps: expected values in [0, vpSteps-1] = [0, 99], got 140"), e.getMessage());
         MolrgExperiment.Settings tooWide = new MolrgExperiment.Settings(10, 5, 3, 0.2, 100, 30, 500, 1, 8, 8, 1e-3, 1,
                 new int[]{5}, 0, Double.NaN);
         assertThrows(InvalidInputException.class, tooWide::validate);
