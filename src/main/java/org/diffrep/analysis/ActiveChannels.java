@@ -17,13 +17,13 @@ public record ActiveChannels(Double threshold, Double mass) {
 
     public ActiveChannels {
         if ((threshold == null) == (mass == null)) {
-            throw new InvalidInputException("give exactly one of --threshold T and --mass M");
+            throw InvalidInputException.fields("give exactly one of {threshold} and {mass}", "threshold", "mass");
         }
         if (threshold != null && !Double.isFinite(threshold)) {
-            throw new InvalidInputException("--threshold must be a finite number, got " + threshold);
+            throw InvalidInputException.field("threshold", "must be a finite number, got " + threshold);
         }
         if (mass != null && !(mass > 0 && mass <= 1)) {
-            throw new InvalidInputException("--mass must be in (0, 1], got " + mass);
+            throw InvalidInputException.field("mass", "must be in (0, 1], got " + mass);
         }
     }
 

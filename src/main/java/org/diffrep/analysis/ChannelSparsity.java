@@ -40,7 +40,7 @@ public record ChannelSparsity(float sigma, int[] activeCounts, double meanActive
             throw new InvalidInputException("no feature rows");
         }
         if (perClass < 2) {
-            throw new InvalidInputException("--per-class must be >= 2, got " + perClass);
+            throw InvalidInputException.field("perClass", "must be >= 2, got " + perClass);
         }
         int n = features.length;
         BitSet[] active = new BitSet[n];

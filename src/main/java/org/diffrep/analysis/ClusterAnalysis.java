@@ -3,7 +3,8 @@ package org.diffrep.analysis;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.data.Dataset;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.extract.FeatureStore;
 import org.diffrep.ops.Tensors;
 import org.diffrep.report.Montage;
@@ -44,7 +45,7 @@ public record ClusterAnalysis(String store, String layer, float sigma, KMeansCon
         Npy.write(out.resolve("assignments.npy"), a);
         int k = result.k(), d = result.centroids()[0].length;
         Npy.write(out.resolve("centroids.npy"), KMeans.flatten(result.centroids()), k, d);
-        OutputFiles.writeJson(out.resolve("cluster.json"), summary());
+        Json.write(out.resolve("cluster.json"), summary());
     }
 
     /** The JSON summary: settings, inertia, purity, NMI, ARI, sizes and the contingency table. */

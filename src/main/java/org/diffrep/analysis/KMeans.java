@@ -27,7 +27,7 @@ public final class KMeans {
         RowDistances.checkMatrix(x, "k-means input");
         long n = x.size(0);
         if (cfg.k() > n) {
-            throw new InvalidInputException("--k " + cfg.k() + " is larger than the number of rows N = " + n);
+            throw InvalidInputException.field("k", cfg.k() + " is larger than the number of rows N = " + n);
         }
         double tolAbs = cfg.tol() * meanVariance(x);
         float[] norms = RowDistances.norms(x);

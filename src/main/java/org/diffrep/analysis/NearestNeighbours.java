@@ -32,7 +32,7 @@ public final class NearestNeighbours {
         long n = base.size(0);
         int want = k + (exclude == null ? 0 : 1);
         if (k < 1 || want > n) {
-            throw new InvalidInputException("--k " + k + " must be in [1, " + (n - (exclude == null ? 0 : 1))
+            throw InvalidInputException.field("k", k + " must be in [1, " + (n - (exclude == null ? 0 : 1))
                     + "] for " + n + " rows");
         }
         if (base.size(1) != queries.size(1)) {

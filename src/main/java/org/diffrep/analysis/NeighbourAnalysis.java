@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
 import org.diffrep.extract.FeatureStore;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 import org.diffrep.report.Montage;
 
@@ -28,11 +29,11 @@ public record NeighbourAnalysis(String store, String layer, float sigma, int[] q
         int n = store.count();
         for (int q : queries) {
             if (q < 0 || q >= n) {
-                throw new InvalidInputException("--query " + q + ": out of range [0, " + n + ") of " + store.dir());
+                throw InvalidInputException.field("queries", q + ": out of range [0, " + n + ") of " + store.dir());
             }
         }
         if (queries.length == 0) {
-            throw new InvalidInputException("--query: give at least one row index");
+            throw InvalidInputException.field("queries", ": give at least one row index");
         }
         NearestNeighbours.Result r;
         try (PointerScope scope = new PointerScope()) {
@@ -71,7 +72,7 @@ public record NeighbourAnalysis(String store, String layer, float sigma, int[] q
     /** Writes neighbours.json and, with a dataset, neighbours.png. */
     public void write(Path out, Dataset data, long[] datasetIndex) {
         OutputFiles.directory(out);
-        OutputFiles.writeJson(out.resolve("neighbours.json"), summary());
+        Json.write(out.resolve("neighbours.json"), summary());
         if (data == null) {
             return;
         }

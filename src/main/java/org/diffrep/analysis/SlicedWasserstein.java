@@ -31,7 +31,7 @@ public final class SlicedWasserstein {
             throw new InvalidInputException("feature sets differ in width: " + a.size(1) + " vs " + b.size(1));
         }
         if (projections < 1) {
-            throw new InvalidInputException("--projections must be >= 1, got " + projections);
+            throw InvalidInputException.field("projections", "must be >= 1, got " + projections);
         }
         int d = (int) a.size(1);
         Random rng = new Random(seed);

@@ -1,6 +1,7 @@
 package org.diffrep.analysis;
 
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.extract.FeatureStore;
 
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ public record SparsityAnalysis(String store, String layer, ActiveChannels rule, 
             }
         }
         Npy.write(out.resolve("active_counts.npy"), counts, s, n);
-        OutputFiles.writeJson(out.resolve("sparsity.json"), summary());
+        Json.write(out.resolve("sparsity.json"), summary());
         SparsityPlots.write(out, perSigma, "Active channels of " + layer + " (" + rule.describe() + ")");
         for (int i = 0; i < s; i++) {
             SparsityPlots.writeHeatmap(out.resolve("overlap_sigma_" + i + ".png"), perSigma.get(i));

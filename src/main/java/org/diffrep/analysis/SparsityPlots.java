@@ -1,5 +1,6 @@
 package org.diffrep.analysis;
 
+import org.diffrep.io.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
@@ -8,11 +9,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -77,28 +74,15 @@ public final class SparsityPlots {
         chart.getStyler().setShowValue(false);
         chart.getStyler().setPlotContentSize(1.0);
         chart.addSeries("overlap", labels, labels, cells);
-        Path tmp = png.resolveSibling("tmp-" + png.getFileName());
-        try {
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException(png + ": cannot write", e);
-        }
+        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
 
-    /** PNG and SVG of a chart at {@code base}.png / .svg, each written under a temp name first. */
+    /** PNG and SVG of a chart at {@code base}.png / .svg, each written whole or not at all. */
     static void save(XYChart chart, Path base) {
         String name = base.getFileName().toString();
-        Path tmp = base.resolveSibling("tmp-" + name);
-        try {
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(base.resolveSibling("tmp-" + name + ".png"), base.resolveSibling(name + ".png"),
-                    StandardCopyOption.REPLACE_EXISTING);
-            VectorGraphicsEncoder.saveVectorGraphic(chart, tmp.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-            Files.move(base.resolveSibling("tmp-" + name + ".svg"), base.resolveSibling(name + ".svg"),
-                    StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException(base + ": cannot write figure", e);
-        }
+        AtomicFiles.write(base.resolveSibling(name + ".png"),
+                out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+        AtomicFiles.write(base.resolveSibling(name + ".svg"),
+                out -> VectorGraphicsEncoder.saveVectorGraphic(chart, out, VectorGraphicsEncoder.VectorGraphicsFormat.SVG));
     }
 }

@@ -21,9 +21,9 @@ public final class StoreRows {
     public static int sigmaIndex(FeatureStore store, String sigma) {
         float[] s = store.sigmas();
         if (sigma.startsWith("#")) {
-            int i = parseInt(sigma.substring(1), "--sigma");
+            int i = parseInt(sigma.substring(1), "sigma");
             if (i < 0 || i >= s.length) {
-                throw new InvalidInputException("--sigma " + sigma + ": index out of range [0, " + s.length + ")");
+                throw InvalidInputException.field("sigma", sigma + ": index out of range [0, " + s.length + ")");
             }
             return i;
         }
@@ -31,14 +31,14 @@ public final class StoreRows {
         try {
             v = Double.parseDouble(sigma);
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--sigma: '" + sigma + "' is not a number (or #INDEX)");
+            throw InvalidInputException.field("sigma", ": '" + sigma + "' is not a number (or #INDEX)");
         }
         for (int i = 0; i < s.length; i++) {
             if (Math.abs(s[i] - v) <= 1e-3 * Math.max(Math.abs(v), 1e-6)) {
                 return i;
             }
         }
-        throw new InvalidInputException("--sigma " + sigma + ": not in the store " + store.dir()
+        throw InvalidInputException.field("sigma", sigma + ": not in the store " + store.dir()
                 + "; stored sigmas are " + Arrays.toString(s));
     }
 
@@ -73,7 +73,7 @@ public final class StoreRows {
         int first = -1;
         for (int i = 0; i < index.length; i++) {
             if (index[i] < 0 || index[i] >= size) {
-                throw new InvalidInputException("--data " + spec + ": store row " + i + " is dataset index " + index[i]
+                throw InvalidInputException.field("data", spec + ": store row " + i + " is dataset index " + index[i]
                         + " but the dataset has " + size + " samples (0.." + (size - 1) + ")" + expected);
             }
             if (data.label((int) index[i]) != labels[i]) {
@@ -82,17 +82,18 @@ public final class StoreRows {
             }
         }
         if (mismatches > 0) {
-            throw new InvalidInputException("--data " + spec + ": " + mismatches + " of " + index.length
+            throw InvalidInputException.field("data", spec + ": " + mismatches + " of " + index.length
                     + " store rows have another label in the dataset (row " + first + ": stored label " + labels[first]
                     + ", dataset label " + data.label((int) index[first]) + " at index " + index[first] + ")" + expected);
         }
     }
 
-    static int parseInt(String s, String what) {
+    /** An integer for the configuration field {@code field}. */
+    static int parseInt(String s, String field) {
         try {
             return Integer.parseInt(s.trim());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException(what + ": '" + s + "' is not an integer");
+            throw InvalidInputException.field(field, ": '" + s + "' is not an integer");
         }
     }
 }

@@ -12,12 +12,14 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code diffrep cluster}: k-means on stored features, scored against the labels. */
+/** {@code diffrep cluster}: k-means on stored features, scored against the labels; defaults from {@link KMeansConfig}. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
         description = "k-means (k-means++ seeding, Lloyd iterations, best of n-init) on one layer and sigma of a "
                 + "feature store; writes assignments.npy, centroids.npy, cluster.json (inertia, purity, NMI, ARI, "
                 + "sizes) and, with --data, clusters.png.")
 public final class ClusterCommand implements Callable<Integer> {
+
+    private static final KMeansConfig D = KMeansConfig.DEFAULTS;
 
     @Option(names = "--features", required = true, paramLabel = "DIR", description = "Feature store directory.")
     Path features;
@@ -32,18 +34,18 @@ public final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--k", required = true, paramLabel = "K", description = "Number of clusters.")
     int k;
 
-    @Option(names = "--n-init", defaultValue = "10", description = "k-means++ starts; best inertia wins (default: ${DEFAULT-VALUE}).")
-    int nInit;
+    @Option(names = "--n-init", description = "k-means++ starts; best inertia wins (default: ${DEFAULT-VALUE}).")
+    int nInit = D.nInit();
 
-    @Option(names = "--max-iter", defaultValue = "300", description = "Lloyd iterations per start at most (default: ${DEFAULT-VALUE}).")
-    int maxIter;
+    @Option(names = "--max-iter", description = "Lloyd iterations per start at most (default: ${DEFAULT-VALUE}).")
+    int maxIter = D.maxIter();
 
-    @Option(names = "--tol", defaultValue = "1e-4",
+    @Option(names = "--tol",
             description = "Stop when the squared centre shift is below tol times the mean feature variance (default: ${DEFAULT-VALUE}).")
-    double tol;
+    double tol = D.tol();
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the seeding (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Seed of the seeding (default: ${DEFAULT-VALUE}).")
+    long seed = D.seed();
 
     @Option(names = "--data", paramLabel = "SPEC", description = "Dataset the store was extracted from; draws clusters.png.")
     String data;
@@ -59,7 +61,7 @@ public final class ClusterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        KMeansConfig cfg = new KMeansConfig(k, nInit, maxIter, tol, seed);
+        KMeansConfig cfg = KMeansConfig.builder().k(k).nInit(nInit).maxIter(maxIter).tol(tol).seed(seed).build();
         FeatureStore store = FeatureStore.open(features);
         int si = StoreRows.sigmaIndex(store, sigma);
         var dataset = data == null ? null : DataSpec.open(data);

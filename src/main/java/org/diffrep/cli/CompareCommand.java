@@ -4,6 +4,7 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.FeatureComparison;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.extract.FeatureStore;
+import org.diffrep.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -50,7 +51,7 @@ public final class CompareCommand implements Callable<Integer> {
         }
         if (out != null) {
             OutputFiles.directory(out);
-            OutputFiles.writeJson(out.resolve("compare.json"), c.summary());
+            Json.write(out.resolve("compare.json"), c.summary());
             System.out.println("wrote " + out.resolve("compare.json"));
         }
         return 0;

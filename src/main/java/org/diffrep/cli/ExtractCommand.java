@@ -19,9 +19,9 @@ final class ExtractCommand implements Runnable {
     @Mixin
     ExtractOptions extraction;
 
-    @Option(names = "--input", paramLabel = "MODE", defaultValue = "clean",
+    @Option(names = "--input", paramLabel = "MODE",
             description = "clean (eps = 0, conditioned on sigma) or noisy (default: ${DEFAULT-VALUE}).")
-    String input;
+    InputMode input = ExtractConfig.DEFAULTS.input();
 
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Store directory (new or empty).")
@@ -30,7 +30,7 @@ final class ExtractCommand implements Runnable {
 
     @Override
     public void run() {
-        ExtractConfig cfg = extraction.builder().input(InputMode.parse(input)).out(out).build();
+        ExtractConfig cfg = extraction.builder().input(input).out(out).build();
         // Progress and the summary line go to stderr; stdout gets the store directory.
         ExtractSummary sum = new Extractor(cfg).run();
         System.out.println(sum.store());

@@ -9,8 +9,13 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Extraction options shared by {@code extract} and {@code sweep} (each adds its own --input and --out). */
+/**
+ * Extraction options shared by {@code extract} and {@code sweep} (each adds its own --input and --out);
+ * their defaults are {@link ExtractConfig#DEFAULTS}.
+ */
 final class ExtractOptions {
+
+    private static final ExtractConfig D = ExtractConfig.DEFAULTS;
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
     Path model;
@@ -20,9 +25,9 @@ final class ExtractOptions {
     String data;
 
 
-    @Option(names = "--layers", split = ",", paramLabel = "TAP", defaultValue = "mid",
+    @Option(names = "--layers", split = ",", paramLabel = "TAP",
             description = "Taps to read, comma-separated (default: ${DEFAULT-VALUE}).")
-    List<String> layers;
+    List<String> layers = D.layers();
 
 
     @Option(names = "--sigmas", paramLabel = "GRID", defaultValue = "default",
@@ -30,51 +35,51 @@ final class ExtractOptions {
     String sigmas;
 
 
-    @Option(names = "--noise-draws", paramLabel = "R", defaultValue = "1",
+    @Option(names = "--noise-draws", paramLabel = "R",
             description = "Noisy mode: average features over R noise draws (default: ${DEFAULT-VALUE}).")
-    int noiseDraws;
+    int noiseDraws = D.noiseDraws();
 
 
-    @Option(names = "--pool", paramLabel = "P", defaultValue = "mean",
+    @Option(names = "--pool", paramLabel = "P",
             description = "mean, mean+max or none (full flattened maps) (default: ${DEFAULT-VALUE}).")
-    String pool;
+    Pooling pool = D.pool();
 
 
-    @Option(names = "--topk", paramLabel = "K", defaultValue = "0",
+    @Option(names = "--topk", paramLabel = "K",
             description = "Also store the K largest channel means and their indices (default: none).")
-    int topk;
+    int topk = D.topk();
 
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Images per batch (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Option(names = "--batch", paramLabel = "B", description = "Images per batch (default: ${DEFAULT-VALUE}).")
+    int batch = D.batch();
 
 
-    @Option(names = "--forward-rows", paramLabel = "F", defaultValue = "128",
+    @Option(names = "--forward-rows", paramLabel = "F",
             description = "Rows (image x sigma) per forward; best a divisor of batch x sigmas (default: ${DEFAULT-VALUE}).")
-    int forwardRows;
+    int forwardRows = D.forwardRows();
 
 
-    @Option(names = "--shard-size", paramLabel = "N", defaultValue = "1024",
+    @Option(names = "--shard-size", paramLabel = "N",
             description = "Images per shard, the unit of --resume (default: ${DEFAULT-VALUE}).")
-    int shardSize;
+    int shardSize = D.shardSize();
 
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Noise and split seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", paramLabel = "S", description = "Noise and split seed (default: ${DEFAULT-VALUE}).")
+    long seed = D.seed();
 
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "At most N images (default: all).")
-    long limit;
+    @Option(names = "--limit", paramLabel = "N", description = "At most N images (default: all).")
+    long limit = D.limit();
 
 
-    @Option(names = "--split", paramLabel = "PART", defaultValue = "all",
+    @Option(names = "--split", paramLabel = "PART",
             description = "train, test or all (default: ${DEFAULT-VALUE}).")
-    String split;
+    SplitSelection split = D.split();
 
 
     @Option(names = "--train-frac", paramLabel = "F",
             description = "Train share of the split (default: the dataset's own split, else 0.8).")
-    Double trainFrac;
+    Double trainFrac = D.trainFrac();
 
 
     @Option(names = "--resume", description = "Continue the store(s) in --out made with the same settings.")
@@ -84,9 +89,9 @@ final class ExtractOptions {
     ExtractConfig.Builder builder() {
         return ExtractConfig.builder()
                 .model(model).data(data).layers(layers).sigmas(grid())
-                .noiseDraws(noiseDraws).pool(Pooling.parse(pool)).topk(topk)
+                .noiseDraws(noiseDraws).pool(pool).topk(topk)
                 .batch(batch).forwardRows(forwardRows).shardSize(shardSize).seed(seed).limit(limit)
-                .split(SplitSelection.parse(split)).trainFrac(trainFrac).resume(resume);
+                .split(split).trainFrac(trainFrac).resume(resume);
     }
 
     SigmaGrid grid() {

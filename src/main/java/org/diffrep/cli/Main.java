@@ -51,9 +51,17 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure, 2 usage or input error). */
+    /**
+     * The command line with every subcommand: enum options converted from their spellings, defaults
+     * taken from the library's configurations and shown as typed (see {@link Choices}).
+     */
+    static CommandLine commandLine() {
+        return Choices.configure(new CommandLine(new Main()));
+    }
+
+    /** Runs the command line and returns the exit code (0 ok, 1 runtime failure or bug, 2 usage or input error). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine();
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExecutionStrategy(new ThreadSetting.Strategy());
         try {

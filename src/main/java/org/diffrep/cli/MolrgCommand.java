@@ -1,21 +1,24 @@
 package org.diffrep.cli;
 
-import org.diffrep.study.MolrgExperiment;
 import org.diffrep.study.MolrgExperiment.Settings;
+import org.diffrep.study.MolrgExperiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code diffrep molrg}: the MoLRG experiment (analytic posterior against a trained MLP denoiser). */
+/**
+ * {@code diffrep molrg}: the MoLRG experiment (analytic posterior against a trained MLP denoiser); the
+ * defaults are {@link Settings#DEFAULTS}.
+ */
 @Command(name = "molrg", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Mixture of low-rank Gaussians: train an MLP denoiser (DDPM, VP linear schedule) and compare it",
                 "with the analytic posterior over timesteps: CSNR and linear-probe accuracy.",
                 "Writes bases.npy, x0.npy, labels.npy, molrg.json and molrg.png/.svg to --out; a table on stdout."})
 final class MolrgCommand implements Callable<Integer> {
 
-    private static final Settings D = Settings.defaults();
+    private static final Settings D = Settings.DEFAULTS;
 
     @Option(names = "--n", description = "Ambient dimension (default: ${DEFAULT-VALUE}).")
     int n = D.n();
@@ -53,8 +56,9 @@ final class MolrgCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Settings s = new Settings(n, d, k, delta, samples, testSamples, vpSteps, epochs, hidden, batch, lr, seeds,
-                timesteps, seed, l2 == null ? Double.NaN : l2);
+        Settings s = Settings.builder().n(n).d(d).k(k).delta(delta).samples(samples).testSamples(testSamples)
+                .vpSteps(vpSteps).epochs(epochs).hidden(hidden).batch(batch).lr(lr).seeds(seeds).timesteps(timesteps)
+                .seed(seed).probeL2(l2 == null ? D.probeL2() : l2).build();
         MolrgExperiment.Result r = MolrgExperiment.run(s, out, System.err);
         MolrgExperiment.table(r).print(System.out);
         MolrgExperiment.summary(r, out).forEach(System.out::println);

@@ -2,7 +2,7 @@ package org.diffrep.cli;
 
 import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.OutputFiles;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.reconstruct.SamplerConfig;

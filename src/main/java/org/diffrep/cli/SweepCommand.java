@@ -26,9 +26,18 @@ final class SweepCommand implements Runnable {
     @Mixin
     ExtractOptions extraction;
 
-    @Option(names = "--input", paramLabel = "MODE", defaultValue = "clean",
+    /** The input modes a sweep runs: one of them, or both side by side. */
+    enum Inputs {
+        CLEAN, NOISY, BOTH;
+
+        List<InputMode> modes() {
+            return this == BOTH ? List.of(InputMode.CLEAN, InputMode.NOISY) : List.of(InputMode.valueOf(name()));
+        }
+    }
+
+    @Option(names = "--input", paramLabel = "MODE",
             description = "clean, noisy or both (side by side) (default: ${DEFAULT-VALUE}).")
-    String input;
+    Inputs input = Inputs.valueOf(ExtractConfig.DEFAULTS.input().name());
 
     @Mixin
     ProbeOptions probe;
@@ -39,15 +48,12 @@ final class SweepCommand implements Runnable {
     @Override
     public void run() {
         ProbeStudy.Settings settings = probe.settings();
-        List<InputMode> modes = switch (input) {
-            case "both" -> List.of(InputMode.CLEAN, InputMode.NOISY);
-            default -> List.of(InputMode.parse(input));
-        };
+        List<InputMode> modes = input.modes();
         ProbeCommand.createDirectories(out);
         Map<String, Object> json = new LinkedHashMap<>();
         List<ProbeStudyReport.Titled> studies = new ArrayList<>();
         for (InputMode mode : modes) {
-            String name = mode.name().toLowerCase();
+            String name = mode.id();
             Path storeDir = out.resolve("features-" + name);
             boolean complete = extraction.resume && storeDir.resolve("manifest.json").toFile().exists()
                     && FeatureStore.open(storeDir, true).manifest().complete();

@@ -1,5 +1,7 @@
 package org.diffrep.cli;
 
+import java.util.List;
+
 import org.diffrep.ops.Threads;
 import picocli.CommandLine;
 
@@ -20,7 +22,14 @@ final class ThreadSetting {
                 return helped;
             }
             if (!isBareUsage(parseResult)) {
-                Threads.set(requested);
+                try {
+                    Threads.set(requested);
+                } catch (RuntimeException e) {
+                    // through the ErrorHandler like a command's own failure (a bad DIFFREP_BLAS_THREADS: exit 2)
+                    List<CommandLine> commands = parseResult.asCommandLineList();
+                    CommandLine last = commands.get(commands.size() - 1);
+                    throw new CommandLine.ExecutionException(last, String.valueOf(e.getMessage()), e);
+                }
             }
             return new CommandLine.RunLast().execute(parseResult);
         }

@@ -4,6 +4,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;

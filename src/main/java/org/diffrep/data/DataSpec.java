@@ -1,6 +1,7 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,13 +45,13 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
      */
     public static DataSpec parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new InvalidInputException("--data: expected a data spec such as builtin:mnist, idx:DIR, cifar10:FILE.tar.gz, folder:DIR, "
+            throw InvalidInputException.field("data", ": expected a data spec such as builtin:mnist, idx:DIR, cifar10:FILE.tar.gz, folder:DIR, "
                     + "npy:X.npy,Y.npy or molrg:n=50,d=5,K=3, got nothing");
         }
         int colon = text.indexOf(':');
         String kind = colon < 0 ? text.strip() : text.substring(0, colon).strip();
         if (colon < 0 || !KINDS.contains(kind)) {
-            throw new InvalidInputException("--data " + text + ": unknown kind '" + kind + "'; expected one of "
+            throw InvalidInputException.field("data", text + ": unknown kind '" + kind + "'; expected one of "
                     + "builtin:, idx:, cifar10:, cifar100:, folder:, npy:, molrg:");
         }
         String rest = text.substring(colon + 1);
@@ -97,7 +98,7 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
         };
         for (String key : options.keySet()) {
             if (!allowed.contains(key)) {
-                throw new InvalidInputException("--data " + text + ": unknown option '" + key + "' for " + kind
+                throw InvalidInputException.field("data", text + ": unknown option '" + key + "' for " + kind
                         + (allowed.isEmpty() ? " (it takes none)" : "; expected one of " + allowed));
             }
         }
@@ -105,7 +106,7 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
 
     private void requirePaths(int min, int max, String form) {
         if (paths.size() < min || paths.size() > max) {
-            throw new InvalidInputException("--data " + text + ": expected " + form + ", got " + paths.size() + " path(s)");
+            throw InvalidInputException.field("data", text + ": expected " + form + ", got " + paths.size() + " path(s)");
         }
     }
 
@@ -119,7 +120,7 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
             return read();
         } catch (OutOfMemoryError e) {
             // The readers check sizes against the heap before they allocate; this is the last guard.
-            throw new InvalidInputException("--data " + text + ": the dataset does not fit in the Java heap ("
+            throw InvalidInputException.field("data", text + ": the dataset does not fit in the Java heap ("
                     + Limits.human(Runtime.getRuntime().maxMemory()) + "); raise it (JAVA_OPTS=-Xmx16g for tools/diffrep)"
                     + " or use smaller data", e);
         }
@@ -138,14 +139,14 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
             case "cifar100" -> {
                 String l = options.getOrDefault("labels", "fine");
                 if (!l.equals("fine") && !l.equals("coarse")) {
-                    throw new InvalidInputException("--data " + text + ": option labels=" + l + "; expected fine or coarse");
+                    throw InvalidInputException.field("data", text + ": option labels=" + l + "; expected fine or coarse");
                 }
                 yield CifarReader.readCifar100(Path.of(paths.get(0)),
                         l.equals("fine") ? CifarReader.Labels.FINE : CifarReader.Labels.COARSE, text);
             }
             case "folder" -> FolderReader.read(Path.of(paths.get(0)),
-                    integer(options.getOrDefault("size", "32"), "--data " + text + " option size", 1, FolderReader.MAX_SIZE),
-                    integer(options.getOrDefault("channels", "3"), "--data " + text + " option channels", 1, 3), text);
+                    integer(options.getOrDefault("size", "32"), text + " option size", 1, FolderReader.MAX_SIZE),
+                    integer(options.getOrDefault("channels", "3"), text + " option channels", 1, 3), text);
             case "npy" -> NpyPairReader.read(Path.of(paths.get(0)), Path.of(paths.get(1)), text);
             case "molrg" -> MolrgData.generate(MolrgParams.parse(rest)).asDataset();
             default -> throw new IllegalStateException(kind);

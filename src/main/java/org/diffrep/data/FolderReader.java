@@ -1,6 +1,7 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 
 import javax.imageio.ImageIO;
 import java.awt.Graphics2D;

@@ -1,6 +1,7 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;

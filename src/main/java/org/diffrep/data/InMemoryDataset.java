@@ -2,6 +2,7 @@ package org.diffrep.data;
 
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
 import org.diffrep.ops.Tensors;
 
 import java.util.ArrayList;
@@ -129,7 +130,7 @@ public final class InMemoryDataset implements Dataset {
         int per = sampleSize();
         int n = indices.length;
         if ((long) n * per > Limits.MAX_ARRAY) {
-            throw new IllegalArgumentException(source + ": a batch of " + n + " samples of " + per
+            throw new InvalidInputException(source + ": a batch of " + n + " samples of " + per
                     + " values exceeds one array's " + Limits.MAX_ARRAY + " elements; use a smaller batch");
         }
         float[] out = new float[n * per];

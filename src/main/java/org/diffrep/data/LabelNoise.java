@@ -45,7 +45,7 @@ public final class LabelNoise {
      */
     public static Noisy flip(int[] labels, int numClasses, Split split, double fraction, long seed) {
         if (!(fraction >= 0 && fraction <= 1)) {
-            throw new InvalidInputException("--label-noise: expected a fraction in [0, 1], got " + fraction);
+            throw InvalidInputException.field("labelNoise", ": expected a fraction in [0, 1], got " + fraction);
         }
         if (numClasses < 2) {
             throw new InvalidInputException("label noise needs at least 2 classes, got " + numClasses);

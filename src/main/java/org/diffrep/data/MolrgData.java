@@ -1,5 +1,6 @@
 package org.diffrep.data;
 
+import org.diffrep.io.Limits;
 import org.diffrep.noise.Seeds;
 
 import java.util.SplittableRandom;

@@ -1,6 +1,8 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
+import org.diffrep.io.Npy;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,7 +27,7 @@ public final class NpyPairReader {
             throw new InvalidInputException(xFile + ": field shape is " + Arrays.toString(xs)
                     + "; expected [N, C, H, W], [N, H, W] or [N, D]");
         }
-        if (xh.dtype() != Npy.Dtype.UINT8 && xh.dtype() != Npy.Dtype.FLOAT32 && xh.dtype() != Npy.Dtype.FLOAT64) {
+        if (xh.dtype() != Npy.DType.UINT8 && xh.dtype() != Npy.DType.FLOAT32 && xh.dtype() != Npy.DType.FLOAT64) {
             throw new InvalidInputException(xFile + ": field descr is " + xh.dtype().descr() + "; expected uint8, float32 or float64 samples");
         }
         for (int i = 0; i < xs.length; i++) {
@@ -35,7 +37,7 @@ public final class NpyPairReader {
         if (ys.length != 1) {
             throw new InvalidInputException(yFile + ": field shape is " + Arrays.toString(ys) + "; expected [N]");
         }
-        if (yh.dtype() == Npy.Dtype.FLOAT32 || yh.dtype() == Npy.Dtype.FLOAT64) {
+        if (yh.dtype() == Npy.DType.FLOAT32 || yh.dtype() == Npy.DType.FLOAT64) {
             throw new InvalidInputException(yFile + ": field descr is " + yh.dtype().descr() + "; expected integer labels (int64, int32 or uint8)");
         }
         if (ys[0] != xs[0]) {
@@ -58,7 +60,7 @@ public final class NpyPairReader {
             max = Math.max(max, raw[i]);
         }
         var names = InMemoryDataset.genericNames((int) max + 1);
-        return x.dtype() == Npy.Dtype.UINT8
+        return x.dtype() == Npy.DType.UINT8
                 ? InMemoryDataset.ofPixels(source, shape, x.toBytes(), labels, names, null)
                 : InMemoryDataset.ofFloats(source, shape, x.toFloats(), labels, names);
     }

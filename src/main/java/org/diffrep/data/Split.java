@@ -36,7 +36,7 @@ public final class Split {
      */
     public static Split stratified(int[] labels, int numClasses, double trainFrac, long seed) {
         if (!(trainFrac > 0 && trainFrac <= 1)) {
-            throw new InvalidInputException("--train-frac: expected a fraction in (0, 1], got " + trainFrac);
+            throw InvalidInputException.field("trainFrac", ": expected a fraction in (0, 1], got " + trainFrac);
         }
         int[][] byClass = indicesByClass(labels, numClasses);
         byte[] mask = new byte[labels.length];

@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * One extraction: which model and data, which taps and noise levels, how features are pooled, and
- * where the store goes. Build with {@link #builder}; {@link Builder#build} validates every field.
+ * where the store goes. Build with {@link #builder} (the defaults are its field initialisers, also
+ * readable as {@link #DEFAULTS}); {@link Builder#build} validates every field.
  *
  * @param model            model file (safetensors or TorchScript); may be null when a Denoiser is passed in
  * @param data             dataset spec, e.g. {@code builtin:mnist}
@@ -37,8 +38,18 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
                             int shardSize, int forwardRows) {
 
+    /** Every field at its default, as {@link #builder} starts; model, data and out unset (null). */
+    public static final ExtractConfig DEFAULTS = new Builder().make();
+
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** A builder holding this configuration's fields. */
+    public Builder toBuilder() {
+        return new Builder().model(model).data(data).layers(layers).sigmas(sigmas).input(input).noiseDraws(noiseDraws)
+                .pool(pool).topk(topk).batch(batch).seed(seed).limit(limit).split(split).trainFrac(trainFrac).out(out)
+                .resume(resume).threads(threads).shardSize(shardSize).forwardRows(forwardRows);
     }
 
     /** The fields with their defaults; every setter returns the builder. */
@@ -83,29 +94,36 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder forwardRows(int v) { forwardRows = v; return this; }
 
         public ExtractConfig build() {
-            require(out != null, "--out is required");
-            require(layers != null && !layers.isEmpty(), "--layers: at least one layer is required");
-            require(layers.stream().distinct().count() == layers.size(), "--layers: a layer is named twice: " + layers);
-            require(sigmas != null && sigmas.length > 0, "--sigmas: at least one noise level is required");
+            require(out != null, "out", "is required");
+            require(layers != null && !layers.isEmpty(), "layers", ": at least one layer is required");
+            require(layers.stream().distinct().count() == layers.size(), "layers", ": a layer is named twice: " + layers);
+            require(sigmas != null && sigmas.length > 0, "sigmas", ": at least one noise level is required");
             for (float s : sigmas) {
-                require(Float.isFinite(s) && s >= 0, "--sigmas: levels must be finite and >= 0, got " + s);
+                require(Float.isFinite(s) && s >= 0, "sigmas", ": levels must be finite and >= 0, got " + s);
             }
-            require(noiseDraws >= 1, "--noise-draws must be >= 1, got " + noiseDraws);
-            require(noiseDraws == 1 || input == InputMode.NOISY, "--noise-draws > 1 needs --input noisy");
-            require(topk >= 0, "--topk must be >= 0, got " + topk);
-            require(batch >= 1, "--batch must be >= 1, got " + batch);
-            require(limit >= 0, "--limit must be >= 0, got " + limit);
-            require(shardSize >= 1, "shard size must be >= 1, got " + shardSize);
-            require(forwardRows >= 1, "forward rows must be >= 1, got " + forwardRows);
+            require(noiseDraws >= 1, "noiseDraws", "must be >= 1, got " + noiseDraws);
+            if (noiseDraws != 1 && input != InputMode.NOISY) {
+                throw InvalidInputException.fields("{noiseDraws} > 1 needs {input} noisy", "noiseDraws", "input");
+            }
+            require(topk >= 0, "topk", "must be >= 0, got " + topk);
+            require(batch >= 1, "batch", "must be >= 1, got " + batch);
+            require(limit >= 0, "limit", "must be >= 0, got " + limit);
+            require(shardSize >= 1, "shardSize", "must be >= 1, got " + shardSize);
+            require(forwardRows >= 1, "forwardRows", "must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
-                    "--train-frac: expected a fraction in (0, 1], got " + trainFrac);
+                    "trainFrac", ": expected a fraction in (0, 1], got " + trainFrac);
+            return make();
+        }
+
+        private ExtractConfig make() {
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
                     limit, split, trainFrac, out, resume, threads, shardSize, forwardRows);
         }
 
-        private static void require(boolean ok, String message) {
+        /** Throws unless {@code ok}: {@code field} then {@code detail} ({@link InvalidInputException#field}). */
+        private static void require(boolean ok, String field, String detail) {
             if (!ok) {
-                throw new InvalidInputException(message);
+                throw InvalidInputException.field(field, detail);
             }
         }
 

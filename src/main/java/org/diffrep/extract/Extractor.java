@@ -15,7 +15,8 @@ import org.diffrep.data.Batch;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
-import org.diffrep.extract.NpyArrays.DType;
+import org.diffrep.io.Hashes;
+import org.diffrep.io.Npy.DType;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.noise.Seeds;
@@ -24,7 +25,6 @@ import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -32,11 +32,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -99,24 +96,17 @@ public final class Extractor {
 
     /** sha256 of a model file, as recorded in the manifest. */
     public static String fileId(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                md.update(buf, 0, r);
-            }
-            return "sha256:" + HexFormat.of().formatHex(md.digest());
+        try {
+            return Hashes.sha256Id(file);
         } catch (IOException e) {
-            throw new InvalidInputException("--model " + file + ": cannot read: " + e.getMessage());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw InvalidInputException.field("model", file + ": cannot read: " + e.getMessage());
         }
     }
 
     /** Loads the model file and the dataset of the configuration, then runs {@link #run(Denoiser, String, Dataset)}. */
     public ExtractSummary run() {
         if (cfg.model() == null || cfg.data() == null) {
-            throw new InvalidInputException("--model and --data are required");
+            throw InvalidInputException.fields("{model} and {data} are required", "model", "data");
         }
         Dataset data = DataSpec.open(cfg.data());
         Denoiser model = ModelFiles.load(cfg.model());
@@ -138,12 +128,13 @@ public final class Extractor {
         Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
         long[] selected = select(data, split);
         if (selected.length == 0) {
-            throw new InvalidInputException("--data " + cfg.data() + ": no images left after --split "
-                    + cfg.split().id() + (cfg.limit() > 0 ? " and --limit " + cfg.limit() : ""));
+            throw InvalidInputException.fields("{data} " + InvalidInputException.literal(cfg.data())
+                    + ": no images left after {split} " + cfg.split().id()
+                    + (cfg.limit() > 0 ? " and {limit} " + cfg.limit() : ""), "data", "split", "limit");
         }
         byte[] splitMask = split.mask();
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
-        StoreSettings settings = settings(modelId, selected.length);
+        StoreSettings settings = settings(modelId, data.source(), selected.length);
         StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
         store.shardFiles(shardFiles);
         Timings t = new Timings();
@@ -231,10 +222,10 @@ public final class Extractor {
         } catch (IOException e) {
             throw new UncheckedIOException("writing the feature store in " + cfg.out() + " failed: "
                     + StoreWriter.describe(e) + "; nothing was marked complete: free space or fix permissions"
-                    + " and rerun with --resume", e);
+                    + " and rerun with resume", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("extraction interrupted; rerun with --resume", e);
+            throw new IllegalStateException("extraction interrupted; rerun with resume", e);
         }
         ExtractSummary sum = summary(selected.length, done, t, start);
         if (log != null) {
@@ -385,7 +376,8 @@ public final class Extractor {
      * top-k and mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k.
      */
     private Tensor[] pool(Tensor tap) {
-        Tensor m = tap.contiguous();
+        // float32, as the kernels take it: a TorchScript model may return its taps in another float type
+        Tensor m = tap.to(torch.ScalarType.Float).contiguous();
         long rowsM = m.size(0);
         Tensor maps = m.dim() == 2 ? m.reshape(rowsM, m.size(1), 1) : m;
         Tensor flat = cfg.pool() == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;
@@ -485,31 +477,33 @@ public final class Extractor {
         List<String> available = model.taps();
         for (String layer : cfg.layers()) {
             if (!available.contains(layer)) {
-                throw new InvalidInputException("--layers: unknown layer '" + layer + "'; the model has "
+                throw InvalidInputException.field("layers", ": unknown layer '" + layer + "'; the model has "
                         + String.join(", ", available));
             }
         }
         long[] dataShape = Arrays.stream(data.imageShape()).asLongStream().toArray();
         long[] modelShape = model.inputShape();
         if (!Arrays.equals(dataShape, modelShape)) {
-            throw new InvalidInputException("--data " + cfg.data() + ": images are " + Arrays.toString(dataShape)
+            throw InvalidInputException.field("data", cfg.data() + ": images are " + Arrays.toString(dataShape)
                     + " but the model" + (cfg.model() == null ? "" : " " + cfg.model()) + " takes "
                     + Arrays.toString(modelShape));
         }
-        // Sizes of the per-batch tensors, checked before any work: a typo in --batch or --forward-rows must not
+        // Sizes of the per-batch tensors, checked before any work: a typo in batch or forwardRows must not
         // end in an allocation failure deep inside LibTorch.
         long perImage = 4L * data.sampleSize();
         long images = Math.min(cfg.batch(), Math.min(cfg.shardSize(), data.size()));
         long batchBytes = images * cfg.sigmas().length * perImage;
         if (batchBytes > MAX_BATCH_BYTES) {
-            throw new InvalidInputException("--batch " + cfg.batch() + ": " + images + " images x "
+            throw InvalidInputException.fields("{batch} " + cfg.batch() + ": " + images + " images x "
                     + cfg.sigmas().length + " sigmas x " + perImage + " bytes = " + batchBytes
-                    + " bytes of noisy input per batch; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower --batch");
+                    + " bytes of noisy input per batch; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower {batch}",
+                    "batch");
         }
         long forwardBytes = (long) cfg.forwardRows() * perImage;
         if (forwardBytes > MAX_BATCH_BYTES) {
-            throw new InvalidInputException("--forward-rows " + cfg.forwardRows() + ": " + forwardBytes
-                    + " bytes of input per forward; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower --forward-rows");
+            throw InvalidInputException.fields("{forwardRows} " + cfg.forwardRows() + ": " + forwardBytes
+                    + " bytes of input per forward; expected at most " + MAX_BATCH_BYTES + " (4 GiB): lower {forwardRows}",
+                    "forwardRows");
         }
     }
 
@@ -545,7 +539,7 @@ public final class Extractor {
                 }
                 long channels = shape[1];
                 if (cfg.topk() > channels) {
-                    throw new InvalidInputException("--topk " + cfg.topk() + " exceeds the " + channels
+                    throw InvalidInputException.field("topk", cfg.topk() + " exceeds the " + channels
                             + " channels of layer " + layer);
                 }
                 shapes.put(layer, new StoreManifest.LayerShape(map, cfg.pool() == Pooling.NONE ? flat : channels));
@@ -554,13 +548,14 @@ public final class Extractor {
         return shapes;
     }
 
-    private StoreSettings settings(String modelId, long count) {
+    /** The manifest's settings: the data named by the dataset's own {@link Dataset#source}. */
+    private StoreSettings settings(String modelId, String dataSource, long count) {
         List<Float> sig = new ArrayList<>();
         for (float f : cfg.sigmas()) {
             sig.add(f);
         }
         int draws = cfg.input() == InputMode.CLEAN ? 1 : cfg.noiseDraws();
-        return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, cfg.data(), count,
+        return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, dataSource, count,
                 cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
                 cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit());
     }

@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.diffrep.InvalidInputException;
-import org.diffrep.data.Limits;
+import org.diffrep.io.Limits;
+import org.diffrep.io.Npy;
 import org.diffrep.ops.Tensors;
 
 import java.io.IOException;
@@ -29,7 +30,7 @@ public final class FeatureStore {
 
     private final Path dir;
     private final StoreManifest manifest;
-    private final Map<String, NpyArrays.Mapped> mapped = new ConcurrentHashMap<>();
+    private final Map<String, Npy.Mapped> mapped = new ConcurrentHashMap<>();
 
     private FeatureStore(Path dir, StoreManifest manifest) {
         this.dir = dir;
@@ -132,9 +133,9 @@ public final class FeatureStore {
             if (!Files.isRegularFile(file)) {
                 throw new InvalidInputException(file + ": missing from the feature store (listed in " + mf + ")");
             }
-            NpyArrays.Header h;
+            Npy.Header h;
             try {
-                h = NpyArrays.readHeader(file);
+                h = Npy.readStrictHeader(file);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
             }
@@ -148,8 +149,8 @@ public final class FeatureStore {
                 continue;
             }
             if (h.dtype() != e.dtype) {
-                throw new InvalidInputException(file + ": field descr is '" + h.dtype().descr + "'; expected '"
-                        + e.dtype.descr + "'");
+                throw new InvalidInputException(file + ": field descr is '" + h.dtype().descr() + "'; expected '"
+                        + e.dtype.descr() + "'");
             }
             long width = e.width;
             boolean shapeOk = width < 0 ? shape.length == 1 : shape.length == 2 && (width == 0 || shape[1] == width);
@@ -165,16 +166,16 @@ public final class FeatureStore {
         }
     }
 
-    private record Expect(NpyArrays.DType dtype, long width) {
+    private record Expect(Npy.DType dtype, long width) {
     }
 
     /** What a store file must hold: dtype and row width (-1: a vector [N]; 0: any width). */
     private Expect expect(String rel) {
         if (rel.equals(StoreLayout.LABELS) || rel.equals(StoreLayout.INDICES)) {
-            return new Expect(NpyArrays.DType.INT64, -1);
+            return new Expect(Npy.DType.INT64, -1);
         }
         if (rel.equals(StoreLayout.SPLIT)) {
-            return new Expect(NpyArrays.DType.UINT8, -1);
+            return new Expect(Npy.DType.UINT8, -1);
         }
         String[] parts = rel.split("/");
         if (parts.length < 3) {
@@ -184,25 +185,25 @@ public final class FeatureStore {
         String name = parts[parts.length - 1];
         StoreManifest.LayerShape shape = manifest.layers().get(layer);
         if (parts[0].equals("features") && name.matches("sigma_\\d+\\.npy") && shape != null) {
-            return new Expect(NpyArrays.DType.FLOAT32, shape.rowLength());
+            return new Expect(Npy.DType.FLOAT32, shape.rowLength());
         }
         if (parts[0].equals("features") && name.matches("sigma_\\d+\\.max\\.npy")) {
-            return new Expect(NpyArrays.DType.FLOAT32, 0);
+            return new Expect(Npy.DType.FLOAT32, 0);
         }
         if (parts[0].equals("topk") && name.matches("sigma_\\d+\\.values\\.npy")) {
-            return new Expect(NpyArrays.DType.FLOAT32, 0);
+            return new Expect(Npy.DType.FLOAT32, 0);
         }
         if (parts[0].equals("topk") && name.matches("sigma_\\d+\\.indices\\.npy")) {
-            return new Expect(NpyArrays.DType.INT64, 0);
+            return new Expect(Npy.DType.INT64, 0);
         }
         return null;
     }
 
     /** Checks that every element of a vector file lies in [min, max]; the message names the file and row. */
     private void checkValues(String rel, long min, long max, String what, String expected) {
-        NpyArrays.Mapped m = map(rel);
+        Npy.Mapped m = map(rel);
         java.nio.ByteBuffer b = m.data();
-        boolean bytes = m.header().dtype() == NpyArrays.DType.UINT8;
+        boolean bytes = m.header().dtype() == Npy.DType.UINT8;
         long n = m.header().count();
         for (int i = 0; i < n; i++) {
             long v = bytes ? b.get(i) & 0xFF : b.getLong(i * 8);
@@ -285,7 +286,7 @@ public final class FeatureStore {
     /** Top-k channel indices [N][k] of the spatial means, by descending value. */
     public long[][] topkIndices(String layer, int sigmaIndex) {
         requireTopk();
-        NpyArrays.Mapped m = map(StoreLayout.topkIndices(checkLayer(layer), checkSigma(sigmaIndex)));
+        Npy.Mapped m = map(StoreLayout.topkIndices(checkLayer(layer), checkSigma(sigmaIndex)));
         LongBuffer b = m.data().asLongBuffer();
         int n = (int) m.header().shape()[0], k = (int) m.header().shape()[1];
         long[][] out = new long[n][k];
@@ -307,7 +308,7 @@ public final class FeatureStore {
      * {@code clone()} for a tensor of your own.
      */
     public Tensor featuresTensor(String layer, int sigmaIndex) {
-        NpyArrays.Mapped m = map(StoreLayout.features(checkLayer(layer), checkSigma(sigmaIndex)));
+        Npy.Mapped m = map(StoreLayout.features(checkLayer(layer), checkSigma(sigmaIndex)));
         BytePointer p = new BytePointer(m.data());
         // The tensor does not reference the Java mapping; without the pin, a caller that keeps only the
         // tensor lets GC unmap the file under it (a SIGSEGV seen in bench-sae). LibTorch's deleter unpins.
@@ -317,22 +318,22 @@ public final class FeatureStore {
     }
 
     /** The mapped array of any store file (path relative to the store, as in the manifest's files). */
-    public NpyArrays.Mapped map(String rel) {
+    public Npy.Mapped map(String rel) {
         return mapped.computeIfAbsent(rel, r -> {
             Path file = dir.resolve(r);
             if (!Files.isRegularFile(file)) {
                 throw new InvalidInputException(file + ": missing from the feature store");
             }
-            NpyArrays.Mapped m;
+            Npy.Mapped m;
             try {
-                m = NpyArrays.map(file);
+                m = Npy.map(file);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read: " + e);
             }
-            if (m.header().dtype() == NpyArrays.DType.FLOAT32) {
+            if (m.header().dtype() == Npy.DType.FLOAT32) {
                 checkFinite(file, m);
             }
-            if (r.startsWith("topk/") && r.endsWith(".indices.npy") && m.header().dtype() == NpyArrays.DType.INT64) {
+            if (r.startsWith("topk/") && r.endsWith(".indices.npy") && m.header().dtype() == Npy.DType.INT64) {
                 checkChannels(file, r, m);
             }
             return m;
@@ -340,7 +341,7 @@ public final class FeatureStore {
     }
 
     /** NaN or Inf anywhere in a float array: an error naming the file, row and column (checked once per file). */
-    private static void checkFinite(Path file, NpyArrays.Mapped m) {
+    private static void checkFinite(Path file, Npy.Mapped m) {
         FloatBuffer b = m.data().asFloatBuffer();
         long[] shape = m.header().shape();
         long width = shape.length < 2 ? 1 : Limits.product(Arrays.copyOfRange(shape, 1, shape.length), file.toString());
@@ -355,7 +356,7 @@ public final class FeatureStore {
     }
 
     /** Top-k channel indices must name channels of the layer: 0 <= index < C. */
-    private void checkChannels(Path file, String rel, NpyArrays.Mapped m) {
+    private void checkChannels(Path file, String rel, Npy.Mapped m) {
         String layer = rel.substring("topk/".length(), rel.lastIndexOf('/'));
         StoreManifest.LayerShape shape = manifest.layers() == null ? null : manifest.layers().get(layer);
         if (shape == null || shape.mapShape() == null || shape.mapShape().isEmpty()) {
@@ -376,7 +377,7 @@ public final class FeatureStore {
     }
 
     private float[][] rows(String rel) {
-        NpyArrays.Mapped m = map(rel);
+        Npy.Mapped m = map(rel);
         long[] shape = m.header().shape();
         if (shape.length != 2) {
             throw new InvalidInputException(dir.resolve(rel) + ": shape " + Arrays.toString(shape) + ", expected [N, C]");
@@ -414,13 +415,13 @@ public final class FeatureStore {
 
     private void requirePool(String pool) {
         if (!manifest.settings().pool().equals(pool)) {
-            throw new InvalidInputException(dir + ": made with --pool " + manifest.settings().pool() + ", not " + pool);
+            throw new InvalidInputException(dir + ": made with pool " + manifest.settings().pool() + ", not " + pool);
         }
     }
 
     private void requireTopk() {
         if (manifest.settings().topk() <= 0) {
-            throw new InvalidInputException(dir + ": made without --topk");
+            throw new InvalidInputException(dir + ": made without top-k features (topk 0)");
         }
     }
 

@@ -1,21 +1,14 @@
 package org.diffrep.extract;
 
-import org.diffrep.InvalidInputException;
+import org.diffrep.Choice;
 
 import java.util.Locale;
 
 /** What the network sees: the clean image conditioned on sigma, or the image with noise of level sigma. */
-public enum InputMode {
+public enum InputMode implements Choice {
     CLEAN, NOISY;
 
-    public static InputMode parse(String s) {
-        try {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--input: '" + s + "' is not one of clean, noisy");
-        }
-    }
-
+    @Override
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

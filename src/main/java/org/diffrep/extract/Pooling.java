@@ -1,12 +1,12 @@
 package org.diffrep.extract;
 
-import org.diffrep.InvalidInputException;
+import org.diffrep.Choice;
 
 /**
  * How a feature map [C, H, W] becomes a stored row: its spatial mean [C]; the mean and the
  * spatial max (two files); or the whole map flattened [C*H*W].
  */
-public enum Pooling {
+public enum Pooling implements Choice {
     MEAN("mean"), MEAN_MAX("mean+max"), NONE("none");
 
     private final String id;
@@ -15,16 +15,8 @@ public enum Pooling {
         this.id = id;
     }
 
+    @Override
     public String id() {
         return id;
-    }
-
-    public static Pooling parse(String s) {
-        for (Pooling p : values()) {
-            if (p.id.equals(s.trim())) {
-                return p;
-            }
-        }
-        throw new InvalidInputException("--pool: '" + s + "' is not one of mean, mean+max, none");
     }
 }

@@ -1,6 +1,8 @@
 package org.diffrep.extract;
 
-import org.diffrep.extract.NpyArrays.DType;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Npy;
+import org.diffrep.io.Npy.DType;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -55,7 +57,7 @@ final class ShardWriter implements AutoCloseable {
         }
 
         long rowBytes() {
-            long b = dtype.bytes;
+            long b = dtype.size();
             for (long s : rowShape) {
                 b *= s;
             }
@@ -89,7 +91,7 @@ final class ShardWriter implements AutoCloseable {
             long[] shape = new long[rowShape.length + 1];
             shape[0] = rows;
             System.arraycopy(rowShape, 0, shape, 1, rowShape.length);
-            write(a, ByteBuffer.wrap(NpyArrays.header(dtype, shape)));
+            write(a, ByteBuffer.wrap(Npy.header(dtype, shape)));
         } else if (a.dtype != dtype || !Arrays.equals(a.rowShape, rowShape)) {
             throw new IllegalStateException(rel + ": rows changed from " + a.dtype + Arrays.toString(a.rowShape)
                     + " to " + dtype + Arrays.toString(rowShape));
@@ -107,7 +109,7 @@ final class ShardWriter implements AutoCloseable {
 
     private static void write(Array a, ByteBuffer data) throws IOException {
         try {
-            NpyArrays.writeFully(a.ch, data);
+            AtomicFiles.writeFully(a.ch, data);
         } catch (IOException e) {
             throw new StoreWriter.WriteFailure(a.file, e);
         }

@@ -1,21 +1,14 @@
 package org.diffrep.extract;
 
-import org.diffrep.InvalidInputException;
+import org.diffrep.Choice;
 
 import java.util.Locale;
 
 /** Which images of the deterministic train/test split an extraction takes. */
-public enum SplitSelection {
+public enum SplitSelection implements Choice {
     TRAIN, TEST, ALL;
 
-    public static SplitSelection parse(String s) {
-        try {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--split: '" + s + "' is not one of train, test, all");
-        }
-    }
-
+    @Override
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -1,12 +1,13 @@
 package org.diffrep.extract;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +25,6 @@ import java.util.stream.Stream;
  * directory, so a kill at any moment leaves either a resumable store or a complete one.
  */
 public final class StoreWriter {
-
-    static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
      * A failed write of one store file. The message names the file and says "the disk is full"
@@ -67,22 +64,23 @@ public final class StoreWriter {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new InvalidInputException("--out " + dir + ": cannot create the directory: " + e);
+            throw InvalidInputException.field("out", dir + ": cannot create the directory: " + e);
         }
         if (!Files.isWritable(dir)) {
-            throw new InvalidInputException("--out " + dir + ": the directory is not writable");
+            throw InvalidInputException.field("out", dir + ": the directory is not writable");
         }
         Path manifestFile = dir.resolve(StoreLayout.MANIFEST);
         try {
             if (Files.exists(manifestFile)) {
                 StoreManifest stored = readManifest(manifestFile);
                 if (!resume) {
-                    throw new InvalidInputException("--out " + dir + " already holds a feature store"
-                            + (stored.complete() ? "" : " (incomplete)") + "; pass --resume to continue it or choose another directory");
+                    throw InvalidInputException.fields("{out} " + InvalidInputException.literal(dir)
+                            + " already holds a feature store" + (stored.complete() ? "" : " (incomplete)")
+                            + "; use {resume} to continue it or choose another directory", "out", "resume");
                 }
                 List<String> diffs = stored.settings().differences(settings);
                 if (!diffs.isEmpty()) {
-                    throw new InvalidInputException("--resume: the store in " + dir
+                    throw InvalidInputException.field("resume", ": the store in " + dir
                             + " was made with other settings, refusing to mix: " + String.join("; ", diffs));
                 }
                 StoreWriter w = new StoreWriter(dir, settings, stored.complete());
@@ -90,10 +88,10 @@ public final class StoreWriter {
                 return w;
             }
             // A run killed while writing its first manifest leaves only the temp file: still a new store.
-            Files.deleteIfExists(dir.resolve(StoreLayout.MANIFEST + ".tmp"));
+            Files.deleteIfExists(AtomicFiles.tempOf(manifestFile));
             try (Stream<Path> entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
-                    throw new InvalidInputException("--out " + dir + " is not empty and holds no manifest.json;"
+                    throw InvalidInputException.field("out", dir + " is not empty and holds no manifest.json;"
                             + " choose an empty or new directory");
                 }
             }
@@ -102,7 +100,7 @@ public final class StoreWriter {
                     BuildInfo.versions(), false));
             return w;
         } catch (IOException e) {
-            throw new InvalidInputException("--out " + dir + ": cannot write the store: " + describe(e));
+            throw InvalidInputException.field("out", dir + ": cannot write the store: " + describe(e));
         }
     }
 
@@ -155,62 +153,58 @@ public final class StoreWriter {
 
     private void concatenate(String rel, int shards) throws IOException {
         Path target = dir.resolve(rel);
-        Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        NpyArrays.Header firstHeader = null;
+        Npy.Header firstHeader = null;
         long rows = 0;
         List<Path> parts = new ArrayList<>();
         for (int i = 0; i < shards; i++) {
             Path part = StoreLayout.shardDir(dir, i).resolve(rel);
-            NpyArrays.Header h = NpyArrays.readHeader(part);
+            Npy.Header h = Npy.readStrictHeader(part);
             if (firstHeader == null) {
                 firstHeader = h;
             } else if (h.dtype() != firstHeader.dtype() || h.shape().length != firstHeader.shape().length) {
-                throw new IllegalStateException(part + ": does not match shard 0 of " + rel);
+                throw new InvalidInputException(part + ": does not match shard 0 of " + rel);
             }
             rows += h.shape()[0];
             parts.add(part);
         }
         long[] shape = firstHeader.shape().clone();
         shape[0] = rows;
+        byte[] header = Npy.header(firstHeader.dtype(), shape);
         // A failure here is almost always the write side (disk full); the shards were read above.
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            NpyArrays.writeFully(out, java.nio.ByteBuffer.wrap(NpyArrays.header(firstHeader.dtype(), shape)));
-            for (Path part : parts) {
-                try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
-                    NpyArrays.Header h = NpyArrays.readHeader(in, part);
-                    long pos = h.dataOffset(), end = h.dataOffset() + h.dataBytes();
-                    while (pos < end) {
-                        pos += in.transferTo(pos, end - pos, out);
+        try {
+            AtomicFiles.writeSynced(target, out -> {
+                AtomicFiles.writeFully(out, ByteBuffer.wrap(header));
+                for (Path part : parts) {
+                    try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
+                        Npy.Header h = Npy.readStrictHeader(in, part);
+                        long pos = h.dataOffset(), end = h.dataOffset() + h.dataBytes();
+                        while (pos < end) {
+                            pos += in.transferTo(pos, end - pos, out);
+                        }
                     }
                 }
-            }
-            out.force(false);
+            });
         } catch (IOException e) {
-            throw new WriteFailure(tmp, e);
+            throw new WriteFailure(AtomicFiles.tempOf(target), e);
         }
-        AtomicFiles.moveInto(tmp, target);
     }
 
     private void writeManifest(StoreManifest m) throws IOException {
         Path file = dir.resolve(StoreLayout.MANIFEST);
-        Path tmp = dir.resolve(StoreLayout.MANIFEST + ".tmp");
-        byte[] bytes = JSON.writeValueAsBytes(m);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            NpyArrays.writeFully(ch, java.nio.ByteBuffer.wrap(bytes));
-            NpyArrays.writeFully(ch, java.nio.ByteBuffer.wrap(new byte[]{'\n'}));
-            ch.force(false);
+        byte[] bytes = Json.SNAKE_CASE.writeValueAsBytes(m);
+        try {
+            AtomicFiles.writeSynced(file, ch -> {
+                AtomicFiles.writeFully(ch, ByteBuffer.wrap(bytes));
+                AtomicFiles.writeFully(ch, ByteBuffer.wrap(new byte[]{'\n'}));
+            });
         } catch (IOException e) {
-            throw new WriteFailure(tmp, e);
+            throw new WriteFailure(AtomicFiles.tempOf(file), e);
         }
-        AtomicFiles.moveInto(tmp, file);
     }
 
     static StoreManifest readManifest(Path file) throws IOException {
         try {
-            return JSON.readValue(file.toFile(), StoreManifest.class);
+            return Json.SNAKE_CASE.readValue(file.toFile(), StoreManifest.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new InvalidInputException(file + ": not a diffrep feature store manifest: " + e.getOriginalMessage());
         }
@@ -229,7 +223,7 @@ public final class StoreWriter {
             }
         }
         try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) {
+            for (Path p : walk.filter(p -> p.getFileName().toString().endsWith(AtomicFiles.TEMP_SUFFIX)).toList()) {
                 Files.deleteIfExists(p);
             }
         }

@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 
 /**
  * A fully connected denoiser on flattened inputs of any shape: {@code depth} hidden layers of
@@ -19,29 +20,36 @@ import org.bytedeco.pytorch.global.torch;
 public final class MlpDenoiser extends NetworkDenoiser {
 
     /**
+     * The architecture, stored as JSON in a model file (its components are the file's fields). Build
+     * with {@link #builder}: the defaults are its field initialisers (the input shape has none: the data
+     * fixes it); the record's constructor validates.
+     *
      * @param inputShape    one sample's shape, e.g. [1, 28, 28] or [50]
-     * @param depth         hidden layers (>= 1)
-     * @param width         units per hidden layer
-     * @param activation    {@code relu} or {@code silu}
+     * @param depth         hidden layers, >= 1 (default 3)
+     * @param width         units per hidden layer (default 256)
+     * @param activation    {@code relu} or {@code silu} (default silu)
      * @param embedding     {@code sinusoidal}, {@code fourier} or {@code scalar} (c_noise concatenated)
-     * @param embeddingDim  embedding width (ignored for scalar)
-     * @param parametrisation {@code EDM} or {@code VP}
+     *                      (default sinusoidal)
+     * @param embeddingDim  embedding width, ignored for scalar (default 32)
+     * @param parametrisation {@code EDM} or {@code VP} (default EDM)
      */
     public record Config(long[] inputShape, int depth, int width, String activation, String embedding,
                          int embeddingDim, Parametrisation parametrisation) {
         public Config {
             NetworkDenoiser.checkShape("mlp", inputShape, 1, 8);
-            if (depth < 1 || depth > MAX_DEPTH || width < 1) {
-                throw new IllegalArgumentException("mlp: depth must be in [1, " + MAX_DEPTH + "] and width >= 1, got "
-                        + depth + ", " + width);
+            if (depth < 1 || depth > MAX_DEPTH) {
+                throw InvalidInputException.fields("mlp: {depth} must be in [1, " + MAX_DEPTH + "], got " + depth, "depth");
+            }
+            if (width < 1) {
+                throw InvalidInputException.fields("mlp: {width} must be >= 1, got " + width, "width");
             }
             if (!"relu".equals(activation) && !"silu".equals(activation)) {
-                throw new IllegalArgumentException("mlp: activation must be relu or silu, got "
-                        + (activation == null ? "none" : "'" + activation + "'"));
+                throw InvalidInputException.fields("mlp: {activation} must be relu or silu, got "
+                        + (activation == null ? "none" : "'" + activation + "'"), "activation");
             }
             NetworkDenoiser.checkEmbedding("mlp", embedding, embeddingDim, true);
             if (parametrisation == null) {
-                throw new IllegalArgumentException("mlp: parametrisation must be EDM or VP, got none");
+                throw InvalidInputException.fields("mlp: {parametrisation} must be EDM or VP, got none", "parametrisation");
             }
         }
 
@@ -50,7 +58,41 @@ public final class MlpDenoiser extends NetworkDenoiser {
 
         /** Defaults: 3 x 256 SiLU, sinusoidal embedding of width 32, EDM. */
         public static Config defaults(long... inputShape) {
-            return new Config(inputShape, 3, 256, "silu", NoiseEmbedding.SINUSOIDAL, 32, Parametrisation.EDM);
+            return builder().inputShape(inputShape).build();
+        }
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this configuration. */
+        public Builder toBuilder() {
+            return new Builder().inputShape(inputShape).depth(depth).width(width).activation(activation)
+                    .embedding(embedding).embeddingDim(embeddingDim).parametrisation(parametrisation);
+        }
+
+        /** The fields with their defaults; every setter returns the builder. */
+        public static final class Builder {
+            private long[] inputShape;
+            private int depth = 3;
+            private int width = 256;
+            private String activation = "silu";
+            private String embedding = NoiseEmbedding.SINUSOIDAL;
+            private int embeddingDim = 32;
+            private Parametrisation parametrisation = Parametrisation.EDM;
+
+            public Builder inputShape(long... v) { inputShape = v == null ? null : v.clone(); return this; }
+            public Builder depth(int v) { depth = v; return this; }
+            public Builder width(int v) { width = v; return this; }
+            public Builder activation(String v) { activation = v; return this; }
+            public Builder embedding(String v) { embedding = v; return this; }
+            public Builder embeddingDim(int v) { embeddingDim = v; return this; }
+            public Builder parametrisation(Parametrisation v) { parametrisation = v; return this; }
+
+            public Config build() {
+                return new Config(inputShape == null ? null : inputShape.clone(), depth, width, activation, embedding,
+                        embeddingDim, parametrisation);
+            }
         }
     }
 

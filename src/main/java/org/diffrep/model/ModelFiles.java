@@ -10,13 +10,13 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 
 /**
@@ -34,7 +34,6 @@ public final class ModelFiles {
     public static final String PROVENANCE = "diffrep.provenance";
     public static final String VERSION = "diffrep.version";
 
-    static final ObjectMapper JSON = new ObjectMapper();
 
     private ModelFiles() {
     }
@@ -66,7 +65,7 @@ public final class ModelFiles {
     public static Record parseConfig(String kind, String json, String where) {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
+            root = Json.COMPACT.readTree(json);
         } catch (JsonProcessingException e) {
             throw new InvalidInputException(where + ": not JSON (" + e.getOriginalMessage() + ")", e);
         }
@@ -95,7 +94,11 @@ public final class ModelFiles {
                 }
                 default -> throw new InvalidInputException(where + ": model kind must be mlp or unet, got '" + kind + "'");
             };
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidInputException e) {
+            if (e.field() == null) {
+                throw e; // ConfigFields' own message, which starts with where
+            }
+            // a range check of the configuration record: its field is a field of this JSON object
             throw new InvalidInputException(where + ": " + e.getMessage(), e);
         }
         ModelSize.check(config, where);
@@ -187,10 +190,10 @@ public final class ModelFiles {
         }
     }
 
-    /** The configuration of a network as JSON. */
+    /** The configuration of a network as Json.COMPACT. */
     public static String configJson(NetworkDenoiser model) {
         try {
-            return JSON.writeValueAsString(model.config());
+            return Json.COMPACT.writeValueAsString(model.config());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -208,7 +211,7 @@ public final class ModelFiles {
         meta.put(KIND, model.kind());
         meta.put(CONFIG, configJson(model));
         try {
-            meta.put(PROVENANCE, JSON.writeValueAsString(provenance == null ? Map.of() : provenance));
+            meta.put(PROVENANCE, Json.COMPACT.writeValueAsString(provenance == null ? Map.of() : provenance));
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("provenance is not JSON-serialisable", e);
         }
@@ -277,7 +280,7 @@ public final class ModelFiles {
             throw new InvalidInputException(file + ": __metadata__ lacks " + key);
         }
         try {
-            return JSON.readTree(s);
+            return Json.COMPACT.readTree(s);
         } catch (JsonProcessingException e) {
             throw new InvalidInputException(file + ": __metadata__." + key + " is not JSON", e);
         }

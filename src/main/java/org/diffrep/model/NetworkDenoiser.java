@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItemVector;
 import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
 
 /**
  * A denoiser built in Java from LibTorch modules: a network F wrapped by a {@link Parametrisation}.
@@ -145,19 +146,20 @@ public abstract class NetworkDenoiser extends Module implements Denoiser {
     static void checkShape(String kind, long[] shape, int min, int max) {
         String want = min == max && min == 3 ? "[C, H, W]" : "a shape of " + min + " to " + max + " sizes";
         if (shape == null || shape.length < min || shape.length > max) {
-            throw new IllegalArgumentException(kind + ": inputShape must be " + want + ", got "
-                    + (shape == null ? "none" : Arrays.toString(shape)));
+            throw InvalidInputException.fields(kind + ": {inputShape} must be " + want + ", got "
+                    + (shape == null ? "none" : Arrays.toString(shape)), "inputShape");
         }
         double n = 1;
         for (long d : shape) {
             if (d < 1) {
-                throw new IllegalArgumentException(kind + ": inputShape sizes must be >= 1, got " + Arrays.toString(shape));
+                throw InvalidInputException.fields(kind + ": {inputShape} sizes must be >= 1, got " + Arrays.toString(shape),
+                        "inputShape");
             }
             n *= d;
         }
         if (n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(kind + ": inputShape " + Arrays.toString(shape) + " has " + (long) n
-                    + " values per sample, more than " + Integer.MAX_VALUE);
+            throw InvalidInputException.fields(kind + ": {inputShape} " + Arrays.toString(shape) + " has " + (long) n
+                    + " values per sample, more than " + Integer.MAX_VALUE, "inputShape");
         }
     }
 
@@ -166,11 +168,12 @@ public abstract class NetworkDenoiser extends Module implements Denoiser {
         boolean known = NoiseEmbedding.SINUSOIDAL.equals(embedding) || NoiseEmbedding.FOURIER.equals(embedding)
                 || scalarAllowed && NoiseEmbedding.SCALAR.equals(embedding);
         if (!known) {
-            throw new IllegalArgumentException(kind + ": embedding must be sinusoidal, fourier"
-                    + (scalarAllowed ? " or scalar" : "") + ", got " + (embedding == null ? "none" : "'" + embedding + "'"));
+            throw InvalidInputException.fields(kind + ": {embedding} must be sinusoidal, fourier"
+                    + (scalarAllowed ? " or scalar" : "") + ", got " + (embedding == null ? "none" : "'" + embedding + "'"),
+                    "embedding");
         }
         if (!NoiseEmbedding.SCALAR.equals(embedding) && (dim < 2 || dim % 2 != 0)) {
-            throw new IllegalArgumentException(kind + ": embeddingDim must be even and >= 2, got " + dim);
+            throw InvalidInputException.fields(kind + ": {embeddingDim} must be even and >= 2, got " + dim, "embeddingDim");
         }
     }
 

@@ -6,10 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Tensor;
@@ -28,6 +24,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 
 /**
@@ -38,7 +36,6 @@ import org.diffrep.ops.Tensors;
  */
 public final class SafeTensors {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
     private SafeTensors() {
@@ -56,7 +53,7 @@ public final class SafeTensors {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new IllegalStateException("safetensors writing assumes a little-endian machine");
         }
-        ObjectNode header = JSON.createObjectNode();
+        ObjectNode header = Json.COMPACT.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             metadata.forEach(meta::put);
@@ -76,39 +73,25 @@ public final class SafeTensors {
             offset += n;
             data.add(t);
         }
-        byte[] json = JSON.writeValueAsBytes(header);
+        byte[] json = Json.COMPACT.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8; // spaces keep the data 8-byte aligned, as the reference writer does
         byte[] head = Arrays.copyOf(json, padded);
         Arrays.fill(head, json.length, padded, (byte) ' ');
 
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-                // createTempFile makes the file owner-only; a model file is shared like any output
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                out.write(head);
-                byte[] buf = new byte[1 << 20];
-                for (Tensor t : data) {
-                    BytePointer p = new BytePointer(t.data_ptr()).capacity(t.nbytes());
-                    for (long pos = 0; pos < t.nbytes(); pos += buf.length) {
-                        int len = (int) Math.min(buf.length, t.nbytes() - pos);
-                        p.position(pos).get(buf, 0, len);
-                        out.write(buf, 0, len);
-                    }
+        try (AtomicFiles.Pending pending = AtomicFiles.begin(file)) {
+            OutputStream out = pending.stream();
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(head);
+            byte[] buf = new byte[1 << 20];
+            for (Tensor t : data) {
+                BytePointer p = new BytePointer(t.data_ptr()).capacity(t.nbytes());
+                for (long pos = 0; pos < t.nbytes(); pos += buf.length) {
+                    int len = (int) Math.min(buf.length, t.nbytes() - pos);
+                    p.position(pos).get(buf, 0, len);
+                    out.write(buf, 0, len);
                 }
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
+            pending.commit();
         }
     }
 
@@ -129,7 +112,7 @@ public final class SafeTensors {
             readFully(ch, hb, 8);
             JsonNode header;
             try {
-                header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+                header = Json.COMPACT.readTree(new String(hb.array(), StandardCharsets.UTF_8));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw bad(file, "header is not valid JSON: " + e.getOriginalMessage());
             }

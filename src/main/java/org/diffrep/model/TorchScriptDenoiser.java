@@ -27,6 +27,7 @@ import org.bytedeco.pytorch.named_parameter_iterator;
 import org.bytedeco.pytorch.named_parameter_list;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 
 /**
@@ -220,7 +221,7 @@ public final class TorchScriptDenoiser implements Denoiser {
                 ZipEntry entry = e.nextElement();
                 if (entry.getName().endsWith("/extra/diffrep.json")) {
                     String text = new String(zip.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8);
-                    return ModelFiles.JSON.readTree(text);
+                    return Json.COMPACT.readTree(text);
                 }
             }
         } catch (IOException e) {

@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 
 /**
  * A DDPM++-style UNet (Song et al. 2021, as in Karras et al. 2022) with EDM or VP preconditioning.
@@ -36,12 +37,16 @@ import org.bytedeco.pytorch.global.torch;
 public final class UNet extends NetworkDenoiser {
 
     /**
+     * The architecture, stored as JSON in a model file (its components are the file's fields). Build
+     * with {@link #builder}: the defaults are its field initialisers (the input shape has none: the data
+     * fixes it); the record's constructor validates.
+     *
      * @param inputShape  [C, H, W], C = 1 or 3
-     * @param channels    channels per level, e.g. [32, 64, 64]
-     * @param blocks      residual blocks per encoder level
-     * @param attention   resolutions (of the padded input) that get self-attention, e.g. [8]
-     * @param embedding   {@code sinusoidal} or {@code fourier}
-     * @param parametrisation EDM or VP
+     * @param channels    channels per level (default [32, 64, 64])
+     * @param blocks      residual blocks per encoder level (default 1)
+     * @param attention   resolutions (of the padded input) that get self-attention (default [8])
+     * @param embedding   {@code sinusoidal} or {@code fourier} (default sinusoidal)
+     * @param parametrisation EDM or VP (default EDM)
      */
     public record Config(long[] inputShape, int[] channels, int blocks, int[] attention, String embedding,
                          Parametrisation parametrisation) {
@@ -49,22 +54,23 @@ public final class UNet extends NetworkDenoiser {
             NetworkDenoiser.checkShape("unet", inputShape, 3, 3);
             if (channels == null || channels.length < 1 || channels.length > MAX_LEVELS
                     || Arrays.stream(channels).anyMatch(c -> c < 4)) {
-                throw new IllegalArgumentException("unet: channels must list 1 to " + MAX_LEVELS
-                        + " levels of >= 4 channels, got " + Arrays.toString(channels));
+                throw InvalidInputException.fields("unet: {channels} must list 1 to " + MAX_LEVELS
+                        + " levels of >= 4 channels, got " + Arrays.toString(channels), "channels");
             }
             if (blocks < 1 || blocks > MAX_BLOCKS) {
-                throw new IllegalArgumentException("unet: blocks per level must be in [1, " + MAX_BLOCKS + "], got " + blocks);
+                throw InvalidInputException.fields("unet: {blocks} per level must be in [1, " + MAX_BLOCKS + "], got " + blocks,
+                        "blocks");
             }
             if (NoiseEmbedding.SCALAR.equals(embedding)) {
-                throw new IllegalArgumentException("unet: embedding must be sinusoidal or fourier");
+                throw InvalidInputException.fields("unet: {embedding} must be sinusoidal or fourier, got scalar", "embedding");
             }
             NetworkDenoiser.checkEmbedding("unet", embedding, 2, false);
             if (channels[0] % 2 != 0) {
-                throw new IllegalArgumentException("unet: the first level's channels must be even (they are also the "
-                        + "noise embedding's width), got " + channels[0]);
+                throw InvalidInputException.fields("unet: the first level's {channels} must be even (they are also the "
+                        + "noise embedding's width), got " + channels[0], "channels");
             }
             if (parametrisation == null) {
-                throw new IllegalArgumentException("unet: parametrisation must be EDM or VP, got none");
+                throw InvalidInputException.fields("unet: {parametrisation} must be EDM or VP, got none", "parametrisation");
             }
             attention = attention == null ? new int[0] : attention;
         }
@@ -76,8 +82,39 @@ public final class UNet extends NetworkDenoiser {
 
         /** The small CPU default: channels 32,64,64, 1 block per level, attention at 8x8, sinusoidal, EDM. */
         public static Config defaults(long... inputShape) {
-            return new Config(inputShape, new int[]{32, 64, 64}, 1, new int[]{8}, NoiseEmbedding.SINUSOIDAL,
-                    Parametrisation.EDM);
+            return builder().inputShape(inputShape).build();
+        }
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this configuration. */
+        public Builder toBuilder() {
+            return new Builder().inputShape(inputShape).channels(channels).blocks(blocks).attention(attention)
+                    .embedding(embedding).parametrisation(parametrisation);
+        }
+
+        /** The fields with their defaults; every setter returns the builder. */
+        public static final class Builder {
+            private long[] inputShape;
+            private int[] channels = {32, 64, 64};
+            private int blocks = 1;
+            private int[] attention = {8};
+            private String embedding = NoiseEmbedding.SINUSOIDAL;
+            private Parametrisation parametrisation = Parametrisation.EDM;
+
+            public Builder inputShape(long... v) { inputShape = v == null ? null : v.clone(); return this; }
+            public Builder channels(int... v) { channels = v == null ? null : v.clone(); return this; }
+            public Builder blocks(int v) { blocks = v; return this; }
+            public Builder attention(int... v) { attention = v == null ? null : v.clone(); return this; }
+            public Builder embedding(String v) { embedding = v; return this; }
+            public Builder parametrisation(Parametrisation v) { parametrisation = v; return this; }
+
+            public Config build() {
+                return new Config(inputShape == null ? null : inputShape.clone(), channels == null ? null : channels.clone(),
+                        blocks, attention == null ? null : attention.clone(), embedding, parametrisation);
+            }
         }
     }
 

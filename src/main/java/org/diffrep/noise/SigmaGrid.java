@@ -44,20 +44,20 @@ public record SigmaGrid(double[] sigmas) {
     }
 
     /**
-     * Parses {@code --sigmas}: a list {@code 0.1,0.5,1}; {@code edm:N} (N EDM levels from 0.002 to 80, rho 7) or
+     * Parses a grid spec: a list {@code 0.1,0.5,1}; {@code edm:N} (N EDM levels from 0.002 to 80, rho 7) or
      * {@code edm:N,MIN,MAX}; {@code log:MIN,MAX,N} (N geometrically spaced levels, both ends included).
      *
      * @throws InvalidInputException naming the part of the text that is wrong and what was expected
      */
     public static SigmaGrid parse(String spec) {
         if (spec == null || spec.isBlank()) {
-            throw new InvalidInputException("--sigmas: expected a list like 0.1,0.5,1 or edm:N or log:MIN,MAX,N, got nothing");
+            throw InvalidInputException.field("sigmas", ": expected a list like 0.1,0.5,1 or edm:N or log:MIN,MAX,N, got nothing");
         }
         String s = spec.strip();
         if (s.startsWith("edm:")) {
             String[] p = s.substring(4).split(",");
             if (p.length != 1 && p.length != 3) {
-                throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected edm:N or edm:N,MIN,MAX");
+                throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected edm:N or edm:N,MIN,MAX");
             }
             int n = parseCount(p[0], spec);
             double lo = p.length == 3 ? parseNumber(p[1], spec) : EdmSchedule.DEFAULT.sigmaMin();
@@ -68,7 +68,7 @@ public record SigmaGrid(double[] sigmas) {
         if (s.startsWith("log:")) {
             String[] p = s.substring(4).split(",");
             if (p.length != 3) {
-                throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected log:MIN,MAX,N");
+                throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected log:MIN,MAX,N");
             }
             double lo = parseNumber(p[0], spec);
             double hi = parseNumber(p[1], spec);
@@ -84,7 +84,7 @@ public record SigmaGrid(double[] sigmas) {
         }
         String[] p = s.split(",", MAX_LEVELS + 2);
         if (p.length > MAX_LEVELS) {
-            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected at most " + MAX_LEVELS
+            throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected at most " + MAX_LEVELS
                     + " levels, got more");
         }
         double[] out = new double[p.length];
@@ -94,7 +94,7 @@ public record SigmaGrid(double[] sigmas) {
         try {
             return new SigmaGrid(out);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": " + e.getMessage(), e);
+            throw InvalidInputException.field("sigmas", abbreviate(spec) + ": " + e.getMessage(), e);
         }
     }
 
@@ -102,7 +102,7 @@ public record SigmaGrid(double[] sigmas) {
         try {
             return Double.parseDouble(text.strip());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected a number, got '" + text.strip() + "'");
+            throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected a number, got '" + text.strip() + "'");
         }
     }
 
@@ -111,11 +111,11 @@ public record SigmaGrid(double[] sigmas) {
         try {
             n = Long.parseLong(text.strip());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected an integer count N in 2.." + MAX_LEVELS
+            throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected an integer count N in 2.." + MAX_LEVELS
                     + ", got '" + text.strip() + "'");
         }
         if (n < 2 || n > MAX_LEVELS) {
-            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected N >= 2 levels (at most " + MAX_LEVELS + "), got " + n);
+            throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected N >= 2 levels (at most " + MAX_LEVELS + "), got " + n);
         }
         return (int) n;
     }
@@ -126,7 +126,7 @@ public record SigmaGrid(double[] sigmas) {
 
     private static void checkRange(double lo, double hi, String spec) {
         if (!(lo > 0) || !(hi > lo) || !Double.isFinite(hi)) {
-            throw new InvalidInputException("--sigmas " + abbreviate(spec) + ": expected 0 < MIN < MAX, got MIN=" + lo + ", MAX=" + hi);
+            throw InvalidInputException.field("sigmas", abbreviate(spec) + ": expected 0 < MIN < MAX, got MIN=" + lo + ", MAX=" + hi);
         }
     }
 

@@ -1,12 +1,12 @@
 package org.diffrep.ops;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Adam (Kingma and Ba) on named parameters, with its moment tensors exposed by name so that a

@@ -1,8 +1,8 @@
 package org.diffrep.ops;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import org.diffrep.ops.Tensors;
 
 /** Copies between Java double arrays and CPU float64 tensors (ops.Tensors covers float32 and int64). */

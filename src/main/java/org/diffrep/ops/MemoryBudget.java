@@ -7,8 +7,13 @@ import org.diffrep.InvalidInputException;
 
 /**
  * How much memory a run may ask for, checked before anything is allocated, so that an absurd size
- * ({@code --batch 100000000}) is refused with a message instead of growing until the process is
+ * ({@code batch = 100000000}) is refused with a message instead of growing until the process is
  * killed. Estimates are doubles: a product of sizes cannot overflow, it only becomes large.
+ *
+ * <p>Each check names what asked for the memory: {@code what} is plain text (a file's metadata),
+ * or, when {@code fields} are given, a template naming those configuration fields as
+ * {@code {name}} ({@code "{batch} 64"}), so that the command line can print its own option
+ * names ({@link InvalidInputException#fields}).
  *
  * <p>Two limits: the native limit (LibTorch tensors) is this machine's memory as the JVM sees it
  * (cgroup-aware), or {@code DIFFREP_MEMORY_LIMIT} (bytes, or with a k/m/g/t suffix) when set; the
@@ -50,34 +55,39 @@ public final class MemoryBudget {
     /**
      * Refuses a run whose estimated native memory {@code bytes} exceeds the native limit.
      *
-     * @param what names the option and value, e.g. {@code "--batch 100000000"}
-     * @param why  what the memory is for, e.g. {@code "training on 100000000 images of [1, 28, 28]"}
+     * @param what   names the setting and value, e.g. {@code "{batch} 100000000"} with {@code fields} {@code batch}
+     * @param why    what the memory is for, e.g. {@code "training on 100000000 images of [1, 28, 28]"}
+     * @param fields the configuration fields {@code what} names as {@code {name}}, the one at fault first
      */
-    public static void requireNative(String what, double bytes, String why) {
+    public static void requireNative(String what, double bytes, String why, String... fields) {
         long limit = nativeLimit();
         if (!(bytes <= limit)) {
             String source = System.getenv(ENV) != null && !System.getenv(ENV).isBlank()
                     ? ENV + "=" + System.getenv(ENV) : "this machine's memory; " + ENV + " overrides it";
-            throw new InvalidInputException(what + ": " + why + " needs about " + human(bytes) + "; the limit is "
-                    + human(limit) + " (" + source + ")");
+            throw refused(what + ": " + why + " needs about " + human(bytes) + "; the limit is "
+                    + human(limit) + " (" + source + ")", fields);
         }
     }
 
     /** Refuses a run whose Java arrays ({@code bytes} in all) exceed the heap limit. */
-    public static void requireHeap(String what, double bytes, String why) {
+    public static void requireHeap(String what, double bytes, String why, String... fields) {
         long limit = heapLimit();
         if (!(bytes <= limit)) {
-            throw new InvalidInputException(what + ": " + why + " needs about " + human(bytes)
-                    + " of Java heap; the limit is " + human(limit) + " (-Xmx, JAVA_OPTS)");
+            throw refused(what + ": " + why + " needs about " + human(bytes)
+                    + " of Java heap; the limit is " + human(limit) + " (-Xmx, JAVA_OPTS)", fields);
         }
     }
 
     /** Refuses a Java array of {@code elements} elements (Java arrays hold at most 2^31 - 9). */
-    public static void requireArray(String what, double elements, String why) {
+    public static void requireArray(String what, double elements, String why, String... fields) {
         if (!(elements <= Integer.MAX_VALUE - 8)) {
-            throw new InvalidInputException(what + ": " + why + " would hold " + String.format(Locale.ROOT, "%.3g",
-                    elements) + " values in one array; at most " + (Integer.MAX_VALUE - 8) + " fit");
+            throw refused(what + ": " + why + " would hold " + String.format(Locale.ROOT, "%.3g",
+                    elements) + " values in one array; at most " + (Integer.MAX_VALUE - 8) + " fit", fields);
         }
+    }
+
+    private static InvalidInputException refused(String message, String... fields) {
+        return fields.length == 0 ? new InvalidInputException(message) : InvalidInputException.fields(message, fields);
     }
 
     /** Bytes in a human unit: 1.5 GiB. */

@@ -2,6 +2,7 @@ package org.diffrep.ops;
 
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 
 /**
  * One thread setting for LibTorch's intra-op pool, the native kernels' OpenMP threads and OpenBLAS.
@@ -78,7 +79,7 @@ public final class Threads {
             int b = Integer.parseInt(v.trim());
             return b <= 0 ? threads : b;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(BLAS_PROPERTY + " / DIFFREP_BLAS_THREADS must be an integer, got '" + v + "'");
+            throw new InvalidInputException(BLAS_PROPERTY + " / DIFFREP_BLAS_THREADS must be an integer, got '" + v + "'");
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.diffrep.probe;
 
+import org.diffrep.InvalidInputException;
+
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
@@ -19,15 +21,50 @@ public final class Lbfgs {
     }
 
     /**
-     * @param maxIterations  iterations before giving up
-     * @param gradTolerance  converged when max |grad| <= gradTolerance
+     * When the minimiser stops and how much curvature it keeps. Build with {@link #builder}: the
+     * defaults are its field initialisers, also readable as {@link #DEFAULTS}.
+     *
+     * @param maxIterations  iterations before giving up (default 500)
+     * @param gradTolerance  converged when max |grad| <= gradTolerance (default 1e-5)
      * @param valueTolerance converged when an iteration lowers f by less than valueTolerance * max(1, |f|)
-     *                       (as scipy's L-BFGS-B ftol; 0 disables)
-     * @param history        curvature pairs kept
+     *                       (as scipy's L-BFGS-B ftol; 0 disables; default 1e-10)
+     * @param history        curvature pairs kept (default 10)
      */
     public record Settings(int maxIterations, double gradTolerance, double valueTolerance, int history) {
-        public static Settings defaults() {
-            return new Settings(500, 1e-5, 1e-10, 10);
+
+        /** Every field at its default. */
+        public static final Settings DEFAULTS = builder().build();
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder().maxIterations(maxIterations).gradTolerance(gradTolerance)
+                    .valueTolerance(valueTolerance).history(history);
+        }
+
+        /** The fields with their defaults; every setter returns the builder. */
+        public static final class Builder {
+            private int maxIterations = 500;
+            private double gradTolerance = 1e-5;
+            private double valueTolerance = 1e-10;
+            private int history = 10;
+
+            public Builder maxIterations(int v) { maxIterations = v; return this; }
+            public Builder gradTolerance(double v) { gradTolerance = v; return this; }
+            public Builder valueTolerance(double v) { valueTolerance = v; return this; }
+            public Builder history(int v) { history = v; return this; }
+
+            public Settings build() {
+                if (maxIterations < 0 || history < 1 || !(gradTolerance >= 0) || !(valueTolerance >= 0)) {
+                    throw new InvalidInputException("L-BFGS settings out of range: maxIterations " + maxIterations
+                            + " (>= 0), history " + history + " (>= 1), gradTolerance " + gradTolerance
+                            + " and valueTolerance " + valueTolerance + " (>= 0)");
+                }
+                return new Settings(maxIterations, gradTolerance, valueTolerance, history);
+            }
         }
     }
 

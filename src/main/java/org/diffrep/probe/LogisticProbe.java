@@ -3,11 +3,12 @@ package org.diffrep.probe;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.ops.AdamOptimizer;
-import org.diffrep.ops.Tensors;
 import org.diffrep.ops.DoubleTensors;
+import org.diffrep.ops.Tensors;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -23,39 +24,85 @@ import java.util.Random;
 public final class LogisticProbe implements Probe {
 
     /**
-     * @param l2                  L2 penalty; NaN chooses it from {@code l2Grid} on a held-out part
-     * @param l2Grid              candidates of the search
-     * @param validationFraction  share of the training split held out by the search
-     * @param lbfgs               L-BFGS settings of the full-batch fits
-     * @param fullBatchMaxValues  N*C above which training uses minibatch Adam
-     * @param adamEpochs          Adam epochs
-     * @param adamBatch           Adam minibatch size
-     * @param adamLearningRate    Adam step size
-     * @param seed                seed of the search split and the Adam shuffles
-     * @param scaling             how centred features are scaled before the fit
+     * Settings of a fit. Build with {@link #builder}: the defaults are its field initialisers, also
+     * readable as {@link #DEFAULTS}.
+     *
+     * @param l2                  L2 penalty; NaN (the default) chooses it from {@code l2Grid} on a held-out part
+     * @param l2Grid              candidates of the search (default 1e-6, 3e-6, ..., 1e-3, 1e-2, 1e-1)
+     * @param validationFraction  share of the training split held out by the search (default 0.2)
+     * @param lbfgs               L-BFGS settings of the full-batch fits (default {@link Lbfgs.Settings#DEFAULTS})
+     * @param fullBatchMaxValues  N*C above which training uses minibatch Adam (default 50,000,000)
+     * @param adamEpochs          Adam epochs (default 30)
+     * @param adamBatch           Adam minibatch size (default 1024)
+     * @param adamLearningRate    Adam step size (default 1e-3)
+     * @param seed                seed of the search split and the Adam shuffles (default 0)
+     * @param scaling             how centred features are scaled before the fit (default AUTO)
      */
     public record Settings(double l2, double[] l2Grid, double validationFraction, Lbfgs.Settings lbfgs,
                            long fullBatchMaxValues, int adamEpochs, int adamBatch, double adamLearningRate,
                            long seed, Scaling scaling) {
 
-        public static Settings defaults() {
-            return new Settings(Double.NaN, new double[]{1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2, 1e-1}, 0.2,
-                    Lbfgs.Settings.defaults(), 50_000_000L, 30, 1024, 1e-3, 0, Scaling.AUTO);
+        /** Every field at its default. */
+        public static final Settings DEFAULTS = builder().build();
+
+        public static Builder builder() {
+            return new Builder();
         }
 
-        public Settings withL2(double value) {
-            return new Settings(value, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
-                    adamLearningRate, seed, scaling);
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder().l2(l2).l2Grid(l2Grid).validationFraction(validationFraction).lbfgs(lbfgs)
+                    .fullBatchMaxValues(fullBatchMaxValues).adamEpochs(adamEpochs).adamBatch(adamBatch)
+                    .adamLearningRate(adamLearningRate).seed(seed).scaling(scaling);
         }
 
-        public Settings withSeed(long value) {
-            return new Settings(l2, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
-                    adamLearningRate, value, scaling);
-        }
+        /** The fields with their defaults; every setter returns the builder. */
+        public static final class Builder {
+            private double l2 = Double.NaN;
+            private double[] l2Grid = {1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2, 1e-1};
+            private double validationFraction = 0.2;
+            private Lbfgs.Settings lbfgs = Lbfgs.Settings.DEFAULTS;
+            private long fullBatchMaxValues = 50_000_000L;
+            private int adamEpochs = 30;
+            private int adamBatch = 1024;
+            private double adamLearningRate = 1e-3;
+            private long seed = 0;
+            private Scaling scaling = Scaling.AUTO;
 
-        public Settings withScaling(Scaling value) {
-            return new Settings(l2, l2Grid, validationFraction, lbfgs, fullBatchMaxValues, adamEpochs, adamBatch,
-                    adamLearningRate, seed, value);
+            public Builder l2(double v) { l2 = v; return this; }
+            public Builder l2Grid(double... v) { l2Grid = v.clone(); return this; }
+            public Builder validationFraction(double v) { validationFraction = v; return this; }
+            public Builder lbfgs(Lbfgs.Settings v) { lbfgs = v; return this; }
+            public Builder fullBatchMaxValues(long v) { fullBatchMaxValues = v; return this; }
+            public Builder adamEpochs(int v) { adamEpochs = v; return this; }
+            public Builder adamBatch(int v) { adamBatch = v; return this; }
+            public Builder adamLearningRate(double v) { adamLearningRate = v; return this; }
+            public Builder seed(long v) { seed = v; return this; }
+            public Builder scaling(Scaling v) { scaling = v; return this; }
+
+            public Settings build() {
+                require(Double.isNaN(l2) || l2 >= 0, "l2 must be >= 0 (or NaN for the search), got " + l2);
+                require(l2Grid.length >= 1, "l2Grid: at least one candidate is required");
+                for (double v : l2Grid) {
+                    require(v >= 0 && Double.isFinite(v), "l2Grid: candidates must be finite and >= 0, got " + v);
+                }
+                require(validationFraction >= 0 && validationFraction < 1,
+                        "validationFraction must be in [0, 1), got " + validationFraction);
+                require(lbfgs != null && scaling != null, "lbfgs and scaling are required");
+                require(fullBatchMaxValues >= 0, "fullBatchMaxValues must be >= 0, got " + fullBatchMaxValues);
+                require(adamEpochs >= 1 && adamBatch >= 1, "adamEpochs and adamBatch must be >= 1, got "
+                        + adamEpochs + " and " + adamBatch);
+                require(adamLearningRate > 0 && Double.isFinite(adamLearningRate),
+                        "adamLearningRate must be finite and > 0, got " + adamLearningRate);
+                return new Settings(l2, l2Grid.clone(), validationFraction, lbfgs, fullBatchMaxValues, adamEpochs,
+                        adamBatch, adamLearningRate, seed, scaling);
+            }
+
+            private static void require(boolean ok, String message) {
+                if (!ok) {
+                    throw new InvalidInputException(message);
+                }
+            }
         }
     }
 
@@ -72,15 +119,6 @@ public final class LogisticProbe implements Probe {
         GLOBAL,
         /** GLOBAL when more than half of the training values are exactly 0 (sparse codes), else COLUMNS. */
         AUTO;
-
-        public static Scaling parse(String s) {
-            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-                case "columns", "column" -> COLUMNS;
-                case "global" -> GLOBAL;
-                case "auto" -> AUTO;
-                default -> throw new IllegalArgumentException("--scale must be columns, global or auto, got '" + s + "'");
-            };
-        }
     }
 
     private final int numClasses;
@@ -275,10 +313,9 @@ public final class LogisticProbe implements Probe {
      */
     private static Fit searchL2(Tensor z, long[] labels, int k, Settings full) {
         // ranking candidates needs less precision than the final fit (sklearn stops at 100 iterations too)
-        Lbfgs.Settings coarse = new Lbfgs.Settings(Math.min(100, full.lbfgs().maxIterations()), 1e-4,
-                full.lbfgs().valueTolerance(), full.lbfgs().history());
-        Settings s = new Settings(full.l2(), full.l2Grid(), full.validationFraction(), coarse, full.fullBatchMaxValues(),
-                full.adamEpochs(), full.adamBatch(), full.adamLearningRate(), full.seed(), full.scaling());
+        Lbfgs.Settings coarse = full.lbfgs().toBuilder().maxIterations(Math.min(100, full.lbfgs().maxIterations()))
+                .gradTolerance(1e-4).build();
+        Settings s = full.toBuilder().lbfgs(coarse).build();
         int n = labels.length;
         int held = (int) Math.round(n * s.validationFraction());
         double[] grid = s.l2Grid().clone();

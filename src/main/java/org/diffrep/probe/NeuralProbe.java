@@ -4,10 +4,11 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.diffrep.ops.Tensors;
+import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.Tensors;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,31 +24,72 @@ import java.util.Random;
 public final class NeuralProbe implements Probe {
 
     /**
-     * @param epochs      passes over the training rows
-     * @param batch       rows per step
-     * @param lr          Adam step size
-     * @param l2          penalty on the weights (not biases)
-     * @param hidden      MLP hidden width
-     * @param momentum    BatchNorm running-statistics momentum (as torch.nn.BatchNorm1d)
-     * @param seed        initialisation and shuffle seed
+     * Settings of a fit. Build with {@link #builder}: the defaults are its field initialisers, also
+     * readable as {@link #DEFAULTS}.
+     *
+     * @param epochs      passes over the training rows (default 100)
+     * @param batch       rows per step (default 256)
+     * @param lr          Adam step size (default 1e-3)
+     * @param l2          penalty on the weights, not biases (default 1e-4)
+     * @param hidden      MLP hidden width (default 512)
+     * @param momentum    BatchNorm running-statistics momentum, as torch.nn.BatchNorm1d (default 0.1)
+     * @param seed        initialisation and shuffle seed (default 0)
      */
     public record Settings(int epochs, int batch, double lr, double l2, int hidden, double momentum, long seed) {
         public Settings {
-            if (epochs < 1 || batch < 2 || !(lr > 0) || l2 < 0 || hidden < 1 || !(momentum > 0 && momentum <= 1)) {
-                throw new IllegalArgumentException("probe settings out of range: " + this);
+            if (epochs < 1) {
+                throw InvalidInputException.field("epochs", "must be >= 1, got " + epochs);
+            }
+            if (batch < 2) {
+                throw InvalidInputException.field("batch", "must be >= 2, got " + batch);
+            }
+            if (!(lr > 0) || Double.isInfinite(lr)) {
+                throw InvalidInputException.field("lr", "must be finite and > 0, got " + lr);
+            }
+            if (!(l2 >= 0)) {
+                throw InvalidInputException.field("l2", "must be >= 0, got " + l2);
+            }
+            if (hidden < 1) {
+                throw InvalidInputException.field("hidden", "must be >= 1, got " + hidden);
+            }
+            if (!(momentum > 0 && momentum <= 1)) {
+                throw InvalidInputException.field("momentum", "must be in (0, 1], got " + momentum);
             }
         }
 
-        public static Settings defaults() {
-            return new Settings(100, 256, 1e-3, 1e-4, 512, 0.1, 0);
+        /** Every field at its default. */
+        public static final Settings DEFAULTS = builder().build();
+
+        public static Builder builder() {
+            return new Builder();
         }
 
-        public Settings withSeed(long s) {
-            return new Settings(epochs, batch, lr, l2, hidden, momentum, s);
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder().epochs(epochs).batch(batch).lr(lr).l2(l2).hidden(hidden).momentum(momentum).seed(seed);
         }
 
-        public Settings withEpochs(int e) {
-            return new Settings(e, batch, lr, l2, hidden, momentum, seed);
+        /** The fields with their defaults; every setter returns the builder; the record's constructor validates. */
+        public static final class Builder {
+            private int epochs = 100;
+            private int batch = 256;
+            private double lr = 1e-3;
+            private double l2 = 1e-4;
+            private int hidden = 512;
+            private double momentum = 0.1;
+            private long seed = 0;
+
+            public Builder epochs(int v) { epochs = v; return this; }
+            public Builder batch(int v) { batch = v; return this; }
+            public Builder lr(double v) { lr = v; return this; }
+            public Builder l2(double v) { l2 = v; return this; }
+            public Builder hidden(int v) { hidden = v; return this; }
+            public Builder momentum(double v) { momentum = v; return this; }
+            public Builder seed(long v) { seed = v; return this; }
+
+            public Settings build() {
+                return new Settings(epochs, batch, lr, l2, hidden, momentum, seed);
+            }
         }
     }
 

@@ -3,10 +3,10 @@ package org.diffrep.probe;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.diffrep.ops.Tensors;
+import org.bytedeco.pytorch.global.torch;
 import org.diffrep.ops.DoubleTensors;
+import org.diffrep.ops.Tensors;
 
 /**
  * The L2-penalised multinomial logistic loss on fixed features, with its analytic gradient:

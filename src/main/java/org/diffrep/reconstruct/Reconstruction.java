@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.Json;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
 import org.diffrep.report.Montage;
@@ -32,18 +33,34 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
                              StochasticSampler.Samples samples, double[] sampleDistance,
                              long[] baselineIndex, double[] baselineDistance) {
 
-    /** Runs the sampler for one target, steered as {@code guide} says. */
-    public static Reconstruction run(Denoiser model, Dataset data, int index, int count, GuidanceSettings guide,
-                                     float repSigma, SamplerConfig cfg, int baseline) {
+    /**
+     * Reconstructs dataset image {@code index} as {@code cfg} says: checks the memory the sampling needs,
+     * estimates the guidance's metric, then {@link #run(Denoiser, Dataset, int, ReconstructConfig, RepresentationMetric)}.
+     */
+    public static Reconstruction run(Denoiser model, Dataset data, int index, ReconstructConfig cfg) {
+        requireIndex(data, index);
+        cfg.checkMemory(model);
+        return run(model, data, index, cfg, cfg.guidance().estimateMetric(model, data, cfg.sampler()));
+    }
+
+    /**
+     * Runs the sampler for one target, steered as {@code cfg.guidance()} says, pulling in {@code metric}
+     * (its {@link GuidanceSettings#estimateMetric}, shared by the targets of a study; null: Euclidean).
+     */
+    public static Reconstruction run(Denoiser model, Dataset data, int index, ReconstructConfig cfg,
+                                     RepresentationMetric metric) {
+        GuidanceSettings guide = cfg.guidance();
+        SamplerConfig sampler = cfg.sampler();
+        int count = cfg.samples();
+        int baseline = cfg.baseline();
+        float repSigma = cfg.reportSigma();
         String tap = guide.tap();
-        if (index < 0 || index >= data.size()) {
-            throw new InvalidInputException("--index " + index + ": out of range [0, " + data.size() + ") of " + data.source());
-        }
+        requireIndex(data, index);
         if (count < 1) {
-            throw new InvalidInputException("--samples must be >= 1, got " + count);
+            throw InvalidInputException.field("samples", "must be >= 1, got " + count);
         }
         if (baseline < 0) {
-            throw new InvalidInputException("--baseline must be >= 0, got " + baseline);
+            throw InvalidInputException.field("baseline", "must be >= 0, got " + baseline);
         }
         Representation.checkTap(model, tap);
         long[] inShape = model.inputShape();
@@ -54,11 +71,11 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor target = data.batch(new long[]{index}).images();
-            RepresentationGuidance g = guide.toward(model, target, cfg.seed() ^ 0x7a46L);
-            StochasticSampler.Samples s = new StochasticSampler(model, cfg).sample(count, guide.strength() == 0 ? null : g);
+            RepresentationGuidance g = guide.toward(model, target, sampler.seed() ^ 0x7a46L, metric);
+            StochasticSampler.Samples s = new StochasticSampler(model, sampler).sample(count, guide.strength() == 0 ? null : g);
             long[] shape = {count, dataShape[0], dataShape[1], dataShape[2]};
             double[] sd = g.distances(Tensors.fromFloats(s.flat(), shape), repSigma);
-            Random rng = new Random(cfg.seed() ^ 0x5eedL);
+            Random rng = new Random(sampler.seed() ^ 0x5eedL);
             long[] bi = new long[Math.min(baseline, data.size() - 1)];
             for (int i = 0; i < bi.length; i++) {
                 long j;
@@ -70,7 +87,14 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
             double[] bd = bi.length == 0 ? new double[0] : g.distances(data.batch(bi).images(), repSigma);
             requireFinite(model, sd, "samples");
             requireFinite(model, bd, "baseline images");
-            return new Reconstruction(index, data.label(index), repSigma, guide, cfg, s, sd, bi, bd);
+            return new Reconstruction(index, data.label(index), repSigma, guide, sampler, s, sd, bi, bd);
+        }
+    }
+
+    private static void requireIndex(Dataset data, int index) {
+        if (index < 0 || index >= data.size()) {
+            throw InvalidInputException.field("index", index + ": out of range [0, " + data.size() + ") of "
+                    + data.source());
         }
     }
 
@@ -93,7 +117,7 @@ public record Reconstruction(int index, long label, float repSigma, GuidanceSett
         }
         row.addAll(Arrays.asList(samples.images()));
         Montage.write(out.resolve("reconstruct.png"), List.of(row), data.imageShape(), 3);
-        OutputFiles.writeJson(out.resolve("reconstruct.json"), summary());
+        Json.write(out.resolve("reconstruct.json"), summary());
     }
 
     public Map<String, Object> summary() {

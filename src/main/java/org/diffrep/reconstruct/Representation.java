@@ -22,7 +22,7 @@ public final class Representation {
     /** Checks that the denoiser has the tap; names the available ones otherwise. */
     public static void checkTap(Denoiser d, String tap) {
         if (!d.taps().contains(tap)) {
-            throw new InvalidInputException("--tap '" + tap + "': the model has taps " + d.taps());
+            throw InvalidInputException.field("tap", "'" + tap + "': the model has taps " + d.taps());
         }
     }
 

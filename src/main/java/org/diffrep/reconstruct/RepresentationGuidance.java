@@ -38,9 +38,9 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
     private final double strength;
     private final Scaling scaling;
     private RepresentationMetric metric; // null: Euclidean
-    private Match match = Match.DENOISED;
-    private int targetDraws = 4;
-    private float matchSigma = 2f;
+    private Match match = GuidanceSettings.DEFAULTS.match();
+    private int targetDraws = GuidanceSettings.DEFAULTS.targetDraws();
+    private float matchSigma = (float) GuidanceSettings.DEFAULTS.matchSigma();
     private double minSigma = 0;
     private float[] fixedTarget; // DENOISED: m(x*; matchSigma), once known
     private Random noise = new Random(0);
@@ -85,10 +85,10 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
      */
     public RepresentationGuidance withMatch(Match mode, int draws, double matchSigma, long seed) {
         if (draws < 1) {
-            throw new InvalidInputException("--target-draws must be >= 1, got " + draws);
+            throw InvalidInputException.field("targetDraws", "must be >= 1, got " + draws);
         }
         if (!(matchSigma > 0) || Double.isInfinite(matchSigma)) {
-            throw new InvalidInputException("--match-sigma must be > 0, got " + matchSigma);
+            throw InvalidInputException.field("matchSigma", "must be > 0, got " + matchSigma);
         }
         this.match = mode;
         this.targetDraws = draws;
@@ -104,7 +104,7 @@ public final class RepresentationGuidance implements StochasticSampler.Guidance 
      */
     public RepresentationGuidance until(double sigma) {
         if (!(sigma >= 0) || Double.isInfinite(sigma)) {
-            throw new InvalidInputException("--guide-until must be >= 0, got " + sigma);
+            throw InvalidInputException.field("untilSigma", "must be >= 0, got " + sigma);
         }
         this.minSigma = sigma;
         return this;

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.Tensors;
 
@@ -21,6 +22,11 @@ import org.diffrep.ops.Tensors;
  * <p>P is estimated at a log-spaced grid of noise levels and looked up at the nearest one, per sample.
  */
 public final class RepresentationMetric {
+
+    /** The distance a guidance pulls in: Euclidean, or whitened by an estimated {@link RepresentationMetric}. */
+    public enum Kind {
+        EUCLIDEAN, WHITENED
+    }
 
     /** Default relative ridge added to the covariance before inverting: shrink * mean variance * I. */
     public static final double SHRINK = 0.01;
@@ -67,7 +73,8 @@ public final class RepresentationMetric {
     static Tensor precision(Tensor r, double shrink) {
         long m = r.size(0), c = r.size(1);
         if (m <= c) {
-            throw new IllegalArgumentException("the metric needs more images (" + m + ") than channels (" + c + ")");
+            throw InvalidInputException.fields("the metric needs more {images} (" + m + ") than channels (" + c + ")",
+                    "images");
         }
         Tensor x = r.to(torch.ScalarType.Double);
         Tensor centred = x.sub(x.mean(new long[]{0}, true, null));

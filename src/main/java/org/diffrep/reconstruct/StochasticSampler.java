@@ -73,9 +73,9 @@ public final class StochasticSampler {
     /** Draws {@code count} samples, steered by {@code guidance} when it is not null. */
     public Samples sample(int count, Guidance guidance) {
         if (count < 1) {
-            throw new InvalidInputException("--samples must be >= 1, got " + count);
+            throw InvalidInputException.field("samples", "must be >= 1, got " + count);
         }
-        checkMemory(denoiser, count, guidance == null ? 1 : 3, "--samples " + count);
+        checkMemory(denoiser, count, guidance == null ? 1 : 3, "{samples} " + count, "samples");
         long[] shape = denoiser.inputShape();
         int n = 1;
         for (long s : shape) {
@@ -154,20 +154,20 @@ public final class StochasticSampler {
      * Refuses a batch of {@code count} samples that cannot fit: the sampler keeps every sample in
      * Java arrays (the current image, its denoised estimate, the correction, the result) and runs the
      * denoiser on all of them at once ({@code factor} times the memory of a plain forward pass, e.g.
-     * for the gradient of a guidance).
+     * for the gradient of a guidance). {@code what} names the settings as {@link MemoryBudget} says.
      */
-    public static void checkMemory(Denoiser denoiser, double count, double factor, String what) {
+    public static void checkMemory(Denoiser denoiser, double count, double factor, String what, String... fields) {
         double n = 1;
         for (long s : denoiser.inputShape()) {
             n *= s;
         }
         String why = "sampling " + String.format(java.util.Locale.ROOT, "%.0f", count) + " images of "
                 + Arrays.toString(denoiser.inputShape()) + " at once";
-        MemoryBudget.requireArray(what, count * n, why);
-        MemoryBudget.requireHeap(what, 4 * 5 * count * n, why);
+        MemoryBudget.requireArray(what, count * n, why, fields);
+        MemoryBudget.requireHeap(what, 4 * 5 * count * n, why, fields);
         double nativeBytes = denoiser instanceof NetworkDenoiser net
                 ? factor * net.size().inferenceBytes(count) : factor * 4 * 8 * count * n;
-        MemoryBudget.requireNative(what, nativeBytes, why);
+        MemoryBudget.requireNative(what, nativeBytes, why, fields);
     }
 
     private static boolean finite(float[] v, int from, int to) {

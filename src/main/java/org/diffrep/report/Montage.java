@@ -1,14 +1,11 @@
 package org.diffrep.report;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.AtomicFiles;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -59,13 +56,7 @@ public final class Montage {
                 }
             }
         }
-        try {
-            Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
-            ImageIO.write(img, "png", tmp.toFile());
-            Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException(png + ": cannot write montage", e);
-        }
+        AtomicFiles.write(png, out -> ImageIO.write(img, "png", out));
     }
 
     private static int level(float v) {

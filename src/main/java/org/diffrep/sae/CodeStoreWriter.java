@@ -1,25 +1,21 @@
 package org.diffrep.sae;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
-import org.diffrep.extract.NpyArrays;
 import org.diffrep.extract.StoreLayout;
 import org.diffrep.extract.StoreManifest;
 import org.diffrep.extract.StoreSettings;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.ops.Tensors;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,16 +32,12 @@ import java.util.stream.Stream;
  */
 final class CodeStoreWriter implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
-
     private final Path dir;
     private final StoreSettings settings;
     private final String layer;
     private final long rows;
     private final int latents;
-    private final Map<String, FileChannel> open = new LinkedHashMap<>();
+    private final Map<String, AtomicFiles.Pending> open = new LinkedHashMap<>();
     private long written;
 
     private CodeStoreWriter(Path dir, StoreSettings settings, String layer, long rows, int latents) {
@@ -62,7 +54,7 @@ final class CodeStoreWriter implements AutoCloseable {
         if (Files.exists(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent()) {
-                    throw new InvalidInputException("--out " + dir + " is not empty; choose an empty or new directory");
+                    throw InvalidInputException.field("out", dir + " is not empty; choose an empty or new directory");
                 }
             }
         }
@@ -71,18 +63,18 @@ final class CodeStoreWriter implements AutoCloseable {
         w.writeManifest(Map.of(), List.of(), false);
         ByteBuffer lb = ByteBuffer.allocate(8 * labels.length).order(ByteOrder.LITTLE_ENDIAN);
         lb.asLongBuffer().put(labels);
-        NpyArrays.write(dir.resolve(StoreLayout.LABELS), NpyArrays.DType.INT64, new long[]{labels.length}, lb);
+        Npy.write(dir.resolve(StoreLayout.LABELS), Npy.DType.INT64, new long[]{labels.length}, lb);
         ByteBuffer ib = ByteBuffer.allocate(8 * datasetIndices.length).order(ByteOrder.LITTLE_ENDIAN);
         ib.asLongBuffer().put(datasetIndices);
-        NpyArrays.write(dir.resolve(StoreLayout.INDICES), NpyArrays.DType.INT64, new long[]{datasetIndices.length}, ib);
+        Npy.write(dir.resolve(StoreLayout.INDICES), Npy.DType.INT64, new long[]{datasetIndices.length}, ib);
         ByteBuffer sb = ByteBuffer.allocate(train.length).order(ByteOrder.LITTLE_ENDIAN);
         for (boolean t : train) {
             sb.put((byte) (t ? 1 : 0));
         }
-        NpyArrays.write(dir.resolve(StoreLayout.SPLIT), NpyArrays.DType.UINT8, new long[]{train.length}, sb.flip());
-        w.begin(StoreLayout.features(layer, 0), NpyArrays.DType.FLOAT32, latents);
-        w.begin(StoreLayout.topkIndices(layer, 0), NpyArrays.DType.INT64, k);
-        w.begin(StoreLayout.topkValues(layer, 0), NpyArrays.DType.FLOAT32, k);
+        Npy.write(dir.resolve(StoreLayout.SPLIT), Npy.DType.UINT8, new long[]{train.length}, sb.flip());
+        w.begin(StoreLayout.features(layer, 0), Npy.DType.FLOAT32, latents);
+        w.begin(StoreLayout.topkIndices(layer, 0), Npy.DType.INT64, k);
+        w.begin(StoreLayout.topkValues(layer, 0), Npy.DType.FLOAT32, k);
         return w;
     }
 
@@ -104,11 +96,9 @@ final class CodeStoreWriter implements AutoCloseable {
             throw new IllegalStateException(written + " of " + rows + " rows written");
         }
         TreeSet<String> files = new TreeSet<>(List.of(StoreLayout.LABELS, StoreLayout.SPLIT, StoreLayout.INDICES));
-        for (Map.Entry<String, FileChannel> e : open.entrySet()) {
-            e.getValue().force(false);
-            e.getValue().close();
-            Path target = dir.resolve(e.getKey());
-            Files.move(tmp(target), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        for (Map.Entry<String, AtomicFiles.Pending> e : open.entrySet()) {
+            e.getValue().sync();
+            e.getValue().commit();
             files.add(e.getKey());
         }
         open.clear();
@@ -118,23 +108,20 @@ final class CodeStoreWriter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        for (FileChannel ch : open.values()) {
-            ch.close();
+        for (AtomicFiles.Pending p : open.values()) {
+            p.close();
         }
         open.clear();
     }
 
-    private void begin(String rel, NpyArrays.DType dtype, long width) throws IOException {
-        Path target = dir.resolve(rel);
-        Files.createDirectories(target.getParent());
-        FileChannel ch = FileChannel.open(tmp(target), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
-        writeFully(ch, ByteBuffer.wrap(NpyArrays.header(dtype, rows, width)));
-        open.put(rel, ch);
+    private void begin(String rel, Npy.DType dtype, long width) throws IOException {
+        AtomicFiles.Pending p = AtomicFiles.begin(dir.resolve(rel));
+        open.put(rel, p);
+        AtomicFiles.writeFully(p.channel(), ByteBuffer.wrap(Npy.header(dtype, rows, width)));
     }
 
     private void write(String rel, ByteBuffer b) throws IOException {
-        writeFully(open.get(rel), b);
+        AtomicFiles.writeFully(open.get(rel).channel(), b);
     }
 
     private static ByteBuffer floats(Tensor t) {
@@ -151,23 +138,11 @@ final class CodeStoreWriter implements AutoCloseable {
         return b;
     }
 
-    private static Path tmp(Path target) {
-        return target.resolveSibling(target.getFileName() + ".tmp");
-    }
-
     private void writeManifest(Map<String, StoreManifest.LayerShape> layers, List<String> files, boolean complete)
             throws IOException {
         Map<String, String> versions = BuildInfo.versions();
         StoreManifest m = new StoreManifest(StoreManifest.FORMAT, settings, layers, files, versions, complete);
-        Path file = dir.resolve(StoreLayout.MANIFEST);
-        Path t = tmp(file);
-        Files.write(t, (JSON.writeValueAsString(m) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        Files.move(t, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
+        byte[] json = (Json.SNAKE_CASE.writeValueAsString(m) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        AtomicFiles.writeSynced(dir.resolve(StoreLayout.MANIFEST), ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(json)));
     }
 }

@@ -1,22 +1,20 @@
 package org.diffrep.sae;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.AtomicFiles;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Tensors;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -47,13 +45,16 @@ public final class LatentInspector {
     /** Inspects and writes into {@code out}; returns the latents in order of frequency. */
     public static List<Latent> inspect(TopKSae sae, SaeFeatures in, Dataset data, int latents, int top, Path out,
                                        PrintStream log) throws IOException {
-        if (latents < 1 || top < 1) {
-            throw new InvalidInputException("--latents and --top must be >= 1, got " + latents + " and " + top);
+        if (latents < 1) {
+            throw InvalidInputException.field("latents", "must be >= 1, got " + latents);
+        }
+        if (top < 1) {
+            throw InvalidInputException.field("top", "must be >= 1, got " + top);
         }
         long[] datasetIndex = in.datasetIndices();
         for (long d : datasetIndex) {
             if (d < 0 || d >= data.size()) {
-                throw new InvalidInputException("--data " + data.source() + " has " + data.size()
+                throw InvalidInputException.field("data", data.source() + " has " + data.size()
                         + " samples but the feature store refers to sample " + d + "; give the data the store was made from");
             }
         }
@@ -117,9 +118,8 @@ public final class LatentInspector {
             writeMontage(data, rows, out.resolve(png));
             result.add(new Latent(j, (double) fired[j] / ids.length, rows, classes, png));
         }
-        writeAtomically(out.resolve("latents.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(result));
-        writeAtomically(out.resolve("index.html"), html(sae, in, result));
+        Json.write(out.resolve("latents.json"), result);
+        AtomicFiles.writeString(out.resolve("index.html"), html(sae, in, result));
         if (log != null) {
             log.printf("sae inspect: %d latents, top %d images each -> %s%n", result.size(), top, out.resolve("index.html"));
         }
@@ -158,11 +158,11 @@ public final class LatentInspector {
                 }
             }
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        if (!ImageIO.write(img, "png", tmp.toFile())) {
-            throw new IOException("no PNG writer");
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, out -> {
+            if (!ImageIO.write(img, "png", out)) {
+                throw new IOException("no PNG writer");
+            }
+        });
     }
 
     private static String html(TopKSae sae, SaeFeatures in, List<Latent> latents) {
@@ -195,11 +195,5 @@ public final class LatentInspector {
 
     private static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

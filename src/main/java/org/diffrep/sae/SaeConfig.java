@@ -4,7 +4,9 @@ import org.diffrep.InvalidInputException;
 
 /**
  * Every setting of a TopK sparse autoencoder and its training, in one place. Stored as JSON in the
- * safetensors metadata, so a file says how it was made.
+ * safetensors metadata, so a file says how it was made. Build with {@link #builder}: the defaults are
+ * its field initialisers ({@link #defaults} gives them for a width); the record's constructor validates,
+ * also what a file holds.
  *
  * @param inputDim   width D of the feature rows it encodes (fixed by the data)
  * @param latents    number of latents L (dictionary size); default 4096
@@ -24,59 +26,73 @@ import org.diffrep.InvalidInputException;
 public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAfter, double auxkAlpha, double lr,
                         int warmup, int batch, int steps, long seed, boolean relu, boolean medianInit) {
 
-    public static final int DEFAULT_LATENTS = 4096;
-    public static final int DEFAULT_K = 32;
-    public static final int DEFAULT_K_AUX = 256;
-    public static final long DEFAULT_DEAD_AFTER = 10_000;
-    public static final double DEFAULT_AUXK_ALPHA = 1.0 / 32;
-    public static final double DEFAULT_LR = 1e-3;
-    public static final int DEFAULT_WARMUP = 100;
-    public static final int DEFAULT_BATCH = 256;
-    public static final int DEFAULT_STEPS = 3000;
-
-    /** Validates every field; the message names the option and what it must be. */
+    /** Validates every field; the message names the field and what it must be. */
     public SaeConfig {
-        require(inputDim >= 1, "input width must be >= 1, got " + inputDim);
-        require(latents >= 1, "--latents must be >= 1, got " + latents);
-        require(k >= 1 && k <= latents, "--k must be in [1, --latents=" + latents + "], got " + k);
-        require(kAux >= 0, "--k-aux must be >= 0, got " + kAux);
-        require(deadAfter >= 1, "--dead-after must be >= 1, got " + deadAfter);
-        require(auxkAlpha >= 0 && Double.isFinite(auxkAlpha), "--auxk-alpha must be finite and >= 0, got " + auxkAlpha);
-        require(lr > 0 && Double.isFinite(lr), "--lr must be finite and > 0, got " + lr);
-        require(warmup >= 0, "--warmup must be >= 0, got " + warmup);
-        require(batch >= 1, "--batch must be >= 1, got " + batch);
-        require(steps >= 0, "--steps must be >= 0, got " + steps);
+        require(inputDim >= 1, "inputDim", "must be >= 1, got " + inputDim);
+        require(latents >= 1, "latents", "must be >= 1, got " + latents);
+        if (!(k >= 1 && k <= latents)) {
+            throw InvalidInputException.fields("{k} must be in [1, {latents}=" + latents + "], got " + k, "k", "latents");
+        }
+        require(kAux >= 0, "kAux", "must be >= 0, got " + kAux);
+        require(deadAfter >= 1, "deadAfter", "must be >= 1, got " + deadAfter);
+        require(auxkAlpha >= 0 && Double.isFinite(auxkAlpha), "auxkAlpha", "must be finite and >= 0, got " + auxkAlpha);
+        require(lr > 0 && Double.isFinite(lr), "lr", "must be finite and > 0, got " + lr);
+        require(warmup >= 0, "warmup", "must be >= 0, got " + warmup);
+        require(batch >= 1, "batch", "must be >= 1, got " + batch);
+        require(steps >= 0, "steps", "must be >= 0, got " + steps);
         kAux = Math.min(kAux, latents);
     }
 
     /** The defaults for rows of width {@code inputDim}. */
     public static SaeConfig defaults(int inputDim) {
-        return new SaeConfig(inputDim, DEFAULT_LATENTS, DEFAULT_K, DEFAULT_K_AUX, DEFAULT_DEAD_AFTER,
-                DEFAULT_AUXK_ALPHA, DEFAULT_LR, DEFAULT_WARMUP, DEFAULT_BATCH, DEFAULT_STEPS, 0, true, true);
+        return builder().inputDim(inputDim).build();
     }
 
-    public SaeConfig withLatents(int v) {
-        return new SaeConfig(inputDim, v, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu, medianInit);
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public SaeConfig withK(int v) {
-        return new SaeConfig(inputDim, latents, v, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu, medianInit);
+    /** A builder holding this configuration. */
+    public Builder toBuilder() {
+        return new Builder().inputDim(inputDim).latents(latents).k(k).kAux(kAux).deadAfter(deadAfter)
+                .auxkAlpha(auxkAlpha).lr(lr).warmup(warmup).batch(batch).steps(steps).seed(seed).relu(relu)
+                .medianInit(medianInit);
     }
 
-    public SaeConfig withSteps(int v) {
-        return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, v, seed, relu, medianInit);
-    }
+    /** The fields with their defaults (the input width has none: the data fixes it); every setter returns the builder. */
+    public static final class Builder {
+        private int inputDim;
+        private int latents = 4096;
+        private int k = 32;
+        private int kAux = 256;
+        private long deadAfter = 10_000;
+        private double auxkAlpha = 1.0 / 32;
+        private double lr = 1e-3;
+        private int warmup = 100;
+        private int batch = 256;
+        private int steps = 3000;
+        private long seed = 0;
+        private boolean relu = true;
+        private boolean medianInit = true;
 
-    public SaeConfig withBatch(int v) {
-        return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, v, steps, seed, relu, medianInit);
-    }
+        public Builder inputDim(int v) { inputDim = v; return this; }
+        public Builder latents(int v) { latents = v; return this; }
+        public Builder k(int v) { k = v; return this; }
+        public Builder kAux(int v) { kAux = v; return this; }
+        public Builder deadAfter(long v) { deadAfter = v; return this; }
+        public Builder auxkAlpha(double v) { auxkAlpha = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder warmup(int v) { warmup = v; return this; }
+        public Builder batch(int v) { batch = v; return this; }
+        public Builder steps(int v) { steps = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder relu(boolean v) { relu = v; return this; }
+        public Builder medianInit(boolean v) { medianInit = v; return this; }
 
-    public SaeConfig withDeadAfter(long v) {
-        return new SaeConfig(inputDim, latents, k, kAux, v, auxkAlpha, lr, warmup, batch, steps, seed, relu, medianInit);
-    }
-
-    public SaeConfig withSeed(long v) {
-        return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, v, relu, medianInit);
+        public SaeConfig build() {
+            return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu,
+                    medianInit);
+        }
     }
 
     /** The learning rate at step {@code step} (0-based): linear warm-up, then constant. */
@@ -84,9 +100,9 @@ public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAft
         return warmup == 0 || step >= warmup ? lr : lr * (step + 1) / warmup;
     }
 
-    private static void require(boolean ok, String message) {
+    private static void require(boolean ok, String field, String detail) {
         if (!ok) {
-            throw new InvalidInputException(message);
+            throw InvalidInputException.field(field, detail);
         }
     }
 }

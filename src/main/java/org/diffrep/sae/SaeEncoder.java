@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
 import org.diffrep.extract.StoreSettings;
+import org.diffrep.io.Hashes;
 import org.diffrep.model.Finite;
 import org.diffrep.ops.MemoryBudget;
 
@@ -12,9 +13,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -33,19 +31,19 @@ public final class SaeEncoder {
             throws IOException {
         StoreSettings src = in.store().settings();
         long n = in.store().count();
-        StoreSettings settings = new StoreSettings(saeFile.toString(), sha256(saeFile), src.data(), n,
+        StoreSettings settings = new StoreSettings(saeFile.toString(), Hashes.sha256Id(saeFile), src.data(), n,
                 List.of(in.layer()), List.of(in.sigma()), src.input(), src.noiseDraws(), src.pool(), sae.config().k(),
                 batch, (int) Math.min(Integer.MAX_VALUE, n), batch, src.seed(), src.split(), src.trainFrac(), src.limit());
         long[] ids = in.allIds();
         if (batch < 1) {
-            throw new InvalidInputException("--batch must be >= 1, got " + batch);
+            throw InvalidInputException.field("batch", "must be >= 1, got " + batch);
         }
         double rows = Math.min(batch, Math.max(1, ids.length));
-        String what = "--batch " + batch;
+        String what = "{batch} " + batch;
         String why = "codes of " + (long) rows + " rows x " + sae.latents() + " latents at a time";
-        MemoryBudget.requireArray(what, rows * sae.latents(), why);
-        MemoryBudget.requireHeap(what, 3 * 4 * rows * sae.latents(), why);
-        MemoryBudget.requireNative(what, 4 * 4 * rows * (sae.latents() + sae.config().inputDim()), why);
+        MemoryBudget.requireArray(what, rows * sae.latents(), why, "batch");
+        MemoryBudget.requireHeap(what, 3 * 4 * rows * sae.latents(), why, "batch");
+        MemoryBudget.requireNative(what, 4 * 4 * rows * (sae.latents() + sae.config().inputDim()), why, "batch");
         long start = System.nanoTime();
         try (CodeStoreWriter w = CodeStoreWriter.create(out, settings, in.layer(), sae.latents(), sae.config().k(),
                 in.store().labels(), in.store().trainMask(), in.datasetIndices());
@@ -75,21 +73,6 @@ public final class SaeEncoder {
             throw new InvalidInputException(saeFile + ": the codes of rows " + first + " to " + (first + n - 1) + " of "
                     + in.source() + " are NaN or infinite (NaN in the SAE's weights or in those feature rows)"
                     + (out == null ? "" : "; " + out + " was left incomplete"));
-        }
-    }
-
-    static String sha256(Path file) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            try (var in = Files.newInputStream(file)) {
-                byte[] buf = new byte[1 << 16];
-                for (int r; (r = in.read(buf)) > 0; ) {
-                    md.update(buf, 0, r);
-                }
-            }
-            return "sha256:" + HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -27,7 +27,7 @@ public record SaeFeatures(FeatureStore store, String layer, int sigmaIndex, Tens
     public static SaeFeatures open(Path dir, String layer, Float sigma, Integer sigmaIndex) {
         FeatureStore store = FeatureStore.open(dir);
         if (!store.layers().contains(layer)) {
-            throw new InvalidInputException("--layer " + layer + ": " + dir + " has no such layer; it has " + store.layers());
+            throw InvalidInputException.field("layer", layer + ": " + dir + " has no such layer; it has " + store.layers());
         }
         float[] sigmas = store.sigmas();
         int index;
@@ -39,17 +39,19 @@ public record SaeFeatures(FeatureStore store, String layer, int sigmaIndex, Tens
                 }
             }
             if (index < 0) {
-                throw new InvalidInputException("--sigma " + sigma + ": " + dir + " has no such noise level; it has "
-                        + Arrays.toString(sigmas) + " (or pass --sigma-index)");
+                throw InvalidInputException.fields("{sigma} " + sigma + ": " + InvalidInputException.literal(dir)
+                        + " has no such noise level; it has " + Arrays.toString(sigmas) + " (or give {sigmaIndex})",
+                        "sigma", "sigmaIndex");
             }
         } else if (sigmaIndex != null) {
             if (sigmaIndex < 0 || sigmaIndex >= sigmas.length) {
-                throw new InvalidInputException("--sigma-index " + sigmaIndex + ": " + dir + " has sigma indices 0.."
+                throw InvalidInputException.field("sigmaIndex", sigmaIndex + ": " + dir + " has sigma indices 0.."
                         + (sigmas.length - 1) + " (" + Arrays.toString(sigmas) + ")");
             }
             index = sigmaIndex;
         } else {
-            throw new InvalidInputException("give --sigma (one of " + Arrays.toString(sigmas) + ") or --sigma-index");
+            throw InvalidInputException.fields("give {sigma} (one of " + Arrays.toString(sigmas) + ") or {sigmaIndex}",
+                    "sigma", "sigmaIndex");
         }
         Tensor features = store.featuresTensor(layer, index);
         String source = dir.resolve(StoreLayout.features(layer, index)).toString();

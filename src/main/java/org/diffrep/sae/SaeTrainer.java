@@ -69,22 +69,34 @@ public final class SaeTrainer {
     public static void checkMemory(SaeConfig config, long rows) {
         double l = config.latents(), d = config.inputDim(), b = Math.min(config.batch(), Math.max(1, rows));
         double params = 2 * l * d + l + d;
-        String what = "--latents " + config.latents() + " --batch " + config.batch();
+        String what = "{latents} " + config.latents() + " {batch} " + config.batch();
         String why = "an SAE of " + config.latents() + " latents on rows of " + config.inputDim() + " values";
-        MemoryBudget.requireNative(what, 4 * (4 * params + b * (6 * l + 4 * d)), why);
-        MemoryBudget.requireHeap(what, 16 * l, why);
+        MemoryBudget.requireNative(what, 4 * (4 * params + b * (6 * l + 4 * d)), why, "latents", "batch");
+        MemoryBudget.requireHeap(what, 16 * l, why, "latents", "batch");
+    }
+
+    /**
+     * The autoencoder training starts from: input scale and b_dec (geometric median or mean, as configured)
+     * from a sample of at most {@value #INIT_SAMPLE} of the rows {@code ids}, drawn with {@code rng}; the
+     * weights from the config's seed. {@link #train} calls it with {@code new Random(seed)} and goes on
+     * shuffling batches with the same {@code rng}, so a loop that does the same sees the same batches
+     * (the plain-LibTorch baseline of the SAE benchmark).
+     */
+    public TopKSae initialSae(Tensor features, long[] ids, Random rng) {
+        long[] sample = sample(ids, INIT_SAMPLE, rng);
+        Tensor init = RowBatches.rows(features, sample, 0, sample.length);
+        float scale = inputScale(init);
+        Tensor xs = init.mul(new Scalar(scale));
+        Tensor bDec = config.medianInit() ? geometricMedian(xs, WEISZFELD_ITERATIONS) : xs.mean(0);
+        return TopKSae.init(config, scale, bDec);
     }
 
     private Result trainWithThreads(Tensor features, long[] ids, String source) {
         checkMemory(config, ids.length);
         checkInput(features, ids, source);
         Random rng = new Random(config.seed());
-        long[] sample = sample(ids, INIT_SAMPLE, rng);
-        Tensor init = RowBatches.rows(features, sample, 0, sample.length);
-        float scale = inputScale(init);
-        Tensor xs = init.mul(new Scalar(scale));
-        Tensor bDec = config.medianInit() ? geometricMedian(xs, WEISZFELD_ITERATIONS) : xs.mean(0);
-        TopKSae sae = TopKSae.init(config, scale, bDec);
+        TopKSae sae = initialSae(features, ids, rng);
+        float scale = sae.inputScale();
 
         Map<String, Tensor> params = new LinkedHashMap<>();
         Tensor[] p = sae.parameters();
@@ -116,9 +128,9 @@ public final class SaeTrainer {
                 }
                 cursor += n;
                 if (!Double.isFinite(r.fvu)) {
-                    throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: the loss is "
-                            + r.fvu + " at step " + (step + 1) + " of " + config.steps() + "; lower --lr (or raise "
-                            + "--warmup). Nothing was saved");
+                    throw InvalidInputException.fields("{lr} " + config.lr() + ": SAE training diverged: the loss is "
+                            + r.fvu + " at step " + (step + 1) + " of " + config.steps() + "; lower {lr} (or raise "
+                            + "{warmup}). Nothing was saved", "lr", "warmup");
                 }
                 fvuSum += r.fvu;
                 auxSum += r.aux;
@@ -143,8 +155,9 @@ public final class SaeTrainer {
         }
         for (int i = 0; i < p.length; i++) {
             if (!Finite.all(p[i])) {
-                throw new InvalidInputException("--lr " + config.lr() + ": SAE training diverged: " + PARAMETER_NAMES[i]
-                        + " holds NaN or infinite values after " + config.steps() + " steps; lower --lr. Nothing was saved");
+                throw InvalidInputException.fields("{lr} " + config.lr() + ": SAE training diverged: " + PARAMETER_NAMES[i]
+                        + " holds NaN or infinite values after " + config.steps() + " steps; lower {lr}. Nothing was saved",
+                        "lr");
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;

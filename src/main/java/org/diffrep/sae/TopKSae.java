@@ -1,6 +1,5 @@
 package org.diffrep.sae;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.Finite;
 import org.diffrep.model.SafeTensors;
@@ -10,6 +9,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Kernels;
 
 import java.io.IOException;
@@ -31,7 +31,6 @@ public final class TopKSae {
 
     /** Format tag in the safetensors metadata. */
     public static final String FORMAT = "diffrep-sae/1";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SaeConfig config;
     private final float inputScale;
@@ -92,8 +91,11 @@ public final class TopKSae {
         return config.latents();
     }
 
-    /** Parameters in optimiser order: W_enc, b_enc, W_dec^T, b_dec. */
-    Tensor[] parameters() {
+    /**
+     * The trainable tensors themselves (not copies), in optimiser order: W_enc [L, D], b_enc [L],
+     * W_dec^T [L, D] (unit-norm rows) and b_dec [D], all in standardised units.
+     */
+    public Tensor[] parameters() {
         return new Tensor[]{wEnc, bEnc, decRows, bDec};
     }
 
@@ -200,7 +202,7 @@ public final class TopKSae {
         tensors.put("b_dec", bDec.detach());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
-        meta.put("config", JSON.writeValueAsString(config));
+        meta.put("config", Json.COMPACT.writeValueAsString(config));
         meta.put("input_scale", Float.toString(inputScale));
         meta.put(ModelFiles.VERSION, BuildInfo.version());
         meta.putAll(extra);
@@ -220,7 +222,7 @@ public final class TopKSae {
         }
         SaeConfig config;
         try {
-            config = JSON.readValue(configJson, SaeConfig.class);
+            config = Json.COMPACT.readValue(configJson, SaeConfig.class);
         } catch (IOException | RuntimeException e) {
             // a field out of range (thrown by SaeConfig, wrapped by Jackson), or JSON of the wrong shape
             String why = e.getCause() instanceof InvalidInputException bad ? bad.getMessage()

@@ -1,11 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.theory.Csnr;
-
-import org.diffrep.theory.MolrgPosterior;
-
-import org.diffrep.ops.DoubleTensors;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -15,21 +9,24 @@ import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.MolrgData;
 import org.diffrep.data.MolrgParams;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.NoiseEmbedding;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.Seeds;
 import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.DoubleTensors;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.ProbeResult;
-import org.diffrep.report.JsonReports;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
+import org.diffrep.theory.Csnr;
+import org.diffrep.theory.MolrgPosterior;
 import org.diffrep.train.TensorImageSource;
 import org.diffrep.train.TrainConfig;
 import org.diffrep.train.Trainer;
@@ -60,21 +57,25 @@ public final class MolrgExperiment {
     public static final String PROBED_TAP = "enc.1";
 
     /**
-     * @param n            ambient dimension
-     * @param d            class subspace dimension
-     * @param k            classes
-     * @param delta        off-subspace scale
-     * @param samples      training samples
-     * @param testSamples  fresh test samples per seed
-     * @param vpSteps      T of the VP linear schedule (beta 1e-4 to 0.02)
-     * @param epochs       training epochs over the samples
-     * @param hidden       MLP hidden width
-     * @param batch        training batch
-     * @param lr           Adam learning rate
-     * @param seeds        test seeds
-     * @param timesteps    evaluated timesteps, 0-based indices into the schedule (sigma(t) = sigma after t+1 steps)
-     * @param seed         seed of everything: data, training, noise, probes
-     * @param probeL2      probe L2 penalty, NaN for the validation search
+     * Settings of a run. Build with {@link #builder}: the defaults (the research's setting) are its
+     * field initialisers, also readable as {@link #DEFAULTS}; {@link Builder#build} validates.
+     *
+     * @param n            ambient dimension (default 50)
+     * @param d            class subspace dimension (default 5)
+     * @param k            classes (default 3)
+     * @param delta        off-subspace scale (default 0.2)
+     * @param samples      training samples (default 12000)
+     * @param testSamples  fresh test samples per seed (default 3000)
+     * @param vpSteps      T of the VP linear schedule, beta 1e-4 to 0.02 (default 500)
+     * @param epochs       training epochs over the samples (default 200)
+     * @param hidden       MLP hidden width (default 1024)
+     * @param batch        training batch (default 128)
+     * @param lr           Adam learning rate (default 1e-3)
+     * @param seeds        test seeds (default 5)
+     * @param timesteps    evaluated timesteps, 0-based indices into the schedule (sigma(t) = sigma after t+1
+     *                     steps) (default {@link #DEFAULT_TIMESTEPS})
+     * @param seed         seed of everything: data, training, noise, probes (default 0)
+     * @param probeL2      probe L2 penalty, NaN for the validation search (default NaN)
      */
     public record Settings(int n, int d, int k, double delta, int samples, int testSamples, int vpSteps, int epochs,
                            int hidden, int batch, double lr, int seeds, int[] timesteps, long seed, double probeL2) {
@@ -82,8 +83,17 @@ public final class MolrgExperiment {
         public static final int[] DEFAULT_TIMESTEPS = {1, 5, 10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 240, 260, 280};
 
         /** The research's setting: n=50, d=5, K=3, delta=0.2, 12000 samples, T=500, 200 epochs, width 1024, 5 seeds. */
-        public static Settings defaults() {
-            return new Settings(50, 5, 3, 0.2, 12000, 3000, 500, 200, 1024, 128, 1e-3, 5, DEFAULT_TIMESTEPS, 0, Double.NaN);
+        public static final Settings DEFAULTS = builder().build();
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder().n(n).d(d).k(k).delta(delta).samples(samples).testSamples(testSamples).vpSteps(vpSteps)
+                    .epochs(epochs).hidden(hidden).batch(batch).lr(lr).seeds(seeds).timesteps(timesteps).seed(seed)
+                    .probeL2(probeL2);
         }
 
         /**
@@ -91,36 +101,93 @@ public final class MolrgExperiment {
          * minute on two CPU cores.
          */
         public static Settings demo() {
-            return new Settings(50, 5, 3, 0.2, 6000, 2000, 500, 60, 512, 256, 2e-3, 3, DEFAULT_TIMESTEPS, 0, Double.NaN);
+            return builder().samples(6000).testSamples(2000).epochs(60).hidden(512).batch(256).lr(2e-3).seeds(3).build();
         }
 
         /** A few-second run for tests and smoke checks. */
         public static Settings quick() {
-            return new Settings(20, 3, 3, 0.2, 600, 300, 500, 3, 32, 128, 2e-3, 2, new int[]{5, 60, 140, 280}, 0, Double.NaN);
+            return builder().n(20).d(3).samples(600).testSamples(300).epochs(3).hidden(32).lr(2e-3).seeds(2)
+                    .timesteps(5, 60, 140, 280).build();
+        }
+
+        /** The fields with their defaults; every setter returns the builder. */
+        public static final class Builder {
+            private int n = 50;
+            private int d = 5;
+            private int k = 3;
+            private double delta = 0.2;
+            private int samples = 12000;
+            private int testSamples = 3000;
+            private int vpSteps = 500;
+            private int epochs = 200;
+            private int hidden = 1024;
+            private int batch = 128;
+            private double lr = 1e-3;
+            private int seeds = 5;
+            private int[] timesteps = DEFAULT_TIMESTEPS;
+            private long seed = 0;
+            private double probeL2 = Double.NaN;
+
+            public Builder n(int v) { n = v; return this; }
+            public Builder d(int v) { d = v; return this; }
+            public Builder k(int v) { k = v; return this; }
+            public Builder delta(double v) { delta = v; return this; }
+            public Builder samples(int v) { samples = v; return this; }
+            public Builder testSamples(int v) { testSamples = v; return this; }
+            public Builder vpSteps(int v) { vpSteps = v; return this; }
+            public Builder epochs(int v) { epochs = v; return this; }
+            public Builder hidden(int v) { hidden = v; return this; }
+            public Builder batch(int v) { batch = v; return this; }
+            public Builder lr(double v) { lr = v; return this; }
+            public Builder seeds(int v) { seeds = v; return this; }
+            public Builder timesteps(int... v) { timesteps = v.clone(); return this; }
+            public Builder seed(long v) { seed = v; return this; }
+            public Builder probeL2(double v) { probeL2 = v; return this; }
+
+            /** The settings, checked by {@link Settings#validate}. */
+            public Settings build() {
+                Settings s = new Settings(n, d, k, delta, samples, testSamples, vpSteps, epochs, hidden, batch, lr, seeds,
+                        timesteps.clone(), seed, probeL2);
+                s.validate();
+                return s;
+            }
         }
 
         /** Checks every field; throws InvalidInputException naming the first bad one. */
         public void validate() {
             new MolrgParams(n, d, k, delta, samples, seed); // checks n, d, K, delta, samples
-            require(testSamples >= k, "test-samples", ">= K (" + k + ")", testSamples);
-            require((long) testSamples * n <= MolrgParams.MAX_ELEMENTS, "test-samples",
-                    "test-samples*n at most " + MolrgParams.MAX_ELEMENTS + " values (1 GiB of float32)", testSamples);
-            require(vpSteps >= 2, "T", ">= 2", vpSteps);
+            require(delta < 1, "delta", "< 1 (the class posterior needs delta in [0, 1))", delta);
+            require(testSamples >= k, "testSamples", ">= {k} (" + k + ")", testSamples, "k");
+            require((long) testSamples * n <= MolrgParams.MAX_ELEMENTS, "testSamples",
+                    "{testSamples}*{n} at most " + MolrgParams.MAX_ELEMENTS + " values (1 GiB of float32)", testSamples, "n");
+            require(vpSteps >= 2, "vpSteps", ">= 2", vpSteps);
             require(epochs >= 0, "epochs", ">= 0", epochs);
             require(hidden >= 1, "hidden", ">= 1", hidden);
             require(batch >= 1, "batch", ">= 1", batch);
+            require(trainingSteps(epochs, samples, batch) <= Integer.MAX_VALUE, "epochs",
+                    "at most " + Integer.MAX_VALUE + " training steps ({epochs}*{samples}/{batch})", epochs, "samples", "batch");
             require(lr > 0, "lr", "> 0", lr);
             require(seeds >= 1, "seeds", ">= 1", seeds);
             require(timesteps.length >= 1, "timesteps", "at least one timestep", Arrays.toString(timesteps));
             for (int t : timesteps) {
-                require(t >= 0 && t < vpSteps, "timesteps", "values in [0, T-1] = [0, " + (vpSteps - 1) + "]", t);
+                require(t >= 0 && t < vpSteps, "timesteps", "values in [0, {vpSteps}-1] = [0, " + (vpSteps - 1) + "]", t,
+                        "vpSteps");
             }
-            require(Double.isNaN(probeL2) || probeL2 > 0, "l2", "> 0 (or unset for the validation search)", probeL2);
+            require(Double.isNaN(probeL2) || probeL2 > 0, "probeL2", "> 0 (or unset for the validation search)", probeL2);
         }
 
-        private static void require(boolean ok, String field, String expected, Object got) {
+        /** Training steps: as many samples as {@code epochs} passes, ceil(epochs * samples / batch). */
+        static long trainingSteps(int epochs, int samples, int batch) {
+            return ((long) epochs * samples + batch - 1) / batch;
+        }
+
+        /** Throws unless {@code ok}: "field: expected ..., got ..."; {@code expected} may name {@code others} as {name}. */
+        private static void require(boolean ok, String field, String expected, Object got, String... others) {
             if (!ok) {
-                throw new InvalidInputException("--" + field + ": expected " + expected + ", got " + got);
+                String[] fields = new String[others.length + 1];
+                fields[0] = field;
+                System.arraycopy(others, 0, fields, 1, others.length);
+                throw InvalidInputException.fields("{" + field + "}: expected " + expected + ", got " + got, fields);
             }
         }
     }
@@ -212,8 +279,8 @@ public final class MolrgExperiment {
                 noisyTests.add(noisy(test.x0Flat(), s.n(), sigmas, Seeds.derive(s.seed(), 200 + j)));
             }
             Tensor noisyTrain = noisy(x0, s.n(), sigmas, Seeds.derive(s.seed(), 10));
-            LogisticProbe.Settings probeSettings = LogisticProbe.Settings.defaults().withL2(s.probeL2())
-                    .withSeed(Seeds.derive(s.seed(), 20));
+            LogisticProbe.Settings probeSettings = LogisticProbe.Settings.builder().l2(s.probeL2())
+                    .seed(Seeds.derive(s.seed(), 20)).build();
             for (int i = 0; i < sigmas.length; i++) {
                 try (PointerScope step = new PointerScope()) {
                     points.add(measure(i, s, sigmas[i], posterior, mlp, labels, noisyTrain.select(0, i),
@@ -236,7 +303,7 @@ public final class MolrgExperiment {
         Result result = new Result(s, noise, schedule.toString(), training, points, peaks, files,
                 (System.nanoTime() - start) / 1e9);
         plot(out.resolve("molrg"), points);
-        JsonReports.write(out.resolve("molrg.json"), result);
+        Json.write(out.resolve("molrg.json"), result);
         return result;
     }
 
@@ -327,13 +394,9 @@ public final class MolrgExperiment {
         long start = System.nanoTime();
         int n = (int) x0.size(0);
         int stepsPerEpoch = (n + s.batch() - 1) / s.batch();
-        long total = ((long) s.epochs() * n + s.batch() - 1) / s.batch();
-        if (total > Integer.MAX_VALUE) {
-            throw new InvalidInputException("--epochs " + s.epochs() + ": expected at most " + Integer.MAX_VALUE
-                    + " training steps, got " + total);
-        }
-        TrainConfig cfg = new TrainConfig((int) total, s.batch(), s.lr(), 0, 0, Seeds.derive(s.seed(), 31),
-                TrainConfig.LossMode.VP, 0, 0, 0, 0);
+        int total = (int) Settings.trainingSteps(s.epochs(), n, s.batch()); // validate() keeps it within int
+        TrainConfig cfg = TrainConfig.builder().steps(total).batch(s.batch()).lr(s.lr()).warmupSteps(0).emaDecay(0)
+                .seed(Seeds.derive(s.seed(), 31)).loss(TrainConfig.LossMode.VP).checkpointEvery(0).build();
         long reportEvery = Math.max(1, total / 10);
         double[] lastEpoch = new double[stepsPerEpoch];
         Trainer.Result r;

@@ -1,21 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.probe.ProbeResult;
-
-import org.diffrep.probe.ProbeScoring;
-
-import org.diffrep.probe.LogitArrays;
-
-import org.diffrep.probe.NeuralProbe;
-
-import org.diffrep.probe.Probe;
-
-import org.diffrep.probe.LogisticProbe;
-
-import org.diffrep.probe.ProbeKind;
-
-import org.diffrep.probe.SoftVoting;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
@@ -23,6 +7,14 @@ import org.diffrep.data.LabelNoise;
 import org.diffrep.data.Split;
 import org.diffrep.extract.FeatureStore;
 import org.diffrep.ops.Tensors;
+import org.diffrep.probe.LogisticProbe;
+import org.diffrep.probe.LogitArrays;
+import org.diffrep.probe.NeuralProbe;
+import org.diffrep.probe.Probe;
+import org.diffrep.probe.ProbeKind;
+import org.diffrep.probe.ProbeResult;
+import org.diffrep.probe.ProbeScoring;
+import org.diffrep.probe.SoftVoting;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -38,29 +30,61 @@ import java.util.List;
 public final class ProbeStudy {
 
     /**
-     * @param kind          linear (logistic regression), bn-linear or mlp
-     * @param labelNoise    fractions of training labels flipped, each a separate curve
-     * @param ensembleWidth neighbours on each side of the best sigma in the ensemble
-     * @param logistic      settings of the linear probe
-     * @param neural        settings of the bn-linear and mlp probes
-     * @param seed          label-noise seed
+     * Settings of a study. Build with {@link #builder}: the defaults are its field initialisers, also
+     * readable as {@link #DEFAULTS}.
+     *
+     * @param kind          linear (logistic regression), bn-linear or mlp (default linear)
+     * @param labelNoise    fractions of training labels flipped, each a separate curve (default 0 only)
+     * @param ensembleWidth neighbours on each side of the best sigma in the ensemble (default 2)
+     * @param logistic      settings of the linear probe (default {@link LogisticProbe.Settings#DEFAULTS})
+     * @param neural        settings of the bn-linear and mlp probes (default {@link NeuralProbe.Settings#DEFAULTS})
+     * @param seed          label-noise seed (default 0)
      */
     public record Settings(ProbeKind kind, double[] labelNoise, int ensembleWidth, LogisticProbe.Settings logistic,
                            NeuralProbe.Settings neural, long seed) {
         public Settings {
             for (double f : labelNoise) {
                 if (!(f >= 0 && f < 1)) {
-                    throw new InvalidInputException("--label-noise: fractions must be in [0, 1), got " + f);
+                    throw InvalidInputException.field("labelNoise", ": fractions must be in [0, 1), got " + f);
                 }
             }
             if (ensembleWidth < 0) {
-                throw new InvalidInputException("--ensemble-width must be >= 0, got " + ensembleWidth);
+                throw InvalidInputException.field("ensembleWidth", "must be >= 0, got " + ensembleWidth);
             }
         }
 
-        public static Settings defaults() {
-            return new Settings(ProbeKind.LINEAR, new double[]{0}, 2, LogisticProbe.Settings.defaults(),
-                    NeuralProbe.Settings.defaults(), 0);
+        /** Every field at its default. */
+        public static final Settings DEFAULTS = builder().build();
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder().kind(kind).labelNoise(labelNoise).ensembleWidth(ensembleWidth).logistic(logistic)
+                    .neural(neural).seed(seed);
+        }
+
+        /** The fields with their defaults; every setter returns the builder; the record's constructor validates. */
+        public static final class Builder {
+            private ProbeKind kind = ProbeKind.LINEAR;
+            private double[] labelNoise = {0};
+            private int ensembleWidth = 2;
+            private LogisticProbe.Settings logistic = LogisticProbe.Settings.DEFAULTS;
+            private NeuralProbe.Settings neural = NeuralProbe.Settings.DEFAULTS;
+            private long seed = 0;
+
+            public Builder kind(ProbeKind v) { kind = v; return this; }
+            public Builder labelNoise(double... v) { labelNoise = v.clone(); return this; }
+            public Builder ensembleWidth(int v) { ensembleWidth = v; return this; }
+            public Builder logistic(LogisticProbe.Settings v) { logistic = v; return this; }
+            public Builder neural(NeuralProbe.Settings v) { neural = v; return this; }
+            public Builder seed(long v) { seed = v; return this; }
+
+            public Settings build() {
+                return new Settings(kind, labelNoise.clone(), ensembleWidth, logistic, neural, seed);
+            }
         }
     }
 
@@ -109,7 +133,7 @@ public final class ProbeStudy {
         int[] trainRows = rows(train, true), testRows = rows(train, false);
         if (trainRows.length < 2 || testRows.length < 1) {
             throw new InvalidInputException(store.dir() + ": split.npy has " + trainRows.length + " training and "
-                    + testRows.length + " test rows; probes need both (extract with --split all)");
+                    + testRows.length + " test rows; probes need both (extract with split all)");
         }
         long[] testLabels = pick(labels, testRows);
         byte[] mask = new byte[train.length];
@@ -143,7 +167,7 @@ public final class ProbeStudy {
                         logits.add(z);
                         points.add(new Point(j, sigmas[j], r));
                         if (log != null) {
-                            log.printf("probe %s %s label-noise %.2f sigma %.4g: accuracy %.4f (%.1f s)%n", s.kind().label(),
+                            log.printf("probe %s %s label-noise %.2f sigma %.4g: accuracy %.4f (%.1f s)%n", s.kind().id(),
                                     layer, noise, sigmas[j], r.accuracy(), r.fitSeconds());
                         }
                     }
@@ -152,7 +176,7 @@ public final class ProbeStudy {
                         ensemble(points, logits, testLabels, k, s.ensembleWidth())));
             }
         }
-        return new Report(store.dir().toString(), s.kind().label(), k, trainRows.length, testRows.length,
+        return new Report(store.dir().toString(), s.kind().id(), k, trainRows.length, testRows.length,
                 s.ensembleWidth(), curves);
     }
 

@@ -1,11 +1,8 @@
 package org.diffrep.study;
 
-import org.diffrep.report.TextTable;
-
+import org.diffrep.io.Json;
 import org.diffrep.report.LinePlot;
-
-import org.diffrep.report.JsonReports;
-
+import org.diffrep.report.TextTable;
 import org.diffrep.study.ProbeStudy;
 
 import java.io.PrintStream;
@@ -26,7 +23,7 @@ public final class ProbeStudyReport {
 
     /** Writes {@code name}.json, {@code name}.png/.svg ({@code plotName}) into {@code dir}. */
     public static void write(Path dir, String jsonName, String plotName, Object json, List<Titled> studies) {
-        JsonReports.write(dir.resolve(jsonName), json);
+        Json.write(dir.resolve(jsonName), json);
         List<LinePlot.Panel> panels = new ArrayList<>();
         for (Titled t : studies) {
             panels.add(panel(t.title(), t.report()));

@@ -1,15 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.reconstruct.RepresentationMetric;
-
-import org.diffrep.reconstruct.Reconstruction;
-
-import org.diffrep.reconstruct.SamplerConfig;
-
-import org.diffrep.reconstruct.RepresentationClassifier;
-
-import org.diffrep.reconstruct.GuidanceSettings;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -17,11 +7,18 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.NearestNeighbours;
 import org.diffrep.analysis.OutputFiles;
 import org.diffrep.data.Dataset;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Json;
+import org.diffrep.io.Npy;
 import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.reconstruct.GuidanceSettings;
+import org.diffrep.reconstruct.ReconstructConfig;
+import org.diffrep.reconstruct.Reconstruction;
+import org.diffrep.reconstruct.RepresentationClassifier;
+import org.diffrep.reconstruct.RepresentationMetric;
+import org.diffrep.reconstruct.SamplerConfig;
 import org.diffrep.report.Montage;
 
 import java.nio.file.Path;
@@ -49,17 +46,28 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                                   long[][] representationPredicted, double representationMatchRate,
                                   double representationAccuracyOnTargets, double chanceRate, int classifierImages) {
 
-    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, int samples,
-                                          GuidanceSettings guide, float repSigma, SamplerConfig cfg, int baseline,
-                                          int knnImages) {
+    /**
+     * Reconstructs {@code targets} random dataset images (seeded by the sampler's seed) as {@code config}
+     * says, each target's sampler seeded by the seed + 1 + its number, and classifies every sample.
+     */
+    public static ReconstructionStudy run(Denoiser model, Dataset data, int targets, ReconstructConfig config) {
+        int samples = config.samples();
+        int knnImages = config.knnImages();
+        GuidanceSettings guide = config.guidance();
+        SamplerConfig cfg = config.sampler();
         if (targets < 1 || knnImages < 3 || (long) targets + knnImages > data.size()) {
-            throw new InvalidInputException("--targets " + targets + " plus --knn-images " + knnImages
-                    + " must be within the " + data.size() + " images of " + data.source());
+            throw InvalidInputException.fields("{targets} " + targets + " plus {knnImages} " + knnImages
+                    + " must be within the " + data.size() + " images of " + InvalidInputException.literal(data.source()),
+                    "targets", "knnImages");
         }
+        config.checkMemory(model);
+        RepresentationMetric metric = guide.estimateMetric(model, data, cfg);
+        float repSigma = config.reportSigma();
         double kept = (double) targets * samples * data.sampleSize();
-        MemoryBudget.requireArray("--targets " + targets + " --samples " + samples, kept, "keeping every sample");
-        MemoryBudget.requireHeap("--targets " + targets + " --samples " + samples, 3 * 4 * kept,
-                "keeping every sample for samples.npy");
+        MemoryBudget.requireArray("{targets} " + targets + " {samples} " + samples, kept, "keeping every sample",
+                "targets", "samples");
+        MemoryBudget.requireHeap("{targets} " + targets + " {samples} " + samples, 3 * 4 * kept,
+                "keeping every sample for samples.npy", "targets", "samples");
         int[] perm = shuffled(data.size(), cfg.seed());
         int[] targetIdx = Arrays.copyOf(perm, targets);
         long[] knnIdx = Arrays.stream(Arrays.copyOfRange(perm, targets, targets + knnImages)).asLongStream().toArray();
@@ -90,8 +98,10 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
                 for (int t = 0; t < targets; t++) {
                     final int tt = t;
                     futures.add(pool.submit(() -> {
-                        TargetResult res = runTarget(model, data, targetIdx[tt], samples, guide, repSigma,
-                                cfg.withSeed(cfg.seed() + 1 + tt), baseline, train, trainLabels, byRep);
+                        ReconstructConfig seeded = config.toBuilder()
+                                .sampler(cfg.toBuilder().seed(cfg.seed() + 1 + tt).build()).build();
+                        TargetResult res = runTarget(model, data, targetIdx[tt], seeded, metric, train, trainLabels,
+                                byRep);
                         System.out.printf("target %d/%d (index %d, label %d): sample classes %s (by representation %s)%n",
                                 tt + 1, targets, targetIdx[tt], res.run().label(), Arrays.toString(res.pixels()),
                                 Arrays.toString(res.representation()));
@@ -157,17 +167,18 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
             per.add(e);
         }
         m.put("runs", per);
-        OutputFiles.writeJson(out.resolve("study.json"), m);
+        Json.write(out.resolve("study.json"), m);
     }
 
     /** One target's reconstruction and the classes of its samples (and of the target) by both classifiers. */
     private record TargetResult(Reconstruction run, long[] pixels, long[] representation, long targetByRepresentation) {
     }
 
-    private static TargetResult runTarget(Denoiser model, Dataset data, int index, int samples, GuidanceSettings guide,
-                                          float repSigma, SamplerConfig cfg, int baseline, Tensor train,
-                                          long[] trainLabels, RepresentationClassifier byRep) {
-        Reconstruction r = Reconstruction.run(model, data, index, samples, guide, repSigma, cfg, baseline);
+    private static TargetResult runTarget(Denoiser model, Dataset data, int index, ReconstructConfig config,
+                                          RepresentationMetric metric, Tensor train, long[] trainLabels,
+                                          RepresentationClassifier byRep) {
+        int samples = config.samples();
+        Reconstruction r = Reconstruction.run(model, data, index, config, metric);
         int n = data.sampleSize();
         float[] flat = r.samples().flat();
         try (PointerScope scope = new PointerScope()) {

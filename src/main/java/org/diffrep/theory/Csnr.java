@@ -1,9 +1,8 @@
 package org.diffrep.theory;
 
-import org.diffrep.ops.DoubleTensors;
-
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.diffrep.ops.DoubleTensors;
 import org.diffrep.ops.Tensors;
 
 import java.util.Arrays;

@@ -1,6 +1,14 @@
 package org.diffrep.train;
 
+import org.bytedeco.pytorch.Tensor;
+import org.diffrep.InvalidInputException;
+import org.diffrep.io.Json;
+import org.diffrep.model.Finite;
+import org.diffrep.model.ModelFiles;
+import org.diffrep.model.NetworkDenoiser;
+import org.diffrep.model.SafeTensors;
 import org.diffrep.ops.AdamOptimizer;
+import org.diffrep.ops.Tensors;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,15 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import org.bytedeco.pytorch.Tensor;
-
-import org.diffrep.InvalidInputException;
-import org.diffrep.model.Finite;
-import org.diffrep.model.ModelFiles;
-import org.diffrep.model.NetworkDenoiser;
-import org.diffrep.model.SafeTensors;
-import org.diffrep.ops.Tensors;
 
 /**
  * A training checkpoint: one safetensors file (written to a temporary file and renamed) holding
@@ -57,8 +56,8 @@ public final class Checkpoint {
      * checkpoint is only continued with the settings it was made with: another architecture, seed,
      * batch, learning rate, warm-up, EMA decay, loss or DAE level (or, when {@code provenance} says,
      * other data or another training split) is refused, naming every setting that differs, as
-     * {@code extract --resume} does. Only {@code --steps} (how far to go) and
-     * {@code --checkpoint-every} may change.
+     * an extraction's resume does. Only {@code steps} (how far to go) and {@code checkpointEvery}
+     * may change.
      */
     static long restore(Path file, NetworkDenoiser model, Ema ema, AdamOptimizer adam, TrainConfig cfg,
                         Map<String, Object> provenance) {
@@ -66,19 +65,24 @@ public final class Checkpoint {
         Map<String, String> meta = c.metadata();
         String config = ModelFiles.configJson(model);
         if (!model.kind().equals(meta.get(ModelFiles.KIND)) || !config.equals(meta.get(ModelFiles.CONFIG))) {
-            throw new InvalidInputException("--resume: " + file + " is a checkpoint of another architecture ("
-                    + meta.get(ModelFiles.KIND) + " " + meta.get(ModelFiles.CONFIG) + "), this run builds "
-                    + model.kind() + " " + config + "; use the same model options or another --out");
+            throw InvalidInputException.fields("{resume}: " + InvalidInputException.literal(file)
+                    + " is a checkpoint of another architecture (" + InvalidInputException.literal(meta.get(ModelFiles.KIND)
+                    + " " + meta.get(ModelFiles.CONFIG)) + "), this run builds " + model.kind() + " "
+                    + InvalidInputException.literal(config) + "; use the same model settings or another checkpoint",
+                    "resume");
         }
         String seed = meta.get(SEED);
         if (seed == null || !seed.equals(Long.toString(cfg.seed()))) {
-            throw new InvalidInputException("--resume: " + file + " was trained with seed " + seed
-                    + ", this run uses " + cfg.seed() + "; resume with the same --seed");
+            throw InvalidInputException.fields("{resume}: " + InvalidInputException.literal(file)
+                    + " was trained with seed " + InvalidInputException.literal(seed) + ", this run uses " + cfg.seed()
+                    + "; resume with the same {seed}", "resume", "seed");
         }
-        List<String> diffs = differences(file, meta, cfg, provenance);
+        List<String> fields = new ArrayList<>(List.of("resume", "steps", "checkpointEvery"));
+        List<String> diffs = differences(file, meta, cfg, provenance, fields);
         if (!diffs.isEmpty()) {
-            throw new InvalidInputException("--resume: " + file + " was trained with other settings, refusing to mix: "
-                    + String.join("; ", diffs) + " (only --steps and --checkpoint-every may change)");
+            throw InvalidInputException.fields("{resume}: " + InvalidInputException.literal(file)
+                    + " was trained with other settings, refusing to mix: " + String.join("; ", diffs)
+                    + " (only {steps} and {checkpointEvery} may change)", fields.toArray(String[]::new));
         }
         long step;
         try {
@@ -121,13 +125,16 @@ public final class Checkpoint {
         }
     }
 
-    /** Options of the training settings that decide the result, by record component. */
-    private static final Map<String, String> OPTIONS = Map.of("batch", "--batch", "lr", "--lr",
-            "warmupSteps", "--warmup", "emaDecay", "--ema", "loss", "--loss", "pMean", "log-normal mean",
-            "pStd", "log-normal std", "daeSigma", "--dae-sigma");
+    /** The training settings that decide the result: record components, in the order they are reported. */
+    private static final List<String> SETTINGS = List.of("batch", "daeSigma", "emaDecay", "loss", "lr", "pMean",
+            "pStd", "warmupSteps");
 
+    /**
+     * Each setting that differs, as {@code "{field} was a, now b"} (text for a
+     * {@link InvalidInputException#fields} template); adds the fields it names to {@code fields}.
+     */
     private static List<String> differences(Path file, Map<String, String> meta, TrainConfig cfg,
-                                            Map<String, Object> provenance) {
+                                            Map<String, Object> provenance, List<String> fields) {
         String storedText = meta.get(TRAIN_CONFIG);
         Map<String, String> stored = storedText == null ? null : components(storedText);
         if (stored == null) {
@@ -136,11 +143,12 @@ public final class Checkpoint {
         }
         Map<String, String> now = components(cfg.toString());
         List<String> out = new ArrayList<>();
-        for (Map.Entry<String, String> o : new java.util.TreeMap<>(OPTIONS).entrySet()) {
-            String was = stored.get(o.getKey());
-            String is = now.get(o.getKey());
+        for (String setting : SETTINGS) {
+            String was = stored.get(setting);
+            String is = now.get(setting);
             if (!java.util.Objects.equals(was, is)) {
-                out.add(o.getValue() + " was " + was + ", now " + is);
+                out.add("{" + setting + "} was " + InvalidInputException.literal(was) + ", now " + is);
+                fields.add(setting);
             }
         }
         if (!provenance.isEmpty()) {
@@ -149,8 +157,9 @@ public final class Checkpoint {
                 Object was = before.get(key);
                 Object is = provenance.get(key);
                 if (was != null && is != null && !String.valueOf(was).equals(String.valueOf(is))) {
-                    out.add((key.equals("data") ? "--data" : "training images (--train-frac, --data)") + " was " + was
-                            + ", now " + is);
+                    out.add((key.equals("data") ? "{data}" : "training images ({trainFrac}, {data})") + " was "
+                            + InvalidInputException.literal(was) + ", now " + InvalidInputException.literal(is));
+                    fields.addAll(key.equals("data") ? List.of("data") : List.of("trainFrac", "data"));
                 }
             }
         }
@@ -177,7 +186,7 @@ public final class Checkpoint {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> storedProvenance(Map<String, String> meta) {
         try {
-            Object p = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+            Object p = Json.COMPACT.readValue(
                     meta.getOrDefault(ModelFiles.PROVENANCE, "{}"), Map.class);
             return p instanceof Map ? (Map<String, Object>) p : Map.of();
         } catch (java.io.IOException e) {

@@ -27,6 +27,12 @@ public final class DatasetImages implements ImageSource {
         return new long[]{s[0], s[1], s[2]};
     }
 
+    /** The dataset's {@link Dataset#source}. */
+    @Override
+    public String source() {
+        return data.source();
+    }
+
     @Override
     public Tensor images(long[] which) {
         long[] mapped = new long[which.length];

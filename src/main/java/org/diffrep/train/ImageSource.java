@@ -13,4 +13,9 @@ public interface ImageSource {
 
     /** The images at {@code indices}, stacked: [indices.length, shape...]. */
     Tensor images(long[] indices);
+
+    /** Where the images came from, for provenance ({@link org.diffrep.data.Dataset#source}); null when unknown. */
+    default String source() {
+        return null;
+    }
 }

@@ -1,24 +1,10 @@
 package org.diffrep.train;
 
-import org.diffrep.ops.AdamOptimizer;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.function.Consumer;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-
+import org.diffrep.BuildInfo;
 import org.diffrep.InvalidInputException;
 import org.diffrep.model.Finite;
 import org.diffrep.model.MlpDenoiser;
@@ -26,9 +12,23 @@ import org.diffrep.model.ModelSize;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.Parametrisation;
 import org.diffrep.noise.VpSchedule;
+import org.diffrep.ops.AdamOptimizer;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * Trains a {@link NetworkDenoiser} by denoising score matching: each step draws a batch (with
@@ -51,7 +51,7 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final AdamOptimizer adam;
     private final Ema ema;
-    private Map<String, Object> provenance = Map.of();
+    private Map<String, Object> provenance; // null until set, or recorded by run
     private VpSchedule vpSchedule = VpSchedule.DDPM;
 
     public Trainer(NetworkDenoiser model, TrainConfig cfg) {
@@ -69,16 +69,48 @@ public final class Trainer {
      */
     public static void checkMemory(NetworkDenoiser model, TrainConfig cfg) {
         ModelSize size = model.size();
-        MemoryBudget.requireNative("--batch " + cfg.batch(), size.trainingBytes(cfg.batch()),
+        MemoryBudget.requireNative("{batch} " + cfg.batch(), size.trainingBytes(cfg.batch()),
                 "a training step on " + cfg.batch() + " images of " + Arrays.toString(model.inputShape()) + " with a "
-                        + String.format(Locale.ROOT, "%.3g", size.parameters()) + "-parameter " + model.kind());
-        MemoryBudget.requireHeap("--batch " + cfg.batch(), 16.0 * cfg.batch(), "the batch's indices and noise levels");
+                        + String.format(Locale.ROOT, "%.3g", size.parameters()) + "-parameter " + model.kind(), "batch");
+        MemoryBudget.requireHeap("{batch} " + cfg.batch(), 16.0 * cfg.batch(), "the batch's indices and noise levels",
+                "batch");
     }
 
-    /** Provenance written into checkpoints (data spec, version, ...). */
+    /**
+     * Sets the provenance written into checkpoints (and returned by {@link #provenance()}) instead of the
+     * one {@link #run} records.
+     */
     public Trainer provenance(Map<String, Object> p) {
         this.provenance = new LinkedHashMap<>(p);
         return this;
+    }
+
+    /**
+     * Where the weights came from, for the model file: what {@link #provenance(Map)} set, else what
+     * {@link #run} recorded ({@link #provenance(TrainConfig, ImageSource)}); empty before either.
+     */
+    public Map<String, Object> provenance() {
+        return provenance == null ? Map.of() : Collections.unmodifiableMap(provenance);
+    }
+
+    /**
+     * What a run on {@code data} with {@code cfg} records about itself: the data ({@link ImageSource#source},
+     * a dataset's source), the training images, the settings and the diffrep version. A checkpoint is only
+     * resumed on the same data and training images.
+     */
+    public static Map<String, Object> provenance(TrainConfig cfg, ImageSource data) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("data", data.source());
+        p.put("trainCount", data.size());
+        p.put("steps", cfg.steps());
+        p.put("batch", cfg.batch());
+        p.put("lr", cfg.lr());
+        p.put("ema", cfg.emaDecay());
+        p.put("loss", cfg.loss().name());
+        p.put("daeSigma", cfg.daeSigma());
+        p.put("seed", cfg.seed());
+        p.put("version", BuildInfo.version());
+        return p;
     }
 
     /**
@@ -96,6 +128,12 @@ public final class Trainer {
      */
     public Result run(ImageSource data, Path checkpoint, boolean resume, Consumer<StepReport> progress)
             throws IOException {
+        if (provenance == null) {
+            provenance = provenance(cfg, data);
+            if (cfg.loss() == TrainConfig.LossMode.VP && vpSchedule != VpSchedule.DDPM) {
+                provenance.put("vpSchedule", vpSchedule.toString());
+            }
+        }
         long start = 0;
         if (resume && checkpoint != null && Files.exists(checkpoint)) {
             start = Checkpoint.restore(checkpoint, model, ema, adam, cfg, provenance);
@@ -158,14 +196,16 @@ public final class Trainer {
         }
     }
 
-    /** The error of a run that diverged: names the step and --lr; says that nothing was saved. */
+    /** The error of a run that diverged: names the step and the learning rate; says that nothing was saved. */
     private InvalidInputException diverged(String what, Path checkpoint, long start) {
         String kept = checkpoint == null ? "" : Files.exists(checkpoint)
-                ? "; " + checkpoint + " is left as it was (step " + Checkpoint.stepOf(checkpoint) + ")"
+                ? "; " + InvalidInputException.literal(checkpoint) + " is left as it was (step "
+                        + Checkpoint.stepOf(checkpoint) + ")"
                 : "; no checkpoint was written";
-        return new InvalidInputException("--lr " + cfg.lr() + ": training diverged: " + what + " of " + cfg.steps()
-                + "; lower --lr (or raise --warmup" + (cfg.warmupSteps() > 0 ? " from " + cfg.warmupSteps() : "")
-                + "). Nothing was saved" + kept);
+        return InvalidInputException.fields("{lr} " + cfg.lr() + ": training diverged: " + InvalidInputException.literal(what)
+                + " of " + cfg.steps() + "; lower {lr} (or raise {warmupSteps}"
+                + (cfg.warmupSteps() > 0 ? " from " + cfg.warmupSteps() : "") + "). Nothing was saved" + kept,
+                "lr", "warmupSteps");
     }
 
     /** One optimisation step; its randomness depends only on (seed, step). */

@@ -65,9 +65,9 @@ class ChannelSparsityTest {
     @Test
     void badRulesAreRefused() {
         var e = assertThrows(InvalidInputException.class, () -> new ActiveChannels(0.1, 0.9));
-        assertEquals("give exactly one of --threshold T and --mass M", e.getMessage());
+        assertEquals("give exactly one of threshold and mass", e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> ActiveChannels.holdingMass(1.5));
-        assertEquals("--mass must be in (0, 1], got 1.5", e.getMessage());
+        assertEquals("mass must be in (0, 1], got 1.5", e.getMessage());
         e = assertThrows(InvalidInputException.class,
                 () -> ActiveChannels.holdingMass(0.9).of(new float[]{1, Float.NaN}));
         assertEquals("features contain NaN", e.getMessage());

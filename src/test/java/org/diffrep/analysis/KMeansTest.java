@@ -87,12 +87,12 @@ class KMeansTest {
         try (PointerScope s = new PointerScope()) {
             Tensor small = Tensors.fromFloats(new float[]{0, 1, 2, 3}, 2, 2);
             var e = assertThrows(InvalidInputException.class, () -> KMeans.fit(small, KMeansConfig.of(3)));
-            assertEquals("--k 3 is larger than the number of rows N = 2", e.getMessage());
+            assertEquals("k 3 is larger than the number of rows N = 2", e.getMessage());
             Tensor nan = Tensors.fromFloats(new float[]{0, Float.NaN, 2, 3}, 2, 2);
             e = assertThrows(InvalidInputException.class, () -> KMeans.fit(nan, KMeansConfig.of(1)));
             assertEquals("k-means input: contains NaN or infinite values", e.getMessage());
             e = assertThrows(InvalidInputException.class, () -> new KMeansConfig(0, 1, 1, 0, 0));
-            assertEquals("--k must be >= 1, got 0", e.getMessage());
+            assertEquals("k must be >= 1, got 0", e.getMessage());
         }
     }
 }

@@ -44,7 +44,7 @@ class NearestNeighboursTest {
         try (PointerScope s = new PointerScope()) {
             Tensor x = Tensors.fromFloats(new float[]{0, 1, 3}, 3, 1);
             var e = assertThrows(InvalidInputException.class, () -> NearestNeighbours.search(x, x, 3, new int[]{0, 1, 2}));
-            assertEquals("--k 3 must be in [1, 2] for 3 rows", e.getMessage());
+            assertEquals("k 3 must be in [1, 2] for 3 rows", e.getMessage());
             Tensor y = Tensors.fromFloats(new float[]{0, 1}, 1, 2);
             e = assertThrows(InvalidInputException.class, () -> NearestNeighbours.search(x, y, 1, null));
             assertEquals("queries have width 2, the base 1", e.getMessage());

@@ -1,7 +1,7 @@
 package org.diffrep.analysis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Npy;
 
 import java.io.IOException;
 import java.nio.file.Files;

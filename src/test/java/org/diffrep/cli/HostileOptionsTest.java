@@ -109,7 +109,7 @@ class HostileOptionsTest {
                 "train", "--data", DATA, "--channels", "100000000", "--out", out.toString());
         refused("diffrep train: --depth 3 --width 2000000000 ", List.of("the limit is"),
                 "train", "--data", DATA, "--model", "mlp", "--width", "2000000000", "--out", out.toString());
-        refused("diffrep train: mlp: depth must be in [1, 1024]", List.of(),
+        refused("diffrep train: mlp: --depth must be in [1, 1024]", List.of(),
                 "train", "--data", DATA, "--model", "mlp", "--depth", "100000000", "--out", out.toString());
         refused("diffrep train: --lr must be finite", List.of(),
                 "train", "--data", DATA, "--model", "mlp", "--lr", "Infinity", "--out", out.toString());

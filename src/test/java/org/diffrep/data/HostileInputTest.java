@@ -1,6 +1,8 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Limits;
+import org.diffrep.io.Npy;
 import org.diffrep.noise.SigmaGrid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -219,7 +221,7 @@ class HostileInputTest {
     void sigmaGridSizesAreCapped() {
         InvalidInputException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
                 () -> assertThrows(InvalidInputException.class, () -> SigmaGrid.parse("log:0.1,1,100000000")));
-        assertTrue(e.getMessage().contains("--sigmas log:0.1,1,100000000") && e.getMessage().contains("at most 1000"),
+        assertTrue(e.getMessage().startsWith("sigmas log:0.1,1,100000000: ") && e.getMessage().contains("at most 1000"),
                 e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> SigmaGrid.parse("edm:99999999999"));
         assertTrue(e.getMessage().contains("at most 1000") && e.getMessage().contains("99999999999"), e.getMessage());

@@ -2,6 +2,7 @@ package org.diffrep.data;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Npy;
 import org.diffrep.ops.Tensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,7 @@
 package org.diffrep.data;
 
 import org.diffrep.InvalidInputException;
+import org.diffrep.io.Npy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -82,7 +83,7 @@ class SplitAndLabelNoiseTest {
         Split s = Split.of(mnist, 0.7, 3);
         Npy.write(dir.resolve("split.npy"), s.mask());
         Npy.Array a = Npy.read(dir.resolve("split.npy"));
-        assertEquals(Npy.Dtype.UINT8, a.dtype());
+        assertEquals(Npy.DType.UINT8, a.dtype());
         assertEquals(s, new Split(a.toBytes()));
     }
 }

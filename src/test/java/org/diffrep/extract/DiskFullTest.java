@@ -121,7 +121,7 @@ class DiskFullTest {
         String m = e.getMessage();
         assertTrue(m.contains("the disk is full"), m);
         assertTrue(m.contains(file.toString()), m);
-        assertTrue(m.contains("nothing was marked complete") && m.contains("--resume"), m);
+        assertTrue(m.contains("nothing was marked complete") && m.contains("rerun with resume"), m);
         Throwable root = e;
         while (root.getCause() != null) {
             root = root.getCause();

@@ -32,7 +32,7 @@ class ExtractLimitsTest {
                 .sigmas(0.1f, 1f).batch(8).forwardRows(Integer.MAX_VALUE).shardSize(16).build();
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> new Extractor(cfg).log(null).run(m, "mlp", DataSpec.open("molrg:samples=30")));
-        assertTrue(e.getMessage().contains("--forward-rows 2147483647") && e.getMessage().contains("at most 4294967296"),
+        assertTrue(e.getMessage().startsWith("forwardRows 2147483647: ") && e.getMessage().contains("at most 4294967296"),
                 e.getMessage());
         assertFalse(Files.exists(out.resolve(StoreLayout.MANIFEST)));
     }

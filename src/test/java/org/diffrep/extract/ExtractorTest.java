@@ -220,7 +220,7 @@ class ExtractorTest {
         assertTrue(e.getMessage().contains("seed: stored 7, requested 8"), e.getMessage());
         ExtractConfig noResume = ExtractFixture.config(out).build();
         InvalidInputException e2 = assertThrows(InvalidInputException.class, () -> ExtractFixture.run(noResume, model));
-        assertTrue(e2.getMessage().contains("--resume"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("use resume to continue it"), e2.getMessage());
     }
 
     @Test

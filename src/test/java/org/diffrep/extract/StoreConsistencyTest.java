@@ -3,7 +3,7 @@ package org.diffrep.extract;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.diffrep.InvalidInputException;
-import org.diffrep.data.Npy;
+import org.diffrep.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -185,7 +185,7 @@ public class StoreConsistencyTest {
     void npyHeaderWhoseShapeOverflowsIsRefused() throws IOException {
         Path dir = store(tmp.resolve("ov"), p -> { });
         Path f = dir.resolve(StoreLayout.features("mid", 1));
-        byte[] header = NpyArrays.header(NpyArrays.DType.FLOAT32, 4611686018427387904L, 4);
+        byte[] header = Npy.header(Npy.DType.FLOAT32, 4611686018427387904L, 4);
         Files.write(f, header);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> FeatureStore.open(dir));
         assertMentions(e, f.toString(), "field shape", "overflow");

@@ -154,7 +154,7 @@ class HostileModelFilesTest {
 
     @Test
     void attentionWithChannelsNotAMultipleOf64Works() {
-        IllegalArgumentException odd = assertThrows(IllegalArgumentException.class, () -> new UNet.Config(
+        InvalidInputException odd = assertThrows(InvalidInputException.class, () -> new UNet.Config(
                 new long[]{1, 4, 4}, new int[]{9}, 1, new int[0], NoiseEmbedding.SINUSOIDAL, Parametrisation.EDM));
         assertTrue(odd.getMessage().contains("must be even"), odd.getMessage());
         // 130 channels: two heads of 65; 129 channels used to give 2 heads that do not divide it

@@ -1,6 +1,6 @@
 package org.diffrep.model;
 
-import org.diffrep.data.Npy;
+import org.diffrep.io.Npy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -36,7 +36,7 @@ class SigmaGridTest {
 
     @Test
     void badGridsNameTheProblem() {
-        assertMessage("--sigmas", "0.1,abc", "'abc'");
+        assertMessage("a number", "0.1,abc", "sigmas 0.1,abc: expected a number, got 'abc'");
         assertMessage("ascending", "0.5,0.1", "ascending");
         assertMessage("positive", "0,0.1", "positive");
         assertMessage("N >= 2", "edm:1", "N >= 2");

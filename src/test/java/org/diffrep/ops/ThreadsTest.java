@@ -3,6 +3,7 @@ package org.diffrep.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import org.diffrep.InvalidInputException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +33,7 @@ class ThreadsTest {
     @Test
     void aBadBlasSettingIsNamed() {
         System.setProperty(Threads.BLAS_PROPERTY, "many");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Threads.set(2));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Threads.set(2));
         assertEquals(true, e.getMessage().contains("diffrep.blas.threads"));
     }
 }

@@ -75,7 +75,7 @@ class LogisticProbeTest {
             double[] newton = NewtonSoftmax.solve(x, y, n, c, 2, l2);
             assertEquals(NewtonSoftmax.value(x, y, n, c, 2, l2, newton), r.value(), 1e-9);
 
-            LogisticProbe probe = LogisticProbe.fit(xt, y, 2, LogisticProbe.Settings.defaults());
+            LogisticProbe probe = LogisticProbe.fit(xt, y, 2, LogisticProbe.Settings.DEFAULTS);
             ProbeResult res = probe.evaluate(xt, y);
             assertEquals(1.0, res.accuracy(), 0);
             assertNull(res.top5Accuracy());
@@ -92,7 +92,7 @@ class LogisticProbeTest {
             long[] ytr = new long[1200], yte = new long[600];
             Tensor tr = DoubleTensors.fromDoubles(blobs(1200, c, k, 2.5, ytr, rng), 1200, c);
             Tensor te = DoubleTensors.fromDoubles(blobs(600, c, k, 2.5, yte, rng), 600, c);
-            LogisticProbe probe = LogisticProbe.fit(tr, ytr, k, LogisticProbe.Settings.defaults());
+            LogisticProbe probe = LogisticProbe.fit(tr, ytr, k, LogisticProbe.Settings.DEFAULTS);
             ProbeResult res = probe.evaluate(te, yte);
             assertTrue(res.l2Searched());
             assertTrue(res.accuracy() > 0.6, "accuracy " + res.accuracy());
@@ -107,9 +107,8 @@ class LogisticProbeTest {
             }
             assertEquals(600, total);
             // minibatch Adam on the same data lands near the full-batch probe
-            LogisticProbe.Settings adam = LogisticProbe.Settings.defaults().withL2(probe.l2());
-            adam = new LogisticProbe.Settings(adam.l2(), adam.l2Grid(), adam.validationFraction(), adam.lbfgs(), 0,
-                    40, 128, 1e-2, 0, LogisticProbe.Scaling.AUTO);
+            LogisticProbe.Settings adam = LogisticProbe.Settings.builder().l2(probe.l2()).fullBatchMaxValues(0)
+                    .adamEpochs(40).adamBatch(128).adamLearningRate(1e-2).build();
             ProbeResult resAdam = LogisticProbe.fit(tr, ytr, k, adam).evaluate(te, yte);
             assertEquals(res.accuracy(), resAdam.accuracy(), 0.05);
         }

@@ -194,7 +194,7 @@ class RepresentationGuidanceTest {
         try (PointerScope s = new PointerScope()) {
             var e = assertThrows(InvalidInputException.class,
                     () -> new RepresentationGuidance(net, "middle", torch.zeros(1, 1, 28, 28), 1));
-            assertTrue(e.getMessage().startsWith("--tap 'middle': the model has taps ["), e.getMessage());
+            assertTrue(e.getMessage().startsWith("tap 'middle': the model has taps ["), e.getMessage());
         }
     }
 
@@ -217,15 +217,15 @@ class RepresentationGuidanceTest {
                 "--out", st.toString()));
         var sj = new com.fasterxml.jackson.databind.ObjectMapper().readTree(st.resolve("study.json").toFile());
         assertEquals(2, sj.get("runs").size());
-        assertArrayEquals(new long[]{2, 2, 1, 28, 28}, org.diffrep.data.Npy.read(st.resolve("samples.npy")).shape());
+        assertArrayEquals(new long[]{2, 2, 1, 28, 28}, org.diffrep.io.Npy.read(st.resolve("samples.npy")).shape());
         // targets run on worker threads: a second run gives the same samples, byte for byte
         Path again = tmp.resolve("study-again");
         assertEquals(0, Main.run("reconstruct", "--model", model.toString(), "--data", "builtin:mnist",
                 "--targets", "2", "--samples", "2", "--max-steps", "2", "--baseline", "2", "--knn-images", "100",
                 "--threads", "2", "--out", again.toString()));
         assertArrayEquals(Files.readAllBytes(st.resolve("samples.npy")), Files.readAllBytes(again.resolve("samples.npy")));
-        assertArrayEquals(new long[]{2}, org.diffrep.data.Npy.read(st.resolve("targets.npy")).shape());
-        assertArrayEquals(new long[]{2, 2}, org.diffrep.data.Npy.read(st.resolve("predicted.npy")).shape());
+        assertArrayEquals(new long[]{2}, org.diffrep.io.Npy.read(st.resolve("targets.npy")).shape());
+        assertArrayEquals(new long[]{2, 2}, org.diffrep.io.Npy.read(st.resolve("predicted.npy")).shape());
         double byRep = sj.get("representation_match_rate").asDouble();
         assertTrue(byRep >= 0 && byRep <= 1, "representation_match_rate " + byRep);
         double onTargets = sj.get("representation_accuracy_on_targets").asDouble();
@@ -248,7 +248,7 @@ class RepresentationGuidanceTest {
         Path sam = tmp.resolve("sam");
         assertEquals(0, Main.run("sample", "--model", model.toString(), "--samples", "3", "--max-steps", "3",
                 "--out", sam.toString()));
-        assertEquals(3, org.diffrep.data.Npy.read(sam.resolve("samples.npy")).shape()[0]);
+        assertEquals(3, org.diffrep.io.Npy.read(sam.resolve("samples.npy")).shape()[0]);
         assertTrue(Files.size(sam.resolve("samples.png")) > 200);
     }
 }

@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.diffrep.InvalidInputException;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.ops.Tensors;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class RepresentationMetricTest {
         NetworkDenoiser net = RepresentationGuidanceTest.tinyUNet();
         try (PointerScope s = new PointerScope()) {
             Tensor images = Tensors.fromFloats(StochasticSamplerTest.digits(4), 4, 1, 28, 28);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> RepresentationMetric.estimate(net, "mid", images, 0.1, 1.0, 2, 0.1));
             assertTrue(e.getMessage().contains("more images"), e.getMessage());
         }

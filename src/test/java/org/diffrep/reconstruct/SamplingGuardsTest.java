@@ -63,7 +63,7 @@ class SamplingGuardsTest {
     void samplesBeyondTheMemoryLimitAreRefusedBeforeAllocating() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> new StochasticSampler(new Stub(Integer.MAX_VALUE), CONFIG).sample(1_000_000_000));
-        assertTrue(e.getMessage().startsWith("--samples 1000000000: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("samples 1000000000: "), e.getMessage());
         assertTrue(e.getMessage().contains("[1, 4, 4]"), e.getMessage());
     }
 

@@ -69,8 +69,8 @@ class StochasticSamplerTest {
     @Test
     void badSettingsAreRefused() {
         var e = assertThrows(InvalidInputException.class, () -> new SamplerConfig(0.01, 0, 1, 0.01, 10, false, 0));
-        assertEquals("--beta must be in (0, 1], got 0.0", e.getMessage());
+        assertEquals("beta must be in (0, 1], got 0.0", e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> new SamplerConfig(0.01, 0.5, 0.01, 1, 10, false, 0));
-        assertEquals("need 0 < --sigma-end < --sigma-start, got 1.0 and 0.01", e.getMessage());
+        assertEquals("need 0 < sigmaEnd < sigmaStart, got 1.0 and 0.01", e.getMessage());
     }
 }

@@ -1,13 +1,11 @@
 package org.diffrep.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,15 +43,5 @@ class ReportWritersTest {
         assertTrue(svg.contains("<svg"), "svg root element");
         assertTrue(svg.contains("analytic") || svg.contains("<path"), "svg has drawing content");
         assertFalse(Files.exists(dir.resolve("plot.png.tmp")));
-    }
-
-    @Test
-    void jsonIsWrittenWhole(@TempDir Path dir) throws Exception {
-        record Point(double sigma, double accuracy) {
-        }
-        JsonReports.write(dir.resolve("r.json"), Map.of("points", List.of(new Point(0.5, 0.9)), "nan", Double.NaN));
-        JsonNode n = JsonReports.mapper().readTree(dir.resolve("r.json").toFile());
-        assertEquals(0.9, n.get("points").get(0).get("accuracy").asDouble());
-        assertEquals("NaN", n.get("nan").asText());
     }
 }

@@ -26,14 +26,14 @@ import org.diffrep.model.SafeTensors;
 class SaeGuardsTest {
 
     private static SaeConfig small(int dim) {
-        return SaeConfig.defaults(dim).withLatents(32).withK(4).withBatch(16).withSteps(10).withSeed(1);
+        return SaeConfig.builder().inputDim(dim).latents(32).k(4).batch(16).steps(10).seed(1).build();
     }
 
     @Test
     void latentsBeyondTheMemoryLimitAreRefused() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> SaeTrainer.checkMemory(SaeConfig.defaults(784).withLatents(2_000_000_000), 10_000));
-        assertTrue(e.getMessage().startsWith("--latents 2000000000 --batch 256: "), e.getMessage());
+                () -> SaeTrainer.checkMemory(SaeConfig.builder().inputDim(784).latents(2_000_000_000).build(), 10_000));
+        assertTrue(e.getMessage().startsWith("latents 2000000000 batch 256: "), e.getMessage());
         assertTrue(e.getMessage().contains("the limit is"), e.getMessage());
     }
 
@@ -42,10 +42,11 @@ class SaeGuardsTest {
         try (PointerScope s = new PointerScope()) {
             torch.manual_seed(2);
             Tensor x = torch.randn(64, 8);
-            SaeConfig c = new SaeConfig(8, 32, 4, 32, 10_000, 1.0 / 32, 1e30, 0, 16, 20, 1, true, true);
+            SaeConfig c = SaeConfig.builder().inputDim(8).latents(32).k(4).kAux(32).lr(1e30).warmup(0).batch(16)
+                    .steps(20).seed(1).build();
             InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> new SaeTrainer(c, null, 5).train(x, LongStream.range(0, 64).toArray(), "rows"));
-            assertTrue(e.getMessage().startsWith("--lr 1.0E30: SAE training diverged"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("lr 1.0E30: SAE training diverged"), e.getMessage());
             assertTrue(e.getMessage().contains("Nothing was saved"), e.getMessage());
         }
     }

@@ -52,7 +52,7 @@ class TopKSaeTest {
     }
 
     private static SaeConfig small(int dim) {
-        return SaeConfig.defaults(dim).withLatents(64).withK(8).withBatch(32).withSteps(20).withSeed(3);
+        return SaeConfig.builder().inputDim(dim).latents(64).k(8).batch(32).steps(20).seed(3).build();
     }
 
     private static long[] range(long n) {
@@ -88,7 +88,8 @@ class TopKSaeTest {
     @Test
     void topkForwardEqualsLibTorchTopk() {
         for (boolean relu : new boolean[]{true, false}) {
-            SaeConfig c = new SaeConfig(20, 50, 7, 16, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, relu, false);
+            SaeConfig c = SaeConfig.builder().inputDim(20).latents(50).k(7).kAux(16).deadAfter(100).warmup(0).batch(8)
+                    .steps(0).seed(1).relu(relu).medianInit(false).build();
             TopKSae sae = TopKSae.init(c, 1f, torch.randn(20));
             Tensor x = torch.randn(33, 20);
             TopKSae.Codes codes = sae.encode(x);
@@ -102,7 +103,8 @@ class TopKSaeTest {
 
     @Test
     void gradientFlowsOnlyThroughTheSelectedLatents() {
-        SaeConfig c = new SaeConfig(10, 40, 3, 16, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, false, false);
+        SaeConfig c = SaeConfig.builder().inputDim(10).latents(40).k(3).kAux(16).deadAfter(100).warmup(0).batch(8)
+                .steps(0).seed(1).relu(false).medianInit(false).build();
         TopKSae sae = TopKSae.init(c, 1f, torch.zeros(10));
         Tensor x = torch.randn(1, 10);
         TopKSae.Codes codes = sae.encode(x);
@@ -119,7 +121,8 @@ class TopKSaeTest {
     /** The sparse decode (embedding_bag over decoder rows) equals the dense product, values and gradients. */
     @Test
     void sparseDecodeEqualsDenseDecode() {
-        SaeConfig c = new SaeConfig(24, 96, 5, 16, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, true, false);
+        SaeConfig c = SaeConfig.builder().inputDim(24).latents(96).k(5).kAux(16).deadAfter(100).warmup(0).batch(8)
+                .steps(0).seed(1).medianInit(false).build();
         TopKSae sae = TopKSae.init(c, 1f, torch.randn(24));
         Tensor x = torch.randn(37, 24);
         Tensor target = torch.randn(37, 24);
@@ -141,7 +144,8 @@ class TopKSaeTest {
 
     @Test
     void auxkUsesOnlyDeadLatents() {
-        SaeConfig c = new SaeConfig(12, 30, 4, 8, 100, 1.0 / 32, 1e-3, 0, 8, 0, 1, true, false);
+        SaeConfig c = SaeConfig.builder().inputDim(12).latents(30).k(4).kAux(8).deadAfter(100).warmup(0).batch(8)
+                .steps(0).seed(1).medianInit(false).build();
         TopKSae sae = TopKSae.init(c, 1f, torch.zeros(12));
         SaeTrainer trainer = new SaeTrainer(c, null, 1);
         long[] sinceFired = new long[30];
@@ -175,8 +179,9 @@ class TopKSaeTest {
     void fvuDecreasesOnRealMnist() {
         Tensor x = mnistRows(2000);
         long[] train = range(1500), test = LongStream.range(1500, 2000).toArray();
-        SaeConfig c = new SaeConfig(784, 128, 16, 64, 10_000, 1.0 / 32, 3e-3, 10, 64, 120, 1, true, true);
-        TopKSae untrained = new SaeTrainer(c.withSteps(0), null, 10).train(x, train, "mnist").sae();
+        SaeConfig c = SaeConfig.builder().inputDim(784).latents(128).k(16).kAux(64).lr(3e-3).warmup(10).batch(64)
+                .steps(120).seed(1).build();
+        TopKSae untrained = new SaeTrainer(c.toBuilder().steps(0).build(), null, 10).train(x, train, "mnist").sae();
         SaeTrainer.Result r = new SaeTrainer(c, null, 10).train(x, train, "mnist");
         double before = SaeEvaluation.of(untrained, x, test, 256).fvu();
         SaeEvaluation after = SaeEvaluation.of(r.sae(), x, test, 256);
@@ -192,7 +197,8 @@ class TopKSaeTest {
         // the codes are sparse (one common scale) and the dense pixels are not (per-column scaling)
         Tensor x = mnistRows(2000);
         long[] train = range(1500), test = LongStream.range(1500, 2000).toArray();
-        SaeConfig c = new SaeConfig(784, 128, 16, 64, 10_000, 1.0 / 32, 3e-3, 10, 64, 120, 1, true, true);
+        SaeConfig c = SaeConfig.builder().inputDim(784).latents(128).k(16).kAux(64).lr(3e-3).warmup(10).batch(64)
+                .steps(120).seed(1).build();
         TopKSae sae = new SaeTrainer(c, null, 10).train(x, train, "mnist").sae();
         Tensor z;
         try (InferenceMode mode = new InferenceMode()) {
@@ -208,7 +214,7 @@ class TopKSaeTest {
             }
         }
         Tensor trIdx = Tensors.fromLongs(train, train.length), teIdx = Tensors.fromLongs(test, test.length);
-        LogisticProbe.Settings s = LogisticProbe.Settings.defaults().withL2(1e-3);
+        LogisticProbe.Settings s = LogisticProbe.Settings.builder().l2(1e-3).build();
         LogisticProbe onCodes = LogisticProbe.fit(z.index_select(0, trIdx), ytr, 10, s);
         LogisticProbe onPixels = LogisticProbe.fit(x.index_select(0, trIdx), ytr, 10, s);
         assertEquals(LogisticProbe.Scaling.GLOBAL, onCodes.scaling());
@@ -246,8 +252,9 @@ class TopKSaeTest {
         InvalidInputException enc = assertThrows(InvalidInputException.class, () -> sae.encode(torch.randn(4, 7)));
         assertTrue(enc.getMessage().contains("[N, 8]"), enc.getMessage());
 
-        InvalidInputException k = assertThrows(InvalidInputException.class, () -> SaeConfig.defaults(8).withK(5000));
-        assertTrue(k.getMessage().contains("--k"), k.getMessage());
+        InvalidInputException k = assertThrows(InvalidInputException.class, () -> SaeConfig.builder().inputDim(8)
+                .k(5000).build());
+        assertEquals("k must be in [1, latents=4096], got 5000", k.getMessage());
 
         InvalidInputException missing = assertThrows(InvalidInputException.class,
                 () -> TopKSae.load(dir.resolve("none.safetensors")));

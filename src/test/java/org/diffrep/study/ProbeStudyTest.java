@@ -1,17 +1,5 @@
 package org.diffrep.study;
 
-import org.diffrep.probe.ProbeResult;
-
-import org.diffrep.probe.NeuralProbe;
-
-import org.diffrep.probe.LogisticProbe;
-
-import org.diffrep.probe.ProbeKind;
-
-import org.diffrep.probe.SoftVoting;
-
-import org.diffrep.study.ProbeStudy;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
@@ -25,6 +13,12 @@ import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.Parametrisation;
+import org.diffrep.probe.LogisticProbe;
+import org.diffrep.probe.NeuralProbe;
+import org.diffrep.probe.ProbeKind;
+import org.diffrep.probe.ProbeResult;
+import org.diffrep.probe.SoftVoting;
+import org.diffrep.study.ProbeStudy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,8 +59,8 @@ class ProbeStudyTest {
 
     @Test
     void linearProbesPerSigmaWithEnsembleAndLabelNoise() {
-        ProbeStudy.Settings s = new ProbeStudy.Settings(ProbeKind.LINEAR, new double[]{0, 0.4}, 1,
-                LogisticProbe.Settings.defaults().withL2(1e-2), NeuralProbe.Settings.defaults(), 5);
+        ProbeStudy.Settings s = ProbeStudy.Settings.builder().kind(ProbeKind.LINEAR).labelNoise(0, 0.4).ensembleWidth(1)
+                .logistic(LogisticProbe.Settings.builder().l2(1e-2).build()).seed(5).build();
         ProbeStudy.Report r = ProbeStudy.run(store, List.of("enc.0"), s, null);
         assertEquals(10, r.numClasses());
         assertEquals(700, r.trainCount() + r.testCount());
@@ -107,12 +101,12 @@ class ProbeStudyTest {
             Tensor xTrain = train.images().reshape(1500, 784), xTest = test.images().reshape(500, 784);
             long[] yTrain = labels(d, trainIdx), yTest = labels(d, testIdx);
             for (ProbeKind kind : new ProbeKind[]{ProbeKind.BN_LINEAR, ProbeKind.MLP}) {
-                NeuralProbe p = NeuralProbe.fit(xTrain, yTrain, 10, kind, NeuralProbe.Settings.defaults().withEpochs(15));
+                NeuralProbe p = NeuralProbe.fit(xTrain, yTrain, 10, kind, NeuralProbe.Settings.builder().epochs(15).build());
                 ProbeResult r = p.evaluate(xTest, yTest);
                 assertTrue(r.accuracy() > 0.82, kind + " accuracy on MNIST pixels " + r.accuracy());
                 assertEquals(500, Arrays.stream(r.confusion()).flatMapToLong(Arrays::stream).sum());
                 // Same seed, same probe.
-                NeuralProbe again = NeuralProbe.fit(xTrain, yTrain, 10, kind, NeuralProbe.Settings.defaults().withEpochs(15));
+                NeuralProbe again = NeuralProbe.fit(xTrain, yTrain, 10, kind, NeuralProbe.Settings.builder().epochs(15).build());
                 assertEquals(r.accuracy(), again.evaluate(xTest, yTest).accuracy());
             }
         }
@@ -120,12 +114,11 @@ class ProbeStudyTest {
 
     @Test
     void unknownLayerAndBadSettingsAreInputErrors() {
-        ProbeStudy.Settings s = ProbeStudy.Settings.defaults();
+        ProbeStudy.Settings s = ProbeStudy.Settings.DEFAULTS;
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> ProbeStudy.run(store, List.of("mid"), s, null));
         assertTrue(e.getMessage().contains("enc.0"), e.getMessage());
-        assertThrows(InvalidInputException.class, () -> new ProbeStudy.Settings(ProbeKind.LINEAR, new double[]{1.0}, 2,
-                LogisticProbe.Settings.defaults(), NeuralProbe.Settings.defaults(), 0));
+        assertThrows(InvalidInputException.class, () -> ProbeStudy.Settings.builder().labelNoise(1.0).build());
         assertThrows(InvalidInputException.class, () -> ProbeKind.parse("svm"));
     }
 

@@ -1,11 +1,10 @@
 package org.diffrep.theory;
 
-import org.diffrep.ops.DoubleTensors;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.data.MolrgData;
 import org.diffrep.data.MolrgParams;
+import org.diffrep.ops.DoubleTensors;
 import org.diffrep.ops.Tensors;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,8 @@
 package org.diffrep.theory;
 
-import org.diffrep.ops.DoubleTensors;
-
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.diffrep.ops.DoubleTensors;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

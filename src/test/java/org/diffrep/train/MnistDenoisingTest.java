@@ -34,7 +34,8 @@ class MnistDenoisingTest {
             NetworkDenoiser net = ModelFiles.build("unet", ModelFiles.configJson(new UNet(new UNet.Config(
                     new long[]{1, 28, 28}, new int[]{8, 16}, 1, new int[0], NoiseEmbedding.SINUSOIDAL,
                     Parametrisation.EDM))), 0);
-            TrainConfig cfg = new TrainConfig(25, 16, 3e-3, 10, 0.9, 0, TrainConfig.LossMode.EDM, -1.2, 1.2, 0, 0);
+            TrainConfig cfg = TrainConfig.builder().steps(25).batch(16).lr(3e-3).warmupSteps(10).emaDecay(0.9)
+                    .checkpointEvery(0).build();
             new Trainer(net, cfg).run(train, null, false, null);
             DenoisingEval.Result r = DenoisingEval.evaluate(net, train, test, 0.5, 1, 100);
             System.out.println("MnistDenoisingTest: " + r);

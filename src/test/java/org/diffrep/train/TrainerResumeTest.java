@@ -32,14 +32,15 @@ class TrainerResumeTest {
     void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
         try (PointerScope s = new PointerScope()) {
             ImageSource data = data();
-            TrainConfig cfg = new TrainConfig(12, 16, 1e-3, 4, 0.9, 3, TrainConfig.LossMode.EDM, -1.2, 1.2, 0, 5);
+            TrainConfig cfg = TrainConfig.builder().steps(12).batch(16).warmupSteps(4).emaDecay(0.9).seed(3)
+                    .checkpointEvery(5).build();
 
             NetworkDenoiser straight = ModelFiles.build("mlp", CONFIG, 3);
             new Trainer(straight, cfg).run(data, dir.resolve("a.ckpt"), false, null);
 
             // Interrupted after 5 steps (the checkpoint interval), then resumed by a fresh process-like setup.
             NetworkDenoiser first = ModelFiles.build("mlp", CONFIG, 3);
-            new Trainer(first, cfg.withSteps(5)).run(data, dir.resolve("b.ckpt"), false, null);
+            new Trainer(first, cfg.toBuilder().steps(5).build()).run(data, dir.resolve("b.ckpt"), false, null);
             NetworkDenoiser resumed = ModelFiles.build("mlp", CONFIG, 3);
             Trainer.Result r = new Trainer(resumed, cfg).run(data, dir.resolve("b.ckpt"), true, null);
             assertEquals(12, r.steps());
@@ -60,7 +61,8 @@ class TrainerResumeTest {
             torch.manual_seed(11);
             ImageSource data = new TensorImageSource(torch.randn(4, 8).tanh().repeat(16, 1).retainReference());
             NetworkDenoiser m = ModelFiles.build("mlp", CONFIG, 1);
-            TrainConfig cfg = new TrainConfig(300, 32, 3e-3, 10, 0.0, 1, TrainConfig.LossMode.EDM, -1.2, 1.2, 0, 0);
+            TrainConfig cfg = TrainConfig.builder().steps(300).batch(32).lr(3e-3).warmupSteps(10).emaDecay(0.0)
+                    .seed(1).checkpointEvery(0).build();
             double[] first = {Double.NaN};
             Trainer.Result r = new Trainer(m, cfg).run(data, null, false, rep -> {
                 if (rep.step() <= 10) {

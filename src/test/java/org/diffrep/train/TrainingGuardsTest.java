@@ -40,7 +40,8 @@ class TrainingGuardsTest {
     }
 
     private static TrainConfig config(int steps, int batch, double lr, int checkpointEvery) {
-        return new TrainConfig(steps, batch, lr, 0, 0.9, 3, TrainConfig.LossMode.EDM, -1.2, 1.2, 0, checkpointEvery);
+        return TrainConfig.builder().steps(steps).batch(batch).lr(lr).warmupSteps(0).emaDecay(0.9).seed(3)
+                .checkpointEvery(checkpointEvery).build();
     }
 
     @Test
@@ -49,7 +50,7 @@ class TrainingGuardsTest {
             NetworkDenoiser net = ModelFiles.build(CONFIG, 0);
             InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> new Trainer(net, config(10, 2_000_000_000, 1e-3, 0)));
-            assertTrue(e.getMessage().startsWith("--batch 2000000000: "), e.getMessage());
+            assertTrue(e.getMessage().startsWith("batch 2000000000: "), e.getMessage());
             assertTrue(e.getMessage().contains("the limit is"), e.getMessage());
         }
     }
@@ -61,7 +62,7 @@ class TrainingGuardsTest {
             NetworkDenoiser net = ModelFiles.build(CONFIG, 0);
             InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> new Trainer(net, config(20, 8, 1e30, 1)).run(data(), ckpt, false, null));
-            assertTrue(e.getMessage().startsWith("--lr 1.0E30: training diverged: "), e.getMessage());
+            assertTrue(e.getMessage().startsWith("lr 1.0E30: training diverged: "), e.getMessage());
             assertTrue(e.getMessage().matches(".* (at|after) step \\d+.*"), e.getMessage());
             assertTrue(e.getMessage().contains("Nothing was saved"), e.getMessage());
             // step 1 starts from sane weights: its checkpoint was written, and holds finite numbers only;
@@ -89,16 +90,16 @@ class TrainingGuardsTest {
             InvalidInputException e = assertThrows(InvalidInputException.class,
                     () -> new Trainer(ModelFiles.build(CONFIG, 0), config(6, 16, 1e-2, 2)).provenance(provenance)
                             .run(data, ckpt, true, null));
-            assertTrue(e.getMessage().startsWith("--resume: " + ckpt), e.getMessage());
-            assertTrue(e.getMessage().contains("--batch was 8, now 16"), e.getMessage());
-            assertTrue(e.getMessage().contains("--lr was 0.001, now 0.01"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("resume: " + ckpt), e.getMessage());
+            assertTrue(e.getMessage().contains("batch was 8, now 16"), e.getMessage());
+            assertTrue(e.getMessage().contains("lr was 0.001, now 0.01"), e.getMessage());
 
             Map<String, Object> otherData = new LinkedHashMap<>(provenance);
             otherData.put("data", "b");
             e = assertThrows(InvalidInputException.class,
                     () -> new Trainer(ModelFiles.build(CONFIG, 0), config(6, 8, 1e-3, 2)).provenance(otherData)
                             .run(data, ckpt, true, null));
-            assertTrue(e.getMessage().contains("--data was a, now b"), e.getMessage());
+            assertTrue(e.getMessage().contains("data was a, now b"), e.getMessage());
 
             NetworkDenoiser bigger = ModelFiles.build(new MlpDenoiser.Config(new long[]{8}, 1, 32, "silu",
                     NoiseEmbedding.SINUSOIDAL, 8, Parametrisation.EDM), 0);

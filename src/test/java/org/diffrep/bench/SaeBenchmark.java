@@ -1,7 +1,5 @@
-package org.diffrep.sae;
+package org.diffrep.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Adam;
 import org.bytedeco.pytorch.AdamOptions;
@@ -14,61 +12,100 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
+import org.diffrep.io.Json;
 import org.diffrep.ops.Threads;
+import org.diffrep.ops.Tensors;
 import org.diffrep.probe.LogisticProbe;
+import org.diffrep.sae.SaeConfig;
+import org.diffrep.sae.SaeEvaluation;
+import org.diffrep.sae.SaeFeatures;
+import org.diffrep.sae.SaeTrainer;
+import org.diffrep.sae.TopKSae;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 
 /**
- * tools/bench-sae: training samples/s of {@link SaeTrainer} against the same SAE written as a plain
- * LibTorch loop (LibTorch topk instead of the native kernel, same loss, AuxK, decoder constraint,
- * Adam and batches), on the same threads. Features: one layer and sigma of a feature store
- * ({@code --features DIR --layer L --sigma S}) or, by default, MNIST pixels (784 values per image,
- * real data). {@code --validate} also reports held-out FVU, L0 and dead latents, and the accuracy of
- * a logistic probe on the SAE codes against one on the raw features (store split, or 80/20 for pixels).
+ * {@code bench sae} (tools/bench-sae): training samples/s of {@link SaeTrainer} against the same SAE
+ * written as a plain LibTorch loop (LibTorch topk instead of the native kernel, same loss, AuxK,
+ * decoder constraint, Adam, initialisation and batches), on the same threads. Features: one layer
+ * and sigma of a feature store ({@code --features DIR --layer L --sigma S}) or, by default, MNIST
+ * pixels (784 values per image, real data). {@code --validate} also reports held-out FVU, L0 and
+ * dead latents, and the accuracy of a logistic probe on the SAE codes against one on the raw features
+ * (store split, or 80/20 for pixels).
  */
-public final class SaeBenchmark {
+@Command(name = "sae", mixinStandardHelpOptions = true, versionProvider = Bench.Version.class,
+        description = {"SAE training samples/s: diffrep's trainer (native top-k, sparse decode) against the same SAE "
+                + "as a plain LibTorch loop (topk, dense decode), same threads, best of --reps alternating runs.",
+                "Features: --features DIR --layer L --sigma S (a feature store) or --data SPEC --rows N "
+                        + "(pixels, 80/20 split; default MNIST pixels of builtin:mnist)."})
+public final class SaeBenchmark implements Callable<Integer> {
 
-    private SaeBenchmark() {
-    }
+    @Mixin
+    BenchOptions common;
 
-    public static void main(String[] args) throws Exception {
-        Path json = null, features = null;
-        String data = "builtin:mnist", layer = null;
-        Float sigma = null;
-        int reps = 2, threads = 0, latents = 4096, k = 32, steps = 200, batch = 256, rows = 10_000;
-        boolean validate = false, skipPlain = false;
-        Path saeFile = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--json" -> json = Path.of(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                case "--latents" -> latents = Integer.parseInt(args[++i]);
-                case "--k" -> k = Integer.parseInt(args[++i]);
-                case "--steps" -> steps = Integer.parseInt(args[++i]);
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--rows" -> rows = Integer.parseInt(args[++i]);
-                case "--data" -> data = args[++i];
-                case "--features" -> features = Path.of(args[++i]);
-                case "--layer" -> layer = args[++i];
-                case "--sigma" -> sigma = Float.parseFloat(args[++i]);
-                case "--validate" -> validate = true;
-                case "--no-plain" -> skipPlain = true;
-                case "--sae" -> saeFile = Path.of(args[++i]);
-                case "--reps" -> reps = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: tools/bench-sae [--json FILE] [--threads N] [--latents L] [--k K] [--steps S]"
-                            + " [--batch B] [--reps R] [--validate] [--no-plain] [--sae FILE: validate this SAE, no training] [--data SPEC --rows N | --features DIR --layer L --sigma S]");
-                    return;
-                }
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
+    @Option(names = "--latents", paramLabel = "L", defaultValue = "4096",
+            description = "Latents of the SAE (default: ${DEFAULT-VALUE}).")
+    int latents;
+
+    @Option(names = "--k", paramLabel = "K", defaultValue = "32",
+            description = "Active latents per row (default: ${DEFAULT-VALUE}).")
+    int k;
+
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "200",
+            description = "Training steps per run (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "256",
+            description = "Rows per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--reps", paramLabel = "R", defaultValue = "2",
+            description = "Alternating runs of both trainers; the best of each is reported (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--validate",
+            description = "Also report held-out FVU, L0, dead latents and probe accuracy on raw rows against codes.")
+    boolean validate;
+
+    @Option(names = "--no-plain", description = "Time only diffrep's trainer, not the plain LibTorch loop.")
+    boolean skipPlain;
+
+    @Option(names = "--sae", paramLabel = "FILE",
+            description = "Validate this trained SAE (safetensors) on the features; no training.")
+    Path saeFile;
+
+    @Option(names = "--data", paramLabel = "SPEC", defaultValue = "builtin:mnist",
+            description = "Images whose pixels are the rows (default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--rows", paramLabel = "N", defaultValue = "10000",
+            description = "At most this many images of --data (default: ${DEFAULT-VALUE}).")
+    int rows;
+
+    @Option(names = "--features", paramLabel = "DIR", description = "A feature store instead of pixels.")
+    Path features;
+
+    @Option(names = "--layer", paramLabel = "L", description = "The store's layer (with --features).")
+    String layer;
+
+    @Option(names = "--sigma", paramLabel = "S", description = "The store's noise level (with --features).")
+    Float sigma;
+
+    @Override
+    public Integer call() throws Exception {
+        if (latents < 1 || k < 1 || k > latents || steps < 1 || batch < 1 || reps < 1 || rows < 2) {
+            throw new IllegalArgumentException("need --latents >= 1, 1 <= --k <= --latents, --steps, --batch and "
+                    + "--reps >= 1, --rows >= 2");
         }
-        Threads.set(threads);
+        common.applyThreads();
         Tensor x;
         long[] labels, train, test;
         String source;
@@ -92,12 +129,14 @@ public final class SaeBenchmark {
             test = LongStream.range(n * 4L / 5, n).toArray();
             source = data + " pixels";
         }
-        SaeConfig config = SaeConfig.defaults((int) x.size(1)).withLatents(latents).withK(k).withSteps(steps)
-                .withBatch(batch);
+        SaeConfig config = SaeConfig.builder().inputDim((int) x.size(1)).latents(latents).k(k).steps(steps)
+                .batch(batch).build();
         if (saeFile != null) {
             System.out.printf("bench-sae: validating %s on %s%n", saeFile, source);
-            validate(TopKSae.load(saeFile).sae(), x, labels, train, test, new LinkedHashMap<>(), json);
-            return;
+            Map<String, Object> doc = new LinkedHashMap<>();
+            validate(TopKSae.load(saeFile).sae(), x, labels, train, test, doc);
+            common.writeJson(doc);
+            return 0;
         }
         System.out.printf("bench-sae: %s, %d train rows x %d, %d latents, k %d, batch %d, %d steps, threads %d%n",
                 source, train.length, x.size(1), latents, k, batch, steps, Threads.torchThreads());
@@ -130,17 +169,14 @@ public final class SaeBenchmark {
         doc.put("plain_samples_per_second", plain);
         doc.put("ratio", ratio);
         if (validate) {
-            validate(ours.sae(), x, labels, train, test, doc, null);
+            validate(ours.sae(), x, labels, train, test, doc);
         }
-        if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
-            System.out.println("wrote " + json);
-        }
+        common.writeJson(doc);
+        return 0;
     }
 
-    /** Held-out FVU, L0, dead latents and probe accuracy on raw rows versus codes; written to json when given. */
-    private static void validate(TopKSae sae, Tensor x, long[] labels, long[] train, long[] test, Map<String, Object> doc,
-                                 Path json) throws java.io.IOException {
+    /** Held-out FVU, L0, dead latents and probe accuracy on raw rows versus codes, printed and put in doc. */
+    private static void validate(TopKSae sae, Tensor x, long[] labels, long[] train, long[] test, Map<String, Object> doc) {
         SaeEvaluation ev = SaeEvaluation.of(sae, x, test, 1024);
         System.out.printf("held-out: FVU %.4f  L0 %.2f  dead %.2f%% (%d rows)%n", ev.fvu(), ev.l0(),
                 100 * ev.deadFraction(), ev.rows());
@@ -154,10 +190,6 @@ public final class SaeBenchmark {
         doc.put("dead_fraction_all_rows", all.deadFraction());
         doc.put("probe_raw", raw);
         doc.put("probe_codes", codes);
-        if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
-            System.out.println("wrote " + json);
-        }
     }
 
     /** Test accuracy of a logistic probe (fixed L2) on the raw rows or on their SAE codes. */
@@ -167,7 +199,7 @@ public final class SaeBenchmark {
             long[] ytr = LongStream.of(train).map(i -> labels[(int) i]).toArray();
             long[] yte = LongStream.of(test).map(i -> labels[(int) i]).toArray();
             int classes = (int) LongStream.of(labels).max().orElse(0) + 1;
-            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.defaults().withL2(1e-4));
+            LogisticProbe p = LogisticProbe.fit(tr, ytr, classes, LogisticProbe.Settings.builder().l2(1e-4).build());
             return p.evaluate(te, yte).accuracy();
         }
     }
@@ -175,7 +207,7 @@ public final class SaeBenchmark {
     private static Tensor rows(Tensor x, long[] ids, TopKSae sae) {
         Tensor out = null;
         for (int s = 0; s < ids.length; s += 1024) {
-            Tensor r = RowBatches.rows(x, ids, s, Math.min(1024, ids.length - s));
+            Tensor r = rows(x, ids, s, Math.min(1024, ids.length - s));
             if (sae != null) {
                 try (NoGradGuard g = new NoGradGuard()) {
                     r = sae.encode(r).dense().detach();
@@ -191,20 +223,15 @@ public final class SaeBenchmark {
      * counter tensor, identical loss, decoder constraint, Adam with warm-up, initialisation and batches.
      */
     static double plainLoop(SaeConfig c, Tensor features, long[] ids, String source) {
+        // The initialisation SaeTrainer starts from, with the same Random, which then shuffles the same batches.
         Random rng = new Random(c.seed());
-        // Same initialisation as SaeTrainer: draw the same sample and start from the same parameters.
-        long[] sample = ids.clone();
-        if (sample.length > SaeTrainer.INIT_SAMPLE) {
-            shuffle(sample, rng);
-            sample = java.util.Arrays.copyOf(sample, SaeTrainer.INIT_SAMPLE);
-        }
-        Tensor init = RowBatches.rows(features, sample, 0, sample.length);
-        float scale = SaeTrainer.inputScale(init);
-        TopKSae sae = TopKSae.init(c, scale, SaeTrainer.geometricMedian(init.mul(new Scalar(scale)), 100));
+        TopKSae sae = new SaeTrainer(c, null, 1).initialSae(features, ids, rng);
+        float scale = sae.inputScale();
+        Tensor[] p = sae.parameters();
+        Tensor wEnc = p[0], bEnc = p[1], bDec = p[3];
         // the usual dense layout, W_dec [D, L] as in nn.Linear
         Tensor wDec = sae.decoder().requires_grad_(true);
         wDec.retainReference();
-        Tensor wEnc = sae.wEnc, bEnc = sae.bEnc, bDec = sae.bDec;
         Adam adam = new Adam(new TensorVector(wEnc, bEnc, wDec, bDec), new AdamOptions(c.lr()));
         Tensor sinceFired = torch.zeros(c.latents());
         sinceFired.retainReference();
@@ -218,7 +245,7 @@ public final class SaeBenchmark {
             }
             int n = Math.min(c.batch(), order.length);
             try (PointerScope scope = new PointerScope()) {
-                Tensor x = RowBatches.rows(features, order, cursor, n).mul(new Scalar(scale));
+                Tensor x = rows(features, order, cursor, n).mul(new Scalar(scale));
                 adam.param_groups().get(0).options().set_lr(c.lrAt(step));
                 adam.zero_grad();
                 Tensor pre = torch.linear(x.sub(bDec), wEnc, new TensorOptional(bEnc));
@@ -255,6 +282,11 @@ public final class SaeBenchmark {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return (double) c.steps() * c.batch() / seconds;
+    }
+
+    /** Rows ids[start .. start+n) of features as a contiguous tensor, as SaeTrainer takes its batches. */
+    private static Tensor rows(Tensor features, long[] ids, int start, int n) {
+        return features.index_select(0, Tensors.fromLongs(java.util.Arrays.copyOfRange(ids, start, start + n))).contiguous();
     }
 
     private static void shuffle(long[] a, Random rng) {

@@ -1,58 +1,59 @@
 package org.diffrep.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
+import org.diffrep.io.Json;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.UNet;
-import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.train.TensorImageSource;
 import org.diffrep.train.TrainConfig;
 import org.diffrep.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * {@code tools/bench-model [--json FILE] [--batch N] [--reps N] [--threads N]}: default UNet on
- * MNIST-sized input (1x28x28): forward images/s in inference mode versus the naive call with
- * autograd on, and training images/s (forward, backward, Adam, EMA).
+ * {@code bench model} (tools/bench-model): default UNet on MNIST-sized input (1x28x28): forward
+ * images/s in inference mode versus the naive call with autograd on, forward to {@code mid} only, and
+ * training images/s (forward, backward, Adam, EMA).
  */
-public final class ModelBenchmark {
+@Command(name = "model", mixinStandardHelpOptions = true, versionProvider = Bench.Version.class,
+        description = "Default UNet on 1x28x28: forward images/s with autograd on, in inference mode and to 'mid' "
+                + "only, and training images/s (forward, backward, Adam, EMA). Random weights from seed 0.")
+public final class ModelBenchmark implements Callable<Integer> {
 
-    private ModelBenchmark() {
-    }
+    @Mixin
+    BenchOptions common;
 
-    public static void main(String[] args) throws IOException {
-        Path json = null;
-        int batch = 256;
-        int reps = 3;
-        int threads = 0;
-        int trainBatch = 64;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--json" -> json = Path.of(args[++i]);
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--train-batch" -> trainBatch = Integer.parseInt(args[++i]);
-                case "--reps" -> reps = Integer.parseInt(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                default -> {
-                    System.err.println("usage: tools/bench-model [--json FILE] [--batch 256] [--train-batch 64] "
-                            + "[--reps 3] [--threads N]");
-                    System.exit(2);
-                }
-            }
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "256",
+            description = "Images per forward call (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--train-batch", paramLabel = "N", defaultValue = "64",
+            description = "Images per training step (default: ${DEFAULT-VALUE}).")
+    int trainBatch;
+
+    @Option(names = "--reps", paramLabel = "R", defaultValue = "3",
+            description = "Timed forward calls (median) after one warm-up; training runs max(2, R) steps (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Override
+    public Integer call() throws IOException {
+        if (batch < 1 || trainBatch < 1 || reps < 1) {
+            throw new IllegalArgumentException("need --batch, --train-batch and --reps >= 1");
         }
-        Threads.set(threads);
+        common.applyThreads();
         torch.manual_seed(0);
         UNet net = new UNet(UNet.Config.defaults(1, 28, 28));
         net.train(false);
@@ -87,12 +88,12 @@ public final class ModelBenchmark {
             data = torch.rand(512, 1, 28, 28).mul(new Scalar(2.0)).sub(new Scalar(1.0)).retainReference();
         }
         int trainSteps = Math.max(2, reps);
-        TrainConfig cfg = new TrainConfig(trainSteps, trainBatch, 1e-3, 10, 0.999, 0, TrainConfig.LossMode.EDM,
-                -1.2, 1.2, 0, 0);
+        TrainConfig cfg = TrainConfig.builder().steps(trainSteps).batch(trainBatch).warmupSteps(10).checkpointEvery(0)
+                .build();
         Trainer.Result r;
         try {
             // one untimed step first: the first backward pass allocates and initialises kernels
-            new Trainer(net, cfg.withSteps(1)).run(new TensorImageSource(data), null, false, null);
+            new Trainer(net, cfg.toBuilder().steps(1).build()).run(new TensorImageSource(data), null, false, null);
             r = new Trainer(net, cfg).run(new TensorImageSource(data), null, false, null);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -107,9 +108,8 @@ public final class ModelBenchmark {
         System.out.printf("forward to mid, inference%8.1f img/s  (x%.2f)%n", batch / midOnly, naive / midOnly);
         System.out.printf("training step            %8.1f img/s (batch %d)  (%.2f of inference forward)%n",
                 r.imagesPerSecond(), trainBatch, r.imagesPerSecond() / (batch / inference));
-        if (json != null) {
-            Files.writeString(json, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
-        }
+        common.writeJson(out);
+        return 0;
     }
 
     /** Median seconds of {@code reps} timed runs after one warm-up run. */

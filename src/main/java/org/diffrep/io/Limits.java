@@ -1,4 +1,4 @@
-package org.diffrep.data;
+package org.diffrep.io;
 
 import org.diffrep.InvalidInputException;
 
@@ -104,7 +104,8 @@ public final class Limits {
         return (int) value;
     }
 
-    static String human(long bytes) {
+    /** A byte count for people: bytes, MiB or GiB. */
+    public static String human(long bytes) {
         if (bytes < 1L << 20) {
             return bytes + " bytes";
         }
