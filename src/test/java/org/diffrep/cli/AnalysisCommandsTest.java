@@ -7,8 +7,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,15 +27,9 @@ class AnalysisCommandsTest {
     }
 
     static String run(int expectedCode, String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err));
-        try {
-            assertEquals(expectedCode, Main.run(args), err.toString());
-        } finally {
-            System.setErr(old);
-        }
-        return err.toString();
+        CliRun r = CliRun.of(args);
+        assertEquals(expectedCode, r.code(), r.err());
+        return r.err();
     }
 
     @Test

@@ -13,7 +13,7 @@ class DataCommandTest {
 
     @Test
     void builtinMnistHasTenThousandDigitsInTenClasses() {
-        MainTest.Run r = MainTest.run("data", "--data", "builtin:mnist");
+        CliRun r = CliRun.of("data", "--data", "builtin:mnist");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("source       builtin:mnist"), r.out());
         assertTrue(r.out().contains("samples      10000 "), r.out());
@@ -23,7 +23,7 @@ class DataCommandTest {
         for (int k = 0; k < 10; k++) {
             assertTrue(r.out().matches("(?s).*\\n\\s+" + k + "\\s+" + k + "\\s+" + counts[k] + " .*"), r.out());
         }
-        MainTest.Run bad = MainTest.run("data", "--data", "builtin:fashion");
+        CliRun bad = CliRun.of("data", "--data", "builtin:fashion");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("no built-in data set named 'fashion'; available: builtin:mnist"), bad.err());
     }

@@ -151,7 +151,7 @@ class ErrorHandlerTest {
     void aBadThreadSettingExitsTwo() {
         System.setProperty(org.diffrep.ops.Threads.BLAS_PROPERTY, "many");
         try {
-            MainTest.Run r = MainTest.run("--threads", "1", "info");
+            CliRun r = CliRun.of("--threads", "1", "info");
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().startsWith("diffrep info: diffrep.blas.threads / DIFFREP_BLAS_THREADS must be an integer"),
                     r.err());
@@ -163,11 +163,11 @@ class ErrorHandlerTest {
     /** End to end: a library check (ExtractConfig) reaches the user with the flag they typed. */
     @Test
     void extractNamesTheFlagTheUserTyped(@TempDir Path dir) {
-        MainTest.Run r = MainTest.run("--threads", "1", "extract", "--model", dir.resolve("none.safetensors").toString(),
+        CliRun r = CliRun.of("--threads", "1", "extract", "--model", dir.resolve("none.safetensors").toString(),
                 "--data", "builtin:mnist", "--forward-rows", "0", "--out", dir.resolve("store").toString());
         assertEquals(2, r.code(), r.err());
         assertEquals("diffrep extract: --forward-rows must be >= 1, got 0", r.err().strip());
-        r = MainTest.run("--threads", "1", "extract", "--model", dir.resolve("none.safetensors").toString(),
+        r = CliRun.of("--threads", "1", "extract", "--model", dir.resolve("none.safetensors").toString(),
                 "--data", "builtin:mnist", "--noise-draws", "2", "--out", dir.resolve("store").toString());
         assertEquals(2, r.code(), r.err());
         assertEquals("diffrep extract: --noise-draws > 1 needs --input noisy", r.err().strip());

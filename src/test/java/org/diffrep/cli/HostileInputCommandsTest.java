@@ -4,11 +4,8 @@ import org.diffrep.extract.StoreConsistencyTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
@@ -28,16 +25,9 @@ class HostileInputCommandsTest {
 
     /** Runs the command line; returns stderr after checking the exit code and that stderr is one clean line. */
     private static String fails(String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int rc;
-        try {
-            rc = Main.run(args);
-        } finally {
-            System.setErr(old);
-        }
-        String text = err.toString(StandardCharsets.UTF_8);
+        CliRun r = CliRun.of(args);
+        int rc = r.code();
+        String text = r.err();
         assertEquals(2, rc, text);
         assertEquals(1, text.strip().lines().count(), text);
         assertFalse(text.contains("Exception") || text.contains("\tat ") || text.contains("frame #")

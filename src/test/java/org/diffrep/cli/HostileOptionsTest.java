@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -42,36 +39,17 @@ class HostileOptionsTest {
 
     private static final String DATA = "molrg:n=16,d=2,K=2,delta=0.2,samples=120,seed=0";
 
-    record Run(int code, String out, String err) {
-
-        /** The last line on stderr: the error message. */
-        String message() {
-            List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
-            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-        }
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** Exit 2, a message on stderr that starts with {@code prefix} and holds {@code parts}, no stack trace. */
-    private static Run refused(String prefix, List<String> parts, String... args) {
+    private static CliRun refused(String prefix, List<String> parts, String... args) {
         String[] all = new String[args.length + 2];
         all[0] = "--threads";
         all[1] = "1";
         System.arraycopy(args, 0, all, 2, args.length);
-        Run r = run(all);
+        CliRun r = run(all);
         assertEquals(2, r.code(), r.err());
         assertTrue(r.message().startsWith(prefix), "expected '" + prefix + "...', got: " + r.err());
         for (String p : parts) {
@@ -169,7 +147,7 @@ class HostileOptionsTest {
                 "reconstruct", "--model", huge.toString(), "--data", DATA, "--index", "0", "--samples", "2",
                 "--tap", "enc.0", "--metric", "euclidean", "--out", out.toString());
         assertFalse(Files.exists(out), "nothing written");
-        Run ok = run("--threads", "1", "sample", "--model", good.toString(), "--samples", "2", "--max-steps", "5",
+        CliRun ok = run("--threads", "1", "sample", "--model", good.toString(), "--samples", "2", "--max-steps", "5",
                 "--out", out.toString());
         assertEquals(0, ok.code(), ok.err());
     }
@@ -192,7 +170,7 @@ class HostileOptionsTest {
                 "sae", "train", "--features", store.toString(), "--layer", "enc.0", "--sigma", "1.0",
                 "--latents", "16", "--k", "4", "--steps", "20", "--warmup", "0", "--lr", "1e30", "--out", sae.toString());
         assertFalse(Files.exists(sae));
-        Run ok = run("--threads", "1", "sae", "train", "--features", store.toString(), "--layer", "enc.0",
+        CliRun ok = run("--threads", "1", "sae", "train", "--features", store.toString(), "--layer", "enc.0",
                 "--sigma", "1.0", "--latents", "16", "--k", "4", "--steps", "20", "--batch", "16", "--out", sae.toString());
         assertEquals(0, ok.code(), ok.err());
 
@@ -220,17 +198,6 @@ class HostileOptionsTest {
                 "--out", dir.resolve("codes2").toString());
     }
 
-    @Test
-    void helpAndVersionArePrintedOnce() {
-        for (String[] args : new String[][]{{"--help"}, {"train", "--help"}, {"sae", "--help"}, {"sae", "train", "--help"},
-                {"help", "sample"}}) {
-            Run r = run(args);
-            assertEquals(0, r.code(), String.join(" ", args));
-            assertEquals(1, r.out().split("Usage:", -1).length - 1, String.join(" ", args) + ":\n" + r.out());
-        }
-        Run v = run("--version");
-        assertEquals(1, v.out().lines().filter(l -> l.startsWith("diffrep ")).count(), v.out());
-    }
 
     @Test
     void libTorchErrorsThatGetThroughAreOneLine() {

@@ -29,7 +29,7 @@ class ProbeCommandsTest {
         Path file = tmp.resolve("mlp.safetensors");
         ModelFiles.save(model, file, Map.of("note", "random weights, test fixture"));
         Path out = tmp.resolve("sweep");
-        MainTest.Run r = MainTest.run("--threads", "2", "sweep", "--model", file.toString(),
+        CliRun r = CliRun.of("--threads", "2", "sweep", "--model", file.toString(),
                 "--data", "builtin:mnist", "--layers", "enc.0", "--sigmas", "0.1,1,3", "--input", "both",
                 "--limit", "300", "--label-noise", "0,0.4", "--ensemble-width", "1", "--l2", "0.01",
                 "--out", out.toString());
@@ -47,17 +47,17 @@ class ProbeCommandsTest {
         assertTrue(acc > 0.3 && acc <= 1, "ensemble accuracy " + acc);
 
         Path probeOut = tmp.resolve("probe");
-        MainTest.Run p = MainTest.run("probe", "--features", out.resolve("features-clean").toString(),
+        CliRun p = CliRun.of("probe", "--features", out.resolve("features-clean").toString(),
                 "--probe", "bn-linear", "--epochs", "3", "--out", probeOut.toString());
         assertEquals(0, p.code(), p.err());
         assertTrue(Files.isRegularFile(probeOut.resolve("probe.json")));
         assertTrue(Files.isRegularFile(probeOut.resolve("accuracy_vs_sigma.png")));
 
-        assertEquals(2, MainTest.run("probe", "--features", out.resolve("features-clean").toString(),
+        assertEquals(2, CliRun.of("probe", "--features", out.resolve("features-clean").toString(),
                 "--layer", "mid", "--out", probeOut.toString()).code(), "unknown layer");
-        assertEquals(2, MainTest.run("probe", "--features", out.resolve("features-clean").toString(),
+        assertEquals(2, CliRun.of("probe", "--features", out.resolve("features-clean").toString(),
                 "--label-noise", "1.5", "--out", probeOut.toString()).code(), "label noise out of range");
-        assertEquals(2, MainTest.run("probe", "--features", tmp.resolve("missing").toString(),
+        assertEquals(2, CliRun.of("probe", "--features", tmp.resolve("missing").toString(),
                 "--out", probeOut.toString()).code(), "missing store");
     }
 }
