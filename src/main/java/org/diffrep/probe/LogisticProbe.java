@@ -223,17 +223,9 @@ public final class LogisticProbe implements Probe {
         return SoftmaxObjective.logits(z, DoubleTensors.fromDoubles(params), dim, numClasses);
     }
 
-    /** Accuracy, top-5 accuracy (more than 10 classes), per-class accuracy and confusion on a test set. */
     @Override
-    public ProbeResult evaluate(Tensor x, long[] labels) {
-        if (x.size(0) != labels.length) {
-            throw new IllegalArgumentException(x.size(0) + " test rows but " + labels.length + " labels");
-        }
-        double[] z;
-        try (PointerScope scope = new PointerScope()) {
-            z = DoubleTensors.toDoubles(logits(x));
-        }
-        return score(z, labels, numClasses, this);
+    public ProbeScoring.FitInfo fitInfo() {
+        return new ProbeScoring.FitInfo(l2, l2Searched, iterations, converged, fitSeconds);
     }
 
     /** The scaling used (AUTO resolved). */
@@ -253,11 +245,6 @@ public final class LogisticProbe implements Probe {
     /** The fitted parameters on standardised features: W [C, K] row-major, then b [K] (a copy). */
     public double[] parameters() {
         return params.clone();
-    }
-
-    static ProbeResult score(double[] logits, long[] labels, int k, LogisticProbe probe) {
-        return ProbeScoring.score(logits, labels, k, new ProbeScoring.FitInfo(probe.l2, probe.l2Searched,
-                probe.iterations, probe.converged, probe.fitSeconds));
     }
 
     private record Fit(double[] params, double l2, int iterations, boolean converged) {

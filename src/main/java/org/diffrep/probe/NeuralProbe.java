@@ -227,15 +227,8 @@ public final class NeuralProbe implements Probe {
     }
 
     @Override
-    public ProbeResult evaluate(Tensor x, long[] labels) {
-        if (x.size(0) != labels.length) {
-            throw new IllegalArgumentException(x.size(0) + " test rows but " + labels.length + " labels");
-        }
-        double[] z;
-        try (PointerScope scope = new PointerScope()) {
-            z = LogitArrays.of(logits(x));
-        }
-        return ProbeScoring.score(z, labels, numClasses, info);
+    public ProbeScoring.FitInfo fitInfo() {
+        return info;
     }
 
     private static Tensor forward(ProbeKind kind, Tensor z, Map<String, Tensor> p) {
