@@ -19,7 +19,7 @@ import java.util.Set;
  *       or {@code idx:IMAGES,LABELS}</li>
  *   <li>{@code cifar10:FILE.tar.gz}; {@code cifar100:FILE.tar.gz[,labels=fine|coarse]} (default fine)</li>
  *   <li>{@code folder:DIR[,size=32][,channels=3]}</li>
- *   <li>{@code npy:X.npy,Y.npy}</li>
+ *   <li>{@code npy:X.npy,Y.npy[,layout=nchw|nhwc]} (uint8 and float32 memory-mapped; 4-D layout from the shape unless given)</li>
  *   <li>{@code molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0}</li>
  * </ul>
  * Paths are relative to the working directory. docs/DATA.md describes each kind and the built-in data.
@@ -87,13 +87,14 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
             case "cifar10" -> requirePaths(1, 1, "cifar10:FILE.tar.gz");
             case "cifar100" -> requirePaths(1, 1, "cifar100:FILE.tar.gz[,labels=fine|coarse]");
             case "folder" -> requirePaths(1, 1, "folder:DIR[,size=32][,channels=3]");
-            case "npy" -> requirePaths(2, 2, "npy:X.npy,Y.npy");
+            case "npy" -> requirePaths(2, 2, "npy:X.npy,Y.npy[,layout=nchw|nhwc]");
             default -> {
             }
         }
         Set<String> allowed = switch (kind) {
             case "cifar100" -> Set.of("labels");
             case "folder" -> Set.of("size", "channels");
+            case "npy" -> Set.of("layout");
             default -> Set.of();
         };
         for (String key : options.keySet()) {
@@ -147,9 +148,19 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
             case "folder" -> FolderReader.read(Path.of(paths.get(0)),
                     integer(options.getOrDefault("size", "32"), text + " option size", 1, FolderReader.MAX_SIZE),
                     integer(options.getOrDefault("channels", "3"), text + " option channels", 1, 3), text);
-            case "npy" -> NpyPairReader.read(Path.of(paths.get(0)), Path.of(paths.get(1)), text);
+            case "npy" -> NpyPairReader.read(Path.of(paths.get(0)), Path.of(paths.get(1)), layout(), text);
             case "molrg" -> MolrgData.generate(MolrgParams.parse(rest)).asDataset();
             default -> throw new IllegalStateException(kind);
+        };
+    }
+
+    private NpyPairReader.Layout layout() {
+        String l = options.getOrDefault("layout", "auto");
+        return switch (l) {
+            case "nchw" -> NpyPairReader.Layout.NCHW;
+            case "nhwc" -> NpyPairReader.Layout.NHWC;
+            case "auto" -> NpyPairReader.Layout.AUTO;
+            default -> throw InvalidInputException.field("data", text + ": option layout=" + l + "; expected nchw, nhwc or auto");
         };
     }
 

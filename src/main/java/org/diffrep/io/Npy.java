@@ -464,7 +464,7 @@ public final class Npy {
     }
 
     /** The data after the header must be exactly as long as the shape says. */
-    private static void requireDataLength(Header h, long fileSize, Path file) {
+    public static void requireDataLength(Header h, long fileSize, Path file) {
         long bytes = h.dataBytes();
         long have = fileSize - h.dataOffset();
         if (have != bytes) {
