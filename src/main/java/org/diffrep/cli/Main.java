@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
                 SampleCommand.class,
                 ReconstructCommand.class,
                 SaeCommand.class,
+                StoreCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

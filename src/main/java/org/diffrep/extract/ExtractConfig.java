@@ -32,11 +32,13 @@ import java.util.List;
  * @param forwardRows      rows of every forward (default 128), cut at fixed boundaries of the run's
  *                         (image, sigma) rows; a forward that straddles two batches is padded and run
  *                         for each, so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
+ * @param partition        compute only this partition of the selected images into a partial store
+ *                         (null, the default: all of them); see {@link Partition} and {@link StoreMerge}
  */
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
-                            int shardSize, int forwardRows) {
+                            int shardSize, int forwardRows, Partition partition) {
 
     /** Every field at its default, as {@link #builder} starts; model, data and out unset (null). */
     public static final ExtractConfig DEFAULTS = new Builder().make();
@@ -49,7 +51,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
     public Builder toBuilder() {
         return new Builder().model(model).data(data).layers(layers).sigmas(sigmas).input(input).noiseDraws(noiseDraws)
                 .pool(pool).topk(topk).batch(batch).seed(seed).limit(limit).split(split).trainFrac(trainFrac).out(out)
-                .resume(resume).threads(threads).shardSize(shardSize).forwardRows(forwardRows);
+                .resume(resume).threads(threads).shardSize(shardSize).forwardRows(forwardRows).partition(partition);
     }
 
     /** The fields with their defaults; every setter returns the builder. */
@@ -72,6 +74,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         private int threads = 0;
         private int shardSize = 1024;
         private int forwardRows = 128;
+        private Partition partition = null;
 
         public Builder model(Path v) { model = v; return this; }
         public Builder data(String v) { data = v; return this; }
@@ -92,6 +95,8 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder threads(int v) { threads = v; return this; }
         public Builder shardSize(int v) { shardSize = v; return this; }
         public Builder forwardRows(int v) { forwardRows = v; return this; }
+        public Builder partition(Partition v) { partition = v; return this; }
+        public Builder partition(int index, int count) { partition = new Partition(index, count); return this; }
 
         public ExtractConfig build() {
             require(out != null, "out", "is required");
@@ -112,12 +117,17 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
             require(forwardRows >= 1, "forwardRows", "must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
                     "trainFrac", ": expected a fraction in (0, 1], got " + trainFrac);
+            if (partition != null) {
+                require(partition.count() >= 1, "partition", ": expected I/N with N >= 1, got " + partition);
+                require(partition.index() >= 0 && partition.index() < partition.count(), "partition",
+                        ": expected I/N with 0 <= I < N, got " + partition);
+            }
             return make();
         }
 
         private ExtractConfig make() {
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
-                    limit, split, trainFrac, out, resume, threads, shardSize, forwardRows);
+                    limit, split, trainFrac, out, resume, threads, shardSize, forwardRows, partition);
         }
 
         /** Throws unless {@code ok}: {@code field} then {@code detail} ({@link InvalidInputException#field}). */

@@ -126,15 +126,25 @@ public final class Extractor {
         checkModelAndData(model, data);
         model.train(false);
         Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
-        long[] selected = select(data, split);
-        if (selected.length == 0) {
+        long[] all = select(data, split);
+        if (all.length == 0) {
             throw InvalidInputException.fields("{data} " + InvalidInputException.literal(cfg.data())
                     + ": no images left after {split} " + cfg.split().id()
                     + (cfg.limit() > 0 ? " and {limit} " + cfg.limit() : ""), "data", "split", "limit");
         }
+        // A partition computes ranks [base, base + selected.length) of the run's selection; every row keeps its
+        // global rank (processBatch), so its bytes are those of the same rows of a one-process run.
+        Partition part = cfg.partition();
+        long base = part == null ? 0 : part.first(all.length);
+        long[] selected = part == null ? all : Arrays.copyOfRange(all, (int) base, (int) part.end(all.length));
+        if (selected.length == 0) {
+            throw InvalidInputException.field("partition", part + " of " + all.length
+                    + " selected images is empty; use at most " + all.length + " partitions");
+        }
         byte[] splitMask = split.mask();
         Map<String, StoreManifest.LayerShape> shapes = probeShapes(model, data, selected[0]);
-        StoreSettings settings = settings(modelId, data.source(), selected.length);
+        StoreSettings settings = settings(modelId, data.source(), selected.length, part == null ? null
+                : new StoreSettings.PartitionRange(part.index(), part.count(), base, all.length));
         StoreWriter store = StoreWriter.open(cfg.out(), settings, cfg.resume());
         store.shardFiles(shardFiles);
         Timings t = new Timings();
@@ -162,7 +172,7 @@ public final class Extractor {
             for (int b = from; b < to; b += cfg.batch()) {
                 batches.add(Arrays.copyOfRange(selected, b, Math.min(to, b + cfg.batch())));
                 batchShard.add(s);
-                batchFirst.add((long) b);
+                batchFirst.add(base + b);
             }
             todo += to - from;
         }
@@ -247,7 +257,8 @@ public final class Extractor {
      * once for each, with the other batch's rows left as zeros; its rows of this batch are the
      * same either way.
      *
-     * @param first rank of the batch's first image among the selected images
+     * @param first rank of the batch's first image among the run's selected images (for a partition, its rank
+     *              in the whole run, not in the partition)
      */
     private void processBatch(Denoiser model, Batch b, long first, byte[] splitMask, ShardWriter shard, Timings t)
             throws IOException {
@@ -549,7 +560,8 @@ public final class Extractor {
     }
 
     /** The manifest's settings: the data named by the dataset's own {@link Dataset#source}. */
-    private StoreSettings settings(String modelId, String dataSource, long count) {
+    private StoreSettings settings(String modelId, String dataSource, long count,
+                                   StoreSettings.PartitionRange partition) {
         List<Float> sig = new ArrayList<>();
         for (float f : cfg.sigmas()) {
             sig.add(f);
@@ -557,7 +569,8 @@ public final class Extractor {
         int draws = cfg.input() == InputMode.CLEAN ? 1 : cfg.noiseDraws();
         return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, dataSource, count,
                 cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
-                cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit());
+                cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit(),
+                partition);
     }
 
     private ExtractSummary summary(long images, long computed, Timings t, long start) {

@@ -24,7 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Reads a feature store written by {@link Extractor}: the manifest, labels, split mask and the
  * feature arrays, each memory-mapped ({@link java.nio.channels.FileChannel#map}) on first use.
- * Incomplete stores are refused unless {@link #open(Path, boolean)} is asked to accept them.
+ * Incomplete stores are refused unless {@link #open(Path, boolean)} is asked to accept them; partial stores
+ * (one partition of a run) are refused until merged ({@link StoreMerge}).
  */
 public final class FeatureStore {
 
@@ -42,8 +43,21 @@ public final class FeatureStore {
         return open(dir, false);
     }
 
-    /** Opens a store; an incomplete one only when {@code allowIncomplete} (its arrays may be missing). */
+    /**
+     * Opens a store; an incomplete one only when {@code allowIncomplete} (its arrays may be missing). A partial
+     * store (one partition of a run, {@code settings.partition} in its manifest) is refused, naming the partition:
+     * analyses need the whole run, so its parts are merged first ({@link StoreMerge}).
+     */
     public static FeatureStore open(Path dir, boolean allowIncomplete) {
+        return open(dir, allowIncomplete, false);
+    }
+
+    /** Opens and checks a complete partial store, for {@link StoreMerge}. */
+    static FeatureStore openPart(Path dir) {
+        return open(dir, false, true);
+    }
+
+    private static FeatureStore open(Path dir, boolean allowIncomplete, boolean allowPartial) {
         Path file = dir.resolve(StoreLayout.MANIFEST);
         if (!Files.isRegularFile(file)) {
             throw new InvalidInputException(dir + ": not a feature store (no " + StoreLayout.MANIFEST + ")");
@@ -60,6 +74,12 @@ public final class FeatureStore {
         if (!m.complete() && !allowIncomplete) {
             throw new InvalidInputException(dir + ": the feature store is incomplete (complete: false in "
                     + StoreLayout.MANIFEST + "); finish it with diffrep extract --resume");
+        }
+        StoreSettings.PartitionRange part = m.settings() == null ? null : m.settings().partition();
+        if (part != null && !allowPartial) {
+            throw new InvalidInputException(dir + ": a partial store (partition " + part.index() + "/" + part.count()
+                    + ", images " + part.first() + ".." + (part.first() + m.settings().count() - 1) + " of "
+                    + part.total() + "); merge the " + part.count() + " parts first with diffrep store merge");
         }
         FeatureStore store = new FeatureStore(dir, m);
         if (m.complete()) {

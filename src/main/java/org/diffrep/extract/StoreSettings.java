@@ -1,5 +1,7 @@
 package org.diffrep.extract;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -27,37 +29,65 @@ import java.util.Objects;
  * @param split       train, test or all
  * @param trainFrac   share of the dataset in the train part of the split (null: the dataset's own split, else 0.8)
  * @param limit       at most this many images (0: all)
+ * @param partition   null for a whole store; for a partial store (one partition of a run, see
+ *                    {@link Partition}) which one, and where its rows sit in the whole run. Then
+ *                    {@code count} is the rows of this part. Left out of the manifest when null.
  */
 public record StoreSettings(String model, String modelId, String data, long count, List<String> layers,
                             List<Float> sigmas, String input, int noiseDraws, String pool, int topk, int batch,
-                            int shardSize, int forwardRows, long seed, String split, Double trainFrac, long limit) {
+                            int shardSize, int forwardRows, long seed, String split, Double trainFrac, long limit,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) PartitionRange partition) {
+
+    /**
+     * The partition a partial store holds: partition {@code index} of {@code count}, whose rows are the ranks
+     * {@code first .. first + settings.count - 1} of the {@code total} images the whole run selects.
+     */
+    public record PartitionRange(int index, int count, long first, long total) {
+        @Override
+        public String toString() {
+            return index + "/" + count + " (first rank " + first + " of " + total + ")";
+        }
+    }
+
+    /** The settings of the whole run: no partition, and the count of all its images. */
+    public StoreSettings whole() {
+        return partition == null ? this : new StoreSettings(model, modelId, data, partition.total(), layers, sigmas,
+                input, noiseDraws, pool, topk, batch, shardSize, forwardRows, seed, split, trainFrac, limit, null);
+    }
 
     /** "name: stored X, requested Y" for each setting that differs (empty when they agree). */
     public List<String> differences(StoreSettings requested) {
+        return differences(requested, "stored", "requested");
+    }
+
+    /** "name: THIS X, OTHER Y" for each setting that differs, {@code thisName} and {@code otherName} naming the two. */
+    public List<String> differences(StoreSettings requested, String thisName, String otherName) {
         List<String> out = new ArrayList<>();
-        diff(out, "model", model, requested.model);
-        diff(out, "model content (sha256)", modelId, requested.modelId);
-        diff(out, "data", data, requested.data);
-        diff(out, "layers", layers, requested.layers);
-        diff(out, "sigmas", sigmas, requested.sigmas);
-        diff(out, "input", input, requested.input);
-        diff(out, "noise draws", noiseDraws, requested.noiseDraws);
-        diff(out, "pool", pool, requested.pool);
-        diff(out, "topk", topk, requested.topk);
-        diff(out, "batch", batch, requested.batch);
-        diff(out, "shard size", shardSize, requested.shardSize);
-        diff(out, "forward rows", forwardRows, requested.forwardRows);
-        diff(out, "seed", seed, requested.seed);
-        diff(out, "split", split, requested.split);
-        diff(out, "train fraction", trainFrac, requested.trainFrac);
-        diff(out, "limit", limit, requested.limit);
-        diff(out, "count", count, requested.count);
+        diff(out, "model", model, requested.model, thisName, otherName);
+        diff(out, "model content (sha256)", modelId, requested.modelId, thisName, otherName);
+        diff(out, "data", data, requested.data, thisName, otherName);
+        diff(out, "layers", layers, requested.layers, thisName, otherName);
+        diff(out, "sigmas", sigmas, requested.sigmas, thisName, otherName);
+        diff(out, "input", input, requested.input, thisName, otherName);
+        diff(out, "noise draws", noiseDraws, requested.noiseDraws, thisName, otherName);
+        diff(out, "pool", pool, requested.pool, thisName, otherName);
+        diff(out, "topk", topk, requested.topk, thisName, otherName);
+        diff(out, "batch", batch, requested.batch, thisName, otherName);
+        diff(out, "shard size", shardSize, requested.shardSize, thisName, otherName);
+        diff(out, "forward rows", forwardRows, requested.forwardRows, thisName, otherName);
+        diff(out, "seed", seed, requested.seed, thisName, otherName);
+        diff(out, "split", split, requested.split, thisName, otherName);
+        diff(out, "train fraction", trainFrac, requested.trainFrac, thisName, otherName);
+        diff(out, "limit", limit, requested.limit, thisName, otherName);
+        diff(out, "count", count, requested.count, thisName, otherName);
+        diff(out, "partition", partition, requested.partition, thisName, otherName);
         return out;
     }
 
-    private static void diff(List<String> out, String name, Object stored, Object requested) {
+    private static void diff(List<String> out, String name, Object stored, Object requested, String thisName,
+                             String otherName) {
         if (!Objects.equals(stored, requested)) {
-            out.add(name + ": stored " + stored + ", requested " + requested);
+            out.add(name + ": " + thisName + " " + stored + ", " + otherName + " " + requested);
         }
     }
 }

@@ -190,7 +190,12 @@ public final class StoreWriter {
     }
 
     private void writeManifest(StoreManifest m) throws IOException {
-        Path file = dir.resolve(StoreLayout.MANIFEST);
+        writeManifest(dir, m);
+    }
+
+    /** Writes {@code store/manifest.json} (temp file, flushed, renamed), as every store writer does. */
+    static void writeManifest(Path store, StoreManifest m) throws IOException {
+        Path file = store.resolve(StoreLayout.MANIFEST);
         byte[] bytes = Json.SNAKE_CASE.writeValueAsBytes(m);
         try {
             AtomicFiles.writeSynced(file, ch -> {
