@@ -14,7 +14,7 @@ import java.util.Arrays;
 @Command(name = "data", mixinStandardHelpOptions = true,
         description = {"Read a dataset from a data spec and print its size, shape, classes and split.",
                 "Specs: builtin:mnist | idx:DIR | idx:IMAGES,LABELS | cifar10:FILE.tar.gz | cifar100:FILE.tar.gz[,labels=fine|coarse]"
-                        + " | folder:DIR[,size=32,channels=3] | npy:X.npy,Y.npy | molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0"})
+                        + " | folder:DIR[,size=32,channels=3] | tar:DIR[,size=32,channels=3] | npy:X.npy,Y.npy | molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0"})
 final class DataCommand implements Runnable {
 
     @Option(names = "--data", required = true, paramLabel = "SPEC", description = "The data spec.")

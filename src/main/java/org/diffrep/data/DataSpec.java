@@ -18,20 +18,23 @@ import java.util.Set;
  *   <li>{@code idx:DIR} (finds {@code *images*idx3*} and {@code *labels*idx1*}; the "train" set if there are several)
  *       or {@code idx:IMAGES,LABELS}</li>
  *   <li>{@code cifar10:FILE.tar.gz}; {@code cifar100:FILE.tar.gz[,labels=fine|coarse]} (default fine)</li>
- *   <li>{@code folder:DIR[,size=32][,channels=3]}</li>
+ *   <li>{@code folder:DIR[,size=32][,channels=3]} (images decoded per batch)</li>
+ *   <li>{@code tar:DIR[,size=32][,channels=3]} or {@code tar:DIR/GLOB,...}: WebDataset-style {@code .tar} /
+ *       {@code .tar.gz} shards of {@code KEY.png|jpg|jpeg} with {@code KEY.cls} or {@code KEY.json} labels,
+ *       indexed once and decoded per batch ({@link TarShards})</li>
  *   <li>{@code npy:X.npy,Y.npy[,layout=nchw|nhwc]} (uint8 and float32 memory-mapped; 4-D layout from the shape unless given)</li>
  *   <li>{@code molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0}</li>
  * </ul>
  * Paths are relative to the working directory. docs/DATA.md describes each kind and the built-in data.
  *
- * @param kind    builtin, idx, cifar10, cifar100, folder, npy or molrg
+ * @param kind    builtin, idx, cifar10, cifar100, folder, tar, npy or molrg
  * @param paths   the positional arguments
  * @param options the key=value arguments, in order
  * @param text    the spec as given
  */
 public record DataSpec(String kind, List<String> paths, Map<String, String> options, String text) {
 
-    private static final Set<String> KINDS = Set.of("builtin", "idx", "cifar10", "cifar100", "folder", "npy", "molrg");
+    private static final Set<String> KINDS = Set.of("builtin", "idx", "cifar10", "cifar100", "folder", "tar", "npy", "molrg");
 
     public DataSpec {
         paths = List.copyOf(paths);
@@ -45,14 +48,14 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
      */
     public static DataSpec parse(String text) {
         if (text == null || text.isBlank()) {
-            throw InvalidInputException.field("data", ": expected a data spec such as builtin:mnist, idx:DIR, cifar10:FILE.tar.gz, folder:DIR, "
+            throw InvalidInputException.field("data", ": expected a data spec such as builtin:mnist, idx:DIR, cifar10:FILE.tar.gz, folder:DIR, tar:DIR, "
                     + "npy:X.npy,Y.npy or molrg:n=50,d=5,K=3, got nothing");
         }
         int colon = text.indexOf(':');
         String kind = colon < 0 ? text.strip() : text.substring(0, colon).strip();
         if (colon < 0 || !KINDS.contains(kind)) {
             throw InvalidInputException.field("data", text + ": unknown kind '" + kind + "'; expected one of "
-                    + "builtin:, idx:, cifar10:, cifar100:, folder:, npy:, molrg:");
+                    + "builtin:, idx:, cifar10:, cifar100:, folder:, tar:, npy:, molrg:");
         }
         String rest = text.substring(colon + 1);
         List<String> paths = new ArrayList<>();
@@ -87,13 +90,14 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
             case "cifar10" -> requirePaths(1, 1, "cifar10:FILE.tar.gz");
             case "cifar100" -> requirePaths(1, 1, "cifar100:FILE.tar.gz[,labels=fine|coarse]");
             case "folder" -> requirePaths(1, 1, "folder:DIR[,size=32][,channels=3]");
+            case "tar" -> requirePaths(1, 1, "tar:DIR[,size=32][,channels=3] or tar:DIR/GLOB (e.g. tar:shards/train-*.tar)");
             case "npy" -> requirePaths(2, 2, "npy:X.npy,Y.npy[,layout=nchw|nhwc]");
             default -> {
             }
         }
         Set<String> allowed = switch (kind) {
             case "cifar100" -> Set.of("labels");
-            case "folder" -> Set.of("size", "channels");
+            case "folder", "tar" -> Set.of("size", "channels");
             case "npy" -> Set.of("layout");
             default -> Set.of();
         };
@@ -112,7 +116,8 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
     }
 
     /**
-     * Reads the data. Files are read completely here, so format errors surface before any other work.
+     * Reads the data. Files are read (or, for folder and tar, indexed with their headers and labels checked) here,
+     * so format errors surface before any other work; folder and tar decode their images per batch.
      *
      * @throws InvalidInputException naming the file, field and expectation for missing or malformed input
      */
@@ -146,6 +151,9 @@ public record DataSpec(String kind, List<String> paths, Map<String, String> opti
                         l.equals("fine") ? CifarReader.Labels.FINE : CifarReader.Labels.COARSE, text);
             }
             case "folder" -> FolderReader.read(Path.of(paths.get(0)),
+                    integer(options.getOrDefault("size", "32"), text + " option size", 1, FolderReader.MAX_SIZE),
+                    integer(options.getOrDefault("channels", "3"), text + " option channels", 1, 3), text);
+            case "tar" -> TarShards.open(paths.get(0),
                     integer(options.getOrDefault("size", "32"), text + " option size", 1, FolderReader.MAX_SIZE),
                     integer(options.getOrDefault("channels", "3"), text + " option channels", 1, 3), text);
             case "npy" -> NpyPairReader.read(Path.of(paths.get(0)), Path.of(paths.get(1)), layout(), text);

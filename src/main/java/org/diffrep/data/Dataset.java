@@ -5,8 +5,9 @@ import java.util.Optional;
 
 /**
  * A labelled set of images (or vectors) read by index, so that any subset in any order can be batched.
- * Implementations hold their data decoded in memory and are immutable: {@link #batch} may be called from
- * several threads at once (e.g. prefetching the next batch while the current one runs).
+ * Implementations are immutable: they hold their data decoded in memory, memory-mapped ({@link MappedNpyDataset}) or as
+ * an index of files and labels whose images are decoded per batch ({@code folder:}, {@link TarShards}), and
+ * {@link #batch} may be called from several threads at once (e.g. prefetching the next batch while the current one runs).
  */
 public interface Dataset {
 

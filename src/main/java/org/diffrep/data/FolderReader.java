@@ -3,43 +3,63 @@ package org.diffrep.data;
 import org.diffrep.InvalidInputException;
 import org.diffrep.io.Limits;
 
-import javax.imageio.ImageIO;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
  * An image folder with one subfolder per class (class names are the subfolder names, sorted). PNG and JPEG files
  * are decoded with javax.imageio, scaled so the shorter side is {@code size} (bilinear) and centre-cropped to
- * size x size, as grey (1 channel, ITU-R 601 luma) or RGB (3 channels).
+ * size x size, as grey (1 channel, ITU-R 601 luma) or RGB (3 channels) ({@link ImageDecoding}).
+ *
+ * <p>{@link #read} streams: it keeps the sorted list of files and their labels, checks every image's header once
+ * (a format no reader knows, or more than {@link #MAX_PIXELS} pixels, fails here) and decodes the images of a
+ * batch when the batch is asked for, so memory does not grow with the number of images.
  */
 public final class FolderReader {
 
     /** The largest --data folder:DIR,size=S. */
-    static final int MAX_SIZE = 4096;
+    static final int MAX_SIZE = ImageDecoding.MAX_SIZE;
     /** The most pixels an image may declare before it is decoded. */
-    static final long MAX_PIXELS = 1L << 26;
+    static final long MAX_PIXELS = ImageDecoding.MAX_PIXELS;
 
     private FolderReader() {
     }
 
     /**
-     * Reads every image under {@code dir/<class>/}.
+     * Indexes every image under {@code dir/<class>/} and checks their headers; images are decoded per batch.
      *
      * @throws InvalidInputException for a missing or empty folder, a class folder without images, or an unreadable image
      */
-    public static InMemoryDataset read(Path dir, int size, int channels, String source) {
-        if (size < 1 || size > MAX_SIZE || (channels != 1 && channels != 3)) {
-            throw new InvalidInputException(source + ": expected size in 1.." + MAX_SIZE + " and channels 1 or 3, got size="
-                    + size + ", channels=" + channels);
+    public static Dataset read(Path dir, int size, int channels, String source) {
+        Index index = index(dir, size, channels, source);
+        for (Path f : index.files) {
+            ImageDecoding.checkHeader(ImageDecoding.of(f), f.toString());
         }
+        return new FolderDataset(index.files, index.labels, index.names, size, channels, source);
+    }
+
+    /** Decodes every image up front into memory (the reader before streaming; small folders, tests). */
+    static InMemoryDataset readInMemory(Path dir, int size, int channels, String source) {
+        Index index = index(dir, size, channels, source);
+        long total = index.files.size();
+        int per = channels * size * size;
+        byte[] pixels = new byte[Limits.inMemory(total * per, 1, dir.toString(), total + " images of " + per + " bytes")];
+        for (int i = 0; i < total; i++) {
+            Path f = index.files.get(i);
+            ImageDecoding.decodeInto(ImageDecoding.of(f), f.toString(), size, channels, pixels, i * per);
+        }
+        return InMemoryDataset.ofPixels(source, new int[]{channels, size, size}, pixels, index.labels, index.names, null);
+    }
+
+    private record Index(List<Path> files, int[] labels, List<String> names) {
+    }
+
+    private static Index index(Path dir, int size, int channels, String source) {
+        ImageDecoding.checkOptions(size, channels, source);
         if (!Files.isDirectory(dir)) {
             throw new InvalidInputException(dir + ": no such directory (folder:DIR expects one subfolder per class)");
         }
@@ -48,33 +68,24 @@ public final class FolderReader {
             throw new InvalidInputException(dir + ": empty: expected one subfolder per class holding .png/.jpg images");
         }
         List<String> names = new ArrayList<>();
-        List<List<Path>> files = new ArrayList<>();
-        long total = 0;
-        for (Path c : classDirs) {
-            List<Path> images = list(c).stream().filter(p -> Files.isRegularFile(p) && isImage(p)).sorted().toList();
+        List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (int k = 0; k < classDirs.size(); k++) {
+            Path c = classDirs.get(k);
+            List<Path> images = list(c).stream()
+                    .filter(p -> Files.isRegularFile(p) && ImageDecoding.isImageName(p.getFileName().toString()))
+                    .sorted().toList();
             if (images.isEmpty()) {
                 throw new InvalidInputException(c + ": class folder with no images; expected .png, .jpg or .jpeg files");
             }
             names.add(c.getFileName().toString());
-            files.add(images);
-            total += images.size();
-        }
-        int per = channels * size * size;
-        byte[] pixels = new byte[Limits.inMemory(total * per, 1, dir.toString(), total + " images of " + per + " bytes")];
-        int[] labels = new int[(int) total];
-        int i = 0;
-        for (int k = 0; k < files.size(); k++) {
-            for (Path f : files.get(k)) {
-                decodeInto(f, size, channels, pixels, i * per);
-                labels[i++] = k;
+            files.addAll(images);
+            for (int i = 0; i < images.size(); i++) {
+                labels.add(k);
             }
+            Limits.inMemory(files.size() * 8L, 1, dir.toString(), files.size() + " file names");
         }
-        return InMemoryDataset.ofPixels(source, new int[]{channels, size, size}, pixels, labels, names, null);
-    }
-
-    private static boolean isImage(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
+        return new Index(files, labels.stream().mapToInt(Integer::intValue).toArray(), names);
     }
 
     private static List<Path> list(Path dir) {
@@ -85,81 +96,73 @@ public final class FolderReader {
         }
     }
 
-    private static void decodeInto(Path file, int size, int channels, byte[] out, int offset) {
-        BufferedImage img;
-        try {
-            checkDimensions(file);
-            img = ImageIO.read(file.toFile());
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot decode image (" + e.getMessage() + "); expected a PNG or JPEG", e);
-        }
-        if (img == null) {
-            throw new InvalidInputException(file + ": not a readable PNG or JPEG image");
-        }
-        BufferedImage square = scaleAndCrop(img, size);
-        int plane = size * size;
-        for (int y = 0; y < size; y++) {
-            for (int x = 0; x < size; x++) {
-                int rgb = square.getRGB(x, y);
-                int r = (rgb >> 16) & 0xFF;
-                int g = (rgb >> 8) & 0xFF;
-                int b = rgb & 0xFF;
-                int p = y * size + x;
-                if (channels == 1) {
-                    out[offset + p] = (byte) Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-                } else {
-                    out[offset + p] = (byte) r;
-                    out[offset + plane + p] = (byte) g;
-                    out[offset + 2 * plane + p] = (byte) b;
-                }
-            }
-        }
-    }
+    /** The streaming folder dataset: file paths and labels in memory, images decoded per batch. Immutable. */
+    static final class FolderDataset implements Dataset {
+        private final List<Path> files;
+        private final int[] labels;
+        private final List<String> names;
+        private final int size;
+        private final int channels;
+        private final String source;
 
-    /**
-     * Reads the width and height from the image's header and refuses more than {@link #MAX_PIXELS} pixels before
-     * the image is decoded: a small PNG can declare a huge canvas (a decompression bomb).
-     */
-    private static void checkDimensions(Path file) throws IOException {
-        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            if (in == null) {
-                return;
-            }
-            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                return;
-            }
-            javax.imageio.ImageReader r = readers.next();
-            try {
-                r.setInput(in, true, true);
-                long w = r.getWidth(0);
-                long h = r.getHeight(0);
-                if (w * h > MAX_PIXELS) {
-                    throw new InvalidInputException(file + ": field size is " + w + " x " + h
-                            + " pixels; expected at most " + MAX_PIXELS + " pixels (e.g. 8192 x 8192): scale it down");
-                }
-            } finally {
-                r.dispose();
-            }
+        FolderDataset(List<Path> files, int[] labels, List<String> names, int size, int channels, String source) {
+            this.files = List.copyOf(files);
+            this.labels = labels.clone();
+            this.names = List.copyOf(names);
+            this.size = size;
+            this.channels = channels;
+            this.source = source;
         }
-    }
 
-    /** Scales so the shorter side is {@code size}, then takes the centred size x size square. */
-    static BufferedImage scaleAndCrop(BufferedImage img, int size) {
-        int w = img.getWidth();
-        int h = img.getHeight();
-        double scale = (double) size / Math.min(w, h);
-        int sw = Math.max(size, (int) Math.round(w * scale));
-        int sh = Math.max(size, (int) Math.round(h * scale));
-        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-            g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-            g.drawImage(img, -(sw - size) / 2, -(sh - size) / 2, sw, sh, null);
-        } finally {
-            g.dispose();
+        @Override
+        public int size() {
+            return labels.length;
         }
-        return out;
+
+        @Override
+        public int[] imageShape() {
+            return new int[]{channels, size, size};
+        }
+
+        @Override
+        public int numClasses() {
+            return names.size();
+        }
+
+        @Override
+        public List<String> classNames() {
+            return names;
+        }
+
+        @Override
+        public int label(int i) {
+            return labels[i];
+        }
+
+        @Override
+        public int[] labels() {
+            return labels.clone();
+        }
+
+        @Override
+        public String source() {
+            return source;
+        }
+
+        @Override
+        public Batch batch(long[] indices) {
+            int per = sampleSize();
+            int n = indices.length;
+            ImageDecoding.checkBatch(n, per, source);
+            for (long idx : indices) {
+                ImageDecoding.checkIndex(idx, labels.length);
+            }
+            byte[] pixels = new byte[n * per];
+            for (int b = 0; b < n; b++) {
+                Path f = files.get((int) indices[b]);
+                ImageDecoding.decodeInto(ImageDecoding.of(f), f.toString(), size, channels, pixels, b * per);
+            }
+            return ImageDecoding.toBatch(pixels, imageShape(), labels, indices);
+        }
     }
 }
