@@ -5,7 +5,6 @@ import org.diffrep.data.Dataset;
 import org.diffrep.extract.FeatureStore;
 import org.diffrep.extract.StoreLayout;
 
-import java.nio.LongBuffer;
 import java.util.Arrays;
 
 /** How the analyses address a feature store: a sigma given by value, and the dataset index of each row. */
@@ -45,10 +44,7 @@ public final class StoreRows {
     /** Dataset index of each store row (indices.npy where the store has it, else 0..N-1). */
     public static long[] datasetIndices(FeatureStore store) {
         if (store.files().contains(StoreLayout.INDICES)) {
-            LongBuffer b = store.map(StoreLayout.INDICES).data().asLongBuffer();
-            long[] out = new long[b.remaining()];
-            b.get(out);
-            return out;
+            return store.map(StoreLayout.INDICES).toLongs();
         }
         long[] out = new long[store.count()];
         Arrays.setAll(out, i -> i);

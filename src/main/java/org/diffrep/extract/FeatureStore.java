@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads a feature store written by {@link Extractor}: the manifest, labels, split mask and the
- * feature arrays, each memory-mapped ({@link java.nio.channels.FileChannel#map}) on first use.
+ * feature arrays, each memory-mapped ({@link java.nio.channels.FileChannel#map}) on first use, in chunks of whole
+ * rows of at most {@link Npy#CHUNK_BYTES} (so files beyond 2 GiB are read).
  * Incomplete stores are refused unless {@link #open(Path, boolean)} is asked to accept them; partial stores
  * (one partition of a run) are refused until merged ({@link StoreMerge}).
  */
@@ -32,10 +33,13 @@ public final class FeatureStore {
     private final Path dir;
     private final StoreManifest manifest;
     private final Map<String, Npy.Mapped> mapped = new ConcurrentHashMap<>();
+    /** Rows of at most this many bytes per mapped chunk ({@link Npy#CHUNK_BYTES}; tests force tiny chunks). */
+    private final long chunkBytes;
 
-    private FeatureStore(Path dir, StoreManifest manifest) {
+    private FeatureStore(Path dir, StoreManifest manifest, long chunkBytes) {
         this.dir = dir;
         this.manifest = manifest;
+        this.chunkBytes = chunkBytes;
     }
 
     /** Opens a complete store. */
@@ -57,7 +61,16 @@ public final class FeatureStore {
         return open(dir, false, true);
     }
 
+    /** Opens a complete store whose files are mapped in chunks of at most {@code chunkBytes} (for tests). */
+    static FeatureStore open(Path dir, long chunkBytes) {
+        return open(dir, false, false, chunkBytes);
+    }
+
     private static FeatureStore open(Path dir, boolean allowIncomplete, boolean allowPartial) {
+        return open(dir, allowIncomplete, allowPartial, Npy.CHUNK_BYTES);
+    }
+
+    private static FeatureStore open(Path dir, boolean allowIncomplete, boolean allowPartial, long chunkBytes) {
         Path file = dir.resolve(StoreLayout.MANIFEST);
         if (!Files.isRegularFile(file)) {
             throw new InvalidInputException(dir + ": not a feature store (no " + StoreLayout.MANIFEST + ")");
@@ -81,7 +94,7 @@ public final class FeatureStore {
                     + ", images " + part.first() + ".." + (part.first() + m.settings().count() - 1) + " of "
                     + part.total() + "); merge the " + part.count() + " parts first with diffrep store merge");
         }
-        FeatureStore store = new FeatureStore(dir, m);
+        FeatureStore store = new FeatureStore(dir, m, chunkBytes);
         if (m.complete()) {
             store.validate();
         }
@@ -222,11 +235,10 @@ public final class FeatureStore {
     /** Checks that every element of a vector file lies in [min, max]; the message names the file and row. */
     private void checkValues(String rel, long min, long max, String what, String expected) {
         Npy.Mapped m = map(rel);
-        java.nio.ByteBuffer b = m.data();
         boolean bytes = m.header().dtype() == Npy.DType.UINT8;
         long n = m.header().count();
-        for (int i = 0; i < n; i++) {
-            long v = bytes ? b.get(i) & 0xFF : b.getLong(i * 8);
+        for (long i = 0; i < n; i++) {
+            long v = bytes ? m.getUnsignedByte(i) : m.getLong(i);
             if (v < min || v > max) {
                 throw new InvalidInputException(dir.resolve(rel) + ": row " + i + ": " + what + " = " + v + "; expected "
                         + expected + " in " + min + ".." + max);
@@ -276,18 +288,15 @@ public final class FeatureStore {
 
     /** Labels [N]. */
     public long[] labels() {
-        LongBuffer b = map(StoreLayout.LABELS).data().asLongBuffer();
-        long[] out = new long[b.remaining()];
-        b.get(out);
-        return out;
+        return map(StoreLayout.LABELS).toLongs();
     }
 
     /** Split mask [N]: true for train, false for test. */
     public boolean[] trainMask() {
-        var b = map(StoreLayout.SPLIT).data().duplicate();
-        boolean[] out = new boolean[b.remaining()];
+        Npy.Mapped m = map(StoreLayout.SPLIT);
+        boolean[] out = new boolean[Math.toIntExact(m.header().count())];
         for (int i = 0; i < out.length; i++) {
-            out[i] = b.get(i) != 0;
+            out[i] = m.getUnsignedByte(i) != 0;
         }
         return out;
     }
@@ -307,11 +316,10 @@ public final class FeatureStore {
     public long[][] topkIndices(String layer, int sigmaIndex) {
         requireTopk();
         Npy.Mapped m = map(StoreLayout.topkIndices(checkLayer(layer), checkSigma(sigmaIndex)));
-        LongBuffer b = m.data().asLongBuffer();
         int n = (int) m.header().shape()[0], k = (int) m.header().shape()[1];
         long[][] out = new long[n][k];
         for (int i = 0; i < n; i++) {
-            b.get(out[i]);
+            m.getLongs(i, out[i]);
         }
         return out;
     }
@@ -323,18 +331,60 @@ public final class FeatureStore {
     }
 
     /**
-     * Features as a CPU float32 tensor [N, row length] over the mapped file, no copy. The tensor
-     * is read-only (writing to it crashes) and valid while this store object is reachable; call
-     * {@code clone()} for a tensor of your own.
+     * Features as a CPU float32 tensor [N, row length]. A file mapped as one chunk (up to {@link Npy#CHUNK_BYTES},
+     * 1 GiB) gives a view over the mapped file, no copy: the tensor is read-only (writing to it crashes) and valid
+     * while this store object is reachable; call {@code clone()} for a tensor of your own. A larger file is
+     * mapped in several chunks and the tensor is a copy of all of them, N x row length x 4 bytes of memory; to
+     * stay within memory, read row ranges with {@link #featuresTensor(String, int, long, long)}.
      */
     public Tensor featuresTensor(String layer, int sigmaIndex) {
         Npy.Mapped m = map(StoreLayout.features(checkLayer(layer), checkSigma(sigmaIndex)));
-        BytePointer p = new BytePointer(m.data());
-        // The tensor does not reference the Java mapping; without the pin, a caller that keeps only the
-        // tensor lets GC unmap the file under it (a SIGSEGV seen in bench-sae). LibTorch's deleter unpins.
-        MappingPins.pin(p.address(), m);
-        return torch.from_blob(p, m.header().shape(), MappingPins.UNPIN, Tensors.options(ScalarType.Float),
-                new DeviceOptional());
+        return rowsTensor(m, 0, m.rows());
+    }
+
+    /**
+     * Rows {@code fromRow .. fromRow + rows - 1} of the features as a CPU float32 tensor [rows, row length]:
+     * a read-only view over the mapped file (as {@link #featuresTensor(String, int)}) when the rows lie in one
+     * mapped chunk of whole rows (1 GiB), else a copy of them.
+     */
+    public Tensor featuresTensor(String layer, int sigmaIndex, long fromRow, long rows) {
+        String rel = StoreLayout.features(checkLayer(layer), checkSigma(sigmaIndex));
+        Npy.Mapped m = map(rel);
+        if (fromRow < 0 || rows < 0 || fromRow > m.rows() - rows) {
+            throw new InvalidInputException(dir.resolve(rel) + ": rows " + fromRow + ".." + (fromRow + rows - 1)
+                    + " out of range; the file has " + m.rows() + " rows");
+        }
+        return rowsTensor(m, fromRow, rows);
+    }
+
+    private static Tensor rowsTensor(Npy.Mapped m, long fromRow, long rows) {
+        long[] shape = m.header().shape().clone();
+        shape[0] = rows;
+        int c = rows == 0 ? 0 : m.chunkOf(fromRow);
+        if (rows == 0 || m.chunkOf(fromRow + rows - 1) == c) {
+            long start = rows == 0 ? 0 : (fromRow - m.firstRow(c)) * m.rowBytes();
+            java.nio.ByteBuffer view = m.chunk(c).slice(Math.toIntExact(start), Math.toIntExact(rows * m.rowBytes()));
+            BytePointer p = new BytePointer(view);
+            // The tensor does not reference the Java mapping; without the pin, a caller that keeps only the
+            // tensor lets GC unmap the file under it (a SIGSEGV seen in bench-sae). LibTorch's deleter unpins.
+            MappingPins.pin(p.address(), m);
+            return torch.from_blob(p, shape, MappingPins.UNPIN, Tensors.options(ScalarType.Float),
+                    new DeviceOptional());
+        }
+        Tensor out = torch.empty(shape, Tensors.options(ScalarType.Float), null);
+        BytePointer dst = new BytePointer(out.data_ptr());
+        long done = 0;
+        while (done < rows) {
+            long row = fromRow + done;
+            int k = m.chunkOf(row);
+            long take = Math.min(rows - done, m.firstRow(k) + m.chunkRows(k) - row);
+            long bytes = take * m.rowBytes();
+            java.nio.ByteBuffer src = m.chunk(k).slice(Math.toIntExact((row - m.firstRow(k)) * m.rowBytes()),
+                    Math.toIntExact(bytes));
+            org.bytedeco.javacpp.Pointer.memcpy(dst.position(done * m.rowBytes()), new BytePointer(src), bytes);
+            done += take;
+        }
+        return out;
     }
 
     /** The mapped array of any store file (path relative to the store, as in the manifest's files). */
@@ -346,7 +396,7 @@ public final class FeatureStore {
             }
             Npy.Mapped m;
             try {
-                m = Npy.map(file);
+                m = Npy.map(file, chunkBytes);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read: " + e);
             }
@@ -360,22 +410,28 @@ public final class FeatureStore {
         });
     }
 
-    /** NaN or Inf anywhere in a float array: an error naming the file, row and column (checked once per file). */
+    /**
+     * NaN or Inf anywhere in a float array: an error naming the file, row and column (checked once per file,
+     * chunk by chunk).
+     */
     private static void checkFinite(Path file, Npy.Mapped m) {
-        FloatBuffer b = m.data().asFloatBuffer();
-        long[] shape = m.header().shape();
-        long width = shape.length < 2 ? 1 : Limits.product(Arrays.copyOfRange(shape, 1, shape.length), file.toString());
-        int n = b.remaining();
-        for (int i = 0; i < n; i++) {
-            float v = b.get(i);
-            if (!Float.isFinite(v)) {
-                throw new InvalidInputException(file + ": row " + (i / width) + ", column " + (i % width) + " is " + v
-                        + "; expected finite features (the store is corrupt or was edited: extract it again)");
+        long width = m.rowBytes() / 4;
+        for (int c = 0; c < m.chunkCount(); c++) {
+            FloatBuffer b = m.chunk(c).asFloatBuffer();
+            long first = m.firstRow(c) * width;
+            int n = b.remaining();
+            for (int i = 0; i < n; i++) {
+                float v = b.get(i);
+                if (!Float.isFinite(v)) {
+                    long at = first + i;
+                    throw new InvalidInputException(file + ": row " + (at / width) + ", column " + (at % width) + " is "
+                            + v + "; expected finite features (the store is corrupt or was edited: extract it again)");
+                }
             }
         }
     }
 
-    /** Top-k channel indices must name channels of the layer: 0 <= index < C. */
+    /** Top-k channel indices must name channels of the layer: 0 <= index < C (checked chunk by chunk). */
     private void checkChannels(Path file, String rel, Npy.Mapped m) {
         String layer = rel.substring("topk/".length(), rel.lastIndexOf('/'));
         StoreManifest.LayerShape shape = manifest.layers() == null ? null : manifest.layers().get(layer);
@@ -383,15 +439,19 @@ public final class FeatureStore {
             return;
         }
         long channels = shape.mapShape().get(0);
-        LongBuffer b = m.data().asLongBuffer();
         long[] dims = m.header().shape();
         long width = dims.length < 2 || dims[1] == 0 ? 1 : dims[1];
-        for (int i = 0; i < b.remaining(); i++) {
-            long v = b.get(i);
-            if (v < 0 || v >= channels) {
-                throw new InvalidInputException(file + ": row " + (i / width) + ", column " + (i % width)
-                        + ": channel index is " + v + "; expected 0.." + (channels - 1) + " (layer " + layer + " has "
-                        + channels + " channels)");
+        for (int c = 0; c < m.chunkCount(); c++) {
+            LongBuffer b = m.chunk(c).asLongBuffer();
+            long first = m.firstRow(c) * width;
+            for (int i = 0; i < b.remaining(); i++) {
+                long v = b.get(i);
+                if (v < 0 || v >= channels) {
+                    long at = first + i;
+                    throw new InvalidInputException(file + ": row " + (at / width) + ", column " + (at % width)
+                            + ": channel index is " + v + "; expected 0.." + (channels - 1) + " (layer " + layer
+                            + " has " + channels + " channels)");
+                }
             }
         }
     }
@@ -402,10 +462,9 @@ public final class FeatureStore {
         if (shape.length != 2) {
             throw new InvalidInputException(dir.resolve(rel) + ": shape " + Arrays.toString(shape) + ", expected [N, C]");
         }
-        FloatBuffer b = m.data().asFloatBuffer();
         float[][] out = new float[Math.toIntExact(shape[0])][Math.toIntExact(shape[1])];
-        for (float[] row : out) {
-            b.get(row);
+        for (int i = 0; i < out.length; i++) {
+            m.getFloats(i, out[i]);
         }
         return out;
     }

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * <p>Reading, two ways. {@link #readHeader(Path)} and {@link #read(Path)} take what other writers make: uint8,
  * int32, int64, float32 and float64 in either byte order, versions 1.0 to 3.0. {@link #readStrictHeader(Path)}
  * and {@link #map(Path)} take only the layout this class writes (what a feature store holds), because the data is
- * mapped as little-endian. Both refuse a bad file with an {@link InvalidInputException} naming the file and field,
+ * mapped as little-endian ({@link #map} maps files of any size in chunks of whole rows). Both refuse a bad file with an {@link InvalidInputException} naming the file and field,
  * and check before anything is allocated that the shape's element and byte counts do not overflow
  * ({@link Limits}).
  */
@@ -164,9 +164,143 @@ public final class Npy {
         }
     }
 
-    /** A mapped array (read-only, little-endian): its header and its data bytes. */
-    public record Mapped(Header header, MappedByteBuffer data) {
+    /**
+     * A mapped array (read-only, little-endian): its header and its data bytes, mapped in chunks of whole rows
+     * (a row is one index of the first dimension). One {@link MappedByteBuffer} holds at most 2 GiB, so a file
+     * larger than the chunk size ({@link #CHUNK_BYTES} unless given) is mapped as several; a row never spans two
+     * chunks. Element accessors take absolute indices over the whole array.
+     */
+    public static final class Mapped {
+        private final Header header;
+        private final List<MappedByteBuffer> chunks;
+        private final long rows;
+        private final long rowBytes;
+        private final long rowsPerChunk;
+
+        private Mapped(Header header, List<MappedByteBuffer> chunks, long rows, long rowBytes, long rowsPerChunk) {
+            this.header = header;
+            this.chunks = List.copyOf(chunks);
+            this.rows = rows;
+            this.rowBytes = rowBytes;
+            this.rowsPerChunk = rowsPerChunk;
+        }
+
+        public Header header() {
+            return header;
+        }
+
+        /** Rows: the first dimension (1 for a scalar). */
+        public long rows() {
+            return rows;
+        }
+
+        /** Bytes of one row (the product of the shape after the first dimension, times the element size). */
+        public long rowBytes() {
+            return rowBytes;
+        }
+
+        /** Number of mapped chunks (at least 1). */
+        public int chunkCount() {
+            return chunks.size();
+        }
+
+        /** Rows in every chunk but perhaps the last. */
+        public long rowsPerChunk() {
+            return rowsPerChunk;
+        }
+
+        /** The first row of chunk {@code c}. */
+        public long firstRow(int c) {
+            return c * rowsPerChunk;
+        }
+
+        /** The rows of chunk {@code c}. */
+        public long chunkRows(int c) {
+            return Math.min(rowsPerChunk, rows - firstRow(c));
+        }
+
+        /** Chunk {@code c}: a read-only little-endian buffer over its rows, positioned at 0. */
+        public MappedByteBuffer chunk(int c) {
+            return chunks.get(c);
+        }
+
+        /** The chunk holding row {@code row}. */
+        public int chunkOf(long row) {
+            if (row < 0 || row >= rows) {
+                throw new IndexOutOfBoundsException("row " + row + " of " + rows);
+            }
+            return (int) (row / rowsPerChunk);
+        }
+
+        /**
+         * All the data as one buffer: only for an array mapped as one chunk (files up to the chunk size);
+         * larger arrays are read through {@link #chunk(int)} or the element accessors.
+         */
+        public MappedByteBuffer data() {
+            if (chunks.size() != 1) {
+                throw new IllegalStateException(header.dataBytes() + " data bytes are mapped as " + chunks.size()
+                        + " chunks; read them per chunk");
+            }
+            return chunks.get(0);
+        }
+
+        /** The chunk holding the byte at {@code byteOffset} of the data. */
+        private int chunkIndex(long byteOffset) {
+            return rowBytes == 0 ? 0 : (int) (byteOffset / (rowsPerChunk * rowBytes));
+        }
+
+        private int within(long byteOffset, int c) {
+            return (int) (byteOffset - firstRow(c) * rowBytes);
+        }
+
+        /** Element {@code i} of an int64 array. */
+        public long getLong(long i) {
+            long off = i * 8;
+            int c = chunkIndex(off);
+            return chunks.get(c).getLong(within(off, c));
+        }
+
+        /** Element {@code i} of a float32 array. */
+        public float getFloat(long i) {
+            long off = i * 4;
+            int c = chunkIndex(off);
+            return chunks.get(c).getFloat(within(off, c));
+        }
+
+        /** Element {@code i} of a uint8 array, as 0..255. */
+        public int getUnsignedByte(long i) {
+            int c = chunkIndex(i);
+            return chunks.get(c).get(within(i, c)) & 0xFF;
+        }
+
+        /** Row {@code row} of a float32 array into {@code dst} (its length is the row's element count). */
+        public void getFloats(long row, float[] dst) {
+            int c = chunkOf(row);
+            chunks.get(c).asFloatBuffer().get(Math.toIntExact((row - firstRow(c)) * rowBytes / 4), dst);
+        }
+
+        /** Row {@code row} of an int64 array into {@code dst}. */
+        public void getLongs(long row, long[] dst) {
+            int c = chunkOf(row);
+            chunks.get(c).asLongBuffer().get(Math.toIntExact((row - firstRow(c)) * rowBytes / 8), dst);
+        }
+
+        /** All elements of an int64 array (at most one Java array). */
+        public long[] toLongs() {
+            long[] out = new long[Math.toIntExact(header.count())];
+            int at = 0;
+            for (MappedByteBuffer b : chunks) {
+                java.nio.LongBuffer l = b.asLongBuffer();
+                int k = l.remaining();
+                l.get(out, at, k);
+                at += k;
+            }
+            return out;
+        }
     }
+
+    /** Rows of at most this many bytes go into one mapped chunk (1 GiB). */
+    public static final long CHUNK_BYTES = 1L << 30;
 
     // ---------------------------------------------------------------- writing
 
@@ -436,18 +570,44 @@ public final class Npy {
         return h;
     }
 
-    /** Maps the data of a file that {@link #readStrictHeader(Path)} accepts, read-only and little-endian. */
+    /**
+     * Maps the data of a file that {@link #readStrictHeader(Path)} accepts, read-only and little-endian, in chunks
+     * of whole rows of at most {@link #CHUNK_BYTES} each (files of any size whose rows fit in one chunk).
+     */
     public static Mapped map(Path file) throws IOException {
+        return map(file, CHUNK_BYTES);
+    }
+
+    /**
+     * {@link #map(Path)} with chunks of at most {@code chunkBytes} (tests use tiny chunks): each chunk holds
+     * {@code max(1, chunkBytes / rowBytes)} whole rows. A single row above 2 GiB (one mapped buffer) is refused.
+     */
+    public static Mapped map(Path file, long chunkBytes) throws IOException {
+        if (chunkBytes < 1) {
+            throw new IllegalArgumentException("chunkBytes " + chunkBytes + " < 1");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             Header h = readStrictHeader(ch, file);
-            if (h.dataBytes() > Integer.MAX_VALUE) {
-                throw new InvalidInputException(file + ": " + h.dataBytes() + " data bytes for shape "
-                        + Arrays.toString(h.shape()) + "; one mapped array holds at most " + Integer.MAX_VALUE
-                        + " bytes (2 GiB): extract fewer images per store (limit, split) or fewer channels");
+            long[] shape = h.shape();
+            long rows = shape.length == 0 ? 1 : shape[0];
+            long rowBytes = shape.length == 0 ? h.dtype().size()
+                    : Limits.product(Arrays.copyOfRange(shape, 1, shape.length), file.toString()) * h.dtype().size();
+            if (rowBytes > Integer.MAX_VALUE) {
+                throw new InvalidInputException(file + ": " + rowBytes + " bytes per row for shape "
+                        + Arrays.toString(shape) + "; one mapped row holds at most " + Integer.MAX_VALUE
+                        + " bytes (2 GiB): extract with pooling (--pool mean) or fewer channels");
             }
-            MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset(), h.dataBytes());
-            buf.order(ByteOrder.LITTLE_ENDIAN);
-            return new Mapped(h, buf);
+            long perChunk = rowBytes == 0 ? Math.max(rows, 1) : Math.max(1, Math.min(Math.max(rows, 1),
+                    Math.min(chunkBytes, Integer.MAX_VALUE) / rowBytes));
+            List<MappedByteBuffer> chunks = new ArrayList<>();
+            for (long first = 0; first < rows || chunks.isEmpty(); first += perChunk) {
+                long count = Math.max(0, Math.min(perChunk, rows - first));
+                MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset() + first * rowBytes,
+                        count * rowBytes);
+                buf.order(ByteOrder.LITTLE_ENDIAN);
+                chunks.add(buf);
+            }
+            return new Mapped(h, chunks, rows, rowBytes, perChunk);
         }
     }
 

@@ -77,10 +77,7 @@ public record SaeFeatures(FeatureStore store, String layer, int sigmaIndex, Tens
         if (!store.files().contains(StoreLayout.INDICES)) {
             return allIds();
         }
-        java.nio.LongBuffer b = store.map(StoreLayout.INDICES).data().asLongBuffer();
-        long[] out = new long[b.remaining()];
-        b.get(out);
-        return out;
+        return store.map(StoreLayout.INDICES).toLongs();
     }
 
     /** All row ids 0..N-1. */

@@ -162,6 +162,40 @@ class NpyTest {
     }
 
     @Test
+    void largeArraysAreMappedInChunksOfWholeRows() throws Exception {
+        Path f = dir.resolve("rows.npy");
+        float[] v = new float[5 * 3];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i;
+        }
+        Npy.write(f, v, 5, 3);
+        Npy.Mapped m = Npy.map(f, 2 * 3 * 4 + 5); // two whole rows per chunk, never a row cut in two
+        assertEquals(3, m.chunkCount());
+        assertEquals(2, m.rowsPerChunk());
+        assertEquals(1, m.chunkRows(2));
+        assertEquals(2, m.chunkOf(4));
+        for (int i = 0; i < v.length; i++) {
+            assertEquals(v[i], m.getFloat(i));
+        }
+        float[] row = new float[3];
+        m.getFloats(3, row);
+        assertArrayEquals(new float[]{9, 10, 11}, row);
+        assertThrows(IllegalStateException.class, m::data, "several chunks have no single buffer");
+        assertEquals(1, Npy.map(f).chunkCount());
+
+        Path empty = dir.resolve("empty.npy");
+        Npy.write(empty, new float[0], 0, 3);
+        Npy.Mapped e = Npy.map(empty, 1);
+        assertEquals(1, e.chunkCount());
+        assertEquals(0, e.data().capacity());
+
+        Path longs = dir.resolve("longs.npy");
+        Npy.write(longs, new long[]{4, 5, 6, 7, 8});
+        assertArrayEquals(new long[]{4, 5, 6, 7, 8}, Npy.map(longs, 16).toLongs());
+        assertEquals(3, Npy.map(longs, 16).chunkCount());
+    }
+
+    @Test
     void truncatedOrForeignFilesAreRefusedWithTheFileName() throws Exception {
         Path f = dir.resolve("b.npy");
         Npy.write(f, Npy.DType.INT64, new long[]{4}, ByteBuffer.allocate(32));
