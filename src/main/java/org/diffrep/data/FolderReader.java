@@ -97,65 +97,32 @@ public final class FolderReader {
     }
 
     /** The streaming folder dataset: file paths and labels in memory, images decoded per batch. Immutable. */
-    static final class FolderDataset implements Dataset {
+    static final class FolderDataset extends LabelledDataset {
         private final List<Path> files;
-        private final int[] labels;
-        private final List<String> names;
         private final int size;
         private final int channels;
-        private final String source;
 
         FolderDataset(List<Path> files, int[] labels, List<String> names, int size, int channels, String source) {
+            super(source, new int[]{channels, size, size}, labels.clone(), names);
             this.files = List.copyOf(files);
-            this.labels = labels.clone();
-            this.names = List.copyOf(names);
             this.size = size;
             this.channels = channels;
-            this.source = source;
         }
 
-        @Override
-        public int size() {
-            return labels.length;
-        }
 
-        @Override
-        public int[] imageShape() {
-            return new int[]{channels, size, size};
-        }
 
-        @Override
-        public int numClasses() {
-            return names.size();
-        }
 
-        @Override
-        public List<String> classNames() {
-            return names;
-        }
 
-        @Override
-        public int label(int i) {
-            return labels[i];
-        }
 
-        @Override
-        public int[] labels() {
-            return labels.clone();
-        }
 
-        @Override
-        public String source() {
-            return source;
-        }
 
         @Override
         public Batch batch(long[] indices) {
             int per = sampleSize();
             int n = indices.length;
-            ImageDecoding.checkBatch(n, per, source);
+            checkBatch(n);
             for (long idx : indices) {
-                ImageDecoding.checkIndex(idx, labels.length);
+                checkIndex(idx);
             }
             byte[] pixels = new byte[n * per];
             for (int b = 0; b < n; b++) {

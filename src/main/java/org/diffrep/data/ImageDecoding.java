@@ -2,7 +2,6 @@ package org.diffrep.data;
 
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.InvalidInputException;
-import org.diffrep.io.Limits;
 import org.diffrep.ops.Tensors;
 
 import javax.imageio.ImageIO;
@@ -166,22 +165,6 @@ final class ImageDecoding {
             g.dispose();
         }
         return out;
-    }
-
-    /** Checks that a batch of n samples of {@code per} values fits one array. */
-    static void checkBatch(int n, int per, String source) {
-        if ((long) n * per > Limits.MAX_ARRAY) {
-            throw new InvalidInputException(source + ": a batch of " + n + " samples of " + per
-                    + " values exceeds one array's " + Limits.MAX_ARRAY + " elements; use a smaller batch");
-        }
-    }
-
-    /** Checks a sample index against N. */
-    static int checkIndex(long idx, int n) {
-        if (idx < 0 || idx >= n) {
-            throw new IndexOutOfBoundsException("index " + idx + " outside the dataset's 0.." + (n - 1));
-        }
-        return (int) idx;
     }
 
     /**

@@ -13,24 +13,17 @@ import java.util.Optional;
  * A dataset held in one array: uint8 pixels (converted to [-1, 1] per batch, so the resident copy stays at one
  * byte per value) or float values (returned as stored). Immutable and therefore safe to batch from several threads.
  */
-public final class InMemoryDataset implements Dataset {
+public final class InMemoryDataset extends LabelledDataset {
 
-    private final String source;
-    private final int[] shape;
     private final byte[] pixels;
     private final float[] values;
-    private final int[] labels;
-    private final List<String> classNames;
     private final Split archiveSplit;
 
     private InMemoryDataset(String source, int[] shape, byte[] pixels, float[] values, int[] labels,
                             List<String> classNames, Split archiveSplit) {
-        this.source = source;
-        this.shape = shape.clone();
+        super(source, shape, labels, classNames);
         this.pixels = pixels;
         this.values = values;
-        this.labels = labels;
-        this.classNames = List.copyOf(classNames);
         this.archiveSplit = archiveSplit;
         int n = labels.length;
         if (shape.length != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1) {
@@ -80,45 +73,17 @@ public final class InMemoryDataset implements Dataset {
         return names;
     }
 
-    @Override
-    public int size() {
-        return labels.length;
-    }
 
-    @Override
-    public int[] imageShape() {
-        return shape.clone();
-    }
 
-    @Override
-    public int numClasses() {
-        return classNames.size();
-    }
 
-    @Override
-    public List<String> classNames() {
-        return classNames;
-    }
 
-    @Override
-    public int label(int i) {
-        return labels[i];
-    }
 
-    @Override
-    public int[] labels() {
-        return labels.clone();
-    }
 
     @Override
     public Optional<Split> archiveSplit() {
         return Optional.ofNullable(archiveSplit);
     }
 
-    @Override
-    public String source() {
-        return source;
-    }
 
     /** True when the samples are uint8 pixels scaled to [-1, 1] in batches. */
     public boolean isPixels() {
@@ -129,18 +94,12 @@ public final class InMemoryDataset implements Dataset {
     public Batch batch(long[] indices) {
         int per = sampleSize();
         int n = indices.length;
-        if ((long) n * per > Limits.MAX_ARRAY) {
-            throw new InvalidInputException(source + ": a batch of " + n + " samples of " + per
-                    + " values exceeds one array's " + Limits.MAX_ARRAY + " elements; use a smaller batch");
-        }
+        checkBatch(n);
         float[] out = new float[n * per];
         long[] lab = new long[n];
         for (int b = 0; b < n; b++) {
-            long idx = indices[b];
-            if (idx < 0 || idx >= labels.length) {
-                throw new IndexOutOfBoundsException("index " + idx + " outside the dataset's 0.." + (labels.length - 1));
-            }
-            int from = (int) idx * per;
+            int idx = checkIndex(indices[b]);
+            int from = idx * per;
             int to = b * per;
             if (pixels != null) {
                 for (int k = 0; k < per; k++) {
@@ -149,7 +108,7 @@ public final class InMemoryDataset implements Dataset {
             } else {
                 System.arraycopy(values, from, out, to, per);
             }
-            lab[b] = labels[(int) idx];
+            lab[b] = labels[idx];
         }
         Tensor images = Tensors.fromFloats(out, n, shape[0], shape[1], shape[2]);
         Tensor labelTensor = Tensors.fromLongs(lab, n);

@@ -1,8 +1,6 @@
 package org.diffrep.data;
 
 import org.bytedeco.pytorch.Tensor;
-import org.diffrep.InvalidInputException;
-import org.diffrep.io.Limits;
 import org.diffrep.io.Npy;
 import org.diffrep.ops.Tensors;
 
@@ -26,17 +24,13 @@ import java.util.List;
  * {@link #batch}; uint8 is scaled to [-1, 1] as {@link InMemoryDataset} does, so both give the same
  * batches. Labels are small and held in memory. Safe to batch from several threads (absolute reads).
  */
-public final class MappedNpyDataset implements Dataset {
+public final class MappedNpyDataset extends LabelledDataset {
 
     /** Samples of at most this many bytes go into one mapped chunk. */
     static final long CHUNK_BYTES = 1L << 30;
 
-    private final String source;
-    private final int[] shape;
     private final boolean channelsLast;
     private final boolean pixels;
-    private final int[] labels;
-    private final List<String> classNames;
     private final int samplesPerChunk;
     private final List<ByteBuffer> byteChunks = new ArrayList<>();
     private final List<FloatBuffer> floatChunks = new ArrayList<>();
@@ -54,12 +48,9 @@ public final class MappedNpyDataset implements Dataset {
     /** As above, with chunks of at most {@code chunkBytes} (tests use small chunks). */
     MappedNpyDataset(Path xFile, Npy.Header header, int[] shape, boolean channelsLast, int[] labels,
                      List<String> classNames, String source, long chunkBytes) {
-        this.source = source;
-        this.shape = shape.clone();
+        super(source, shape, labels, classNames);
         this.channelsLast = channelsLast;
         this.pixels = header.dtype() == Npy.DType.UINT8;
-        this.labels = labels;
-        this.classNames = List.copyOf(classNames);
         long n = labels.length;
         long sampleBytes = (long) sampleSize() * header.dtype().size();
         this.samplesPerChunk = (int) Math.max(1, Math.min(Math.max(n, 1), chunkBytes / sampleBytes));
@@ -79,58 +70,24 @@ public final class MappedNpyDataset implements Dataset {
         }
     }
 
-    @Override
-    public int size() {
-        return labels.length;
-    }
 
-    @Override
-    public int[] imageShape() {
-        return shape.clone();
-    }
 
-    @Override
-    public int numClasses() {
-        return classNames.size();
-    }
 
-    @Override
-    public List<String> classNames() {
-        return classNames;
-    }
 
-    @Override
-    public int label(int i) {
-        return labels[i];
-    }
 
-    @Override
-    public int[] labels() {
-        return labels.clone();
-    }
 
-    @Override
-    public String source() {
-        return source;
-    }
 
     @Override
     public Batch batch(long[] indices) {
         int per = sampleSize();
         int n = indices.length;
-        if ((long) n * per > Limits.MAX_ARRAY) {
-            throw new InvalidInputException(source + ": a batch of " + n + " samples of " + per
-                    + " values exceeds one array's " + Limits.MAX_ARRAY + " elements; use a smaller batch");
-        }
+        checkBatch(n);
         float[] out = new float[n * per];
         float[] sample = new float[per];
         byte[] raw = pixels ? new byte[per] : null;
         long[] lab = new long[n];
         for (int b = 0; b < n; b++) {
-            long idx = indices[b];
-            if (idx < 0 || idx >= labels.length) {
-                throw new IndexOutOfBoundsException("index " + idx + " outside the dataset's 0.." + (labels.length - 1));
-            }
+            int idx = checkIndex(indices[b]);
             int chunk = (int) (idx / samplesPerChunk);
             int at = (int) (idx % samplesPerChunk) * per;
             if (pixels) {
@@ -146,7 +103,7 @@ public final class MappedNpyDataset implements Dataset {
             } else {
                 System.arraycopy(sample, 0, out, b * per, per);
             }
-            lab[b] = labels[(int) idx];
+            lab[b] = labels[idx];
         }
         Tensor images = Tensors.fromFloats(out, n, shape[0], shape[1], shape[2]);
         return new Batch(images, Tensors.fromLongs(lab, n), indices.clone());

@@ -43,7 +43,7 @@ import java.util.stream.Stream;
  * image it needs, so {@code .tar} is the fast path for random access. Nothing is extracted to disk. Immutable; safe
  * to batch from several threads (each batch opens its own channels and streams).
  */
-public final class TarShards implements Dataset {
+public final class TarShards extends LabelledDataset {
 
     /** The largest label member (.cls or .json) that is read. */
     static final int MAX_LABEL_BYTES = 1 << 20;
@@ -55,28 +55,20 @@ public final class TarShards implements Dataset {
     /** Byte offset of the image in its .tar, or the member's ordinal in its .tar.gz. */
     private final long[] position;
     private final int[] length;
-    private final int[] labels;
-    private final List<String> names;
     private final int size;
     private final int channels;
-    private final String source;
 
     private TarShards(List<Path> shards, boolean[] gzip, Index index, int size, int channels, String source) {
+        super(source, new int[]{channels, size, size}, index.labels.stream().mapToInt(Integer::intValue).toArray(),
+                InMemoryDataset.genericNames(index.labels.stream().mapToInt(l -> l + 1).max().orElse(0)));
         this.shards = List.copyOf(shards);
         this.gzip = gzip;
         this.shardOf = index.shardOf.stream().mapToInt(Integer::intValue).toArray();
         this.member = index.member.toArray(String[]::new);
         this.position = index.position.stream().mapToLong(Long::longValue).toArray();
         this.length = index.length.stream().mapToInt(Integer::intValue).toArray();
-        this.labels = index.labels.stream().mapToInt(Integer::intValue).toArray();
-        int k = 0;
-        for (int l : labels) {
-            k = Math.max(k, l + 1);
-        }
-        this.names = InMemoryDataset.genericNames(k);
         this.size = size;
         this.channels = channels;
-        this.source = source;
     }
 
     /**
@@ -328,40 +320,12 @@ public final class TarShards implements Dataset {
         return Limits.label(label.asLong(), where + " label");
     }
 
-    @Override
-    public int size() {
-        return labels.length;
-    }
 
-    @Override
-    public int[] imageShape() {
-        return new int[]{channels, size, size};
-    }
 
-    @Override
-    public int numClasses() {
-        return names.size();
-    }
 
-    @Override
-    public List<String> classNames() {
-        return names;
-    }
 
-    @Override
-    public int label(int i) {
-        return labels[i];
-    }
 
-    @Override
-    public int[] labels() {
-        return labels.clone();
-    }
 
-    @Override
-    public String source() {
-        return source;
-    }
 
     /** The shard files, in sample order. */
     public List<Path> shards() {
@@ -372,11 +336,11 @@ public final class TarShards implements Dataset {
     public Batch batch(long[] indices) {
         int per = sampleSize();
         int n = indices.length;
-        ImageDecoding.checkBatch(n, per, source);
+        checkBatch(n);
         // shard -> (position -> batch slots), in archive order
         Map<Integer, TreeMap<Long, List<Integer>>> byShard = new HashMap<>();
         for (int b = 0; b < n; b++) {
-            int i = ImageDecoding.checkIndex(indices[b], labels.length);
+            int i = checkIndex(indices[b]);
             byShard.computeIfAbsent(shardOf[i], x -> new TreeMap<>())
                     .computeIfAbsent(position[i], x -> new ArrayList<>()).add(b);
         }

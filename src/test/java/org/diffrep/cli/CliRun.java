@@ -9,10 +9,10 @@ import java.util.List;
  * One run of the command line in this JVM, as the cli tests see it: the exit code and what it
  * printed on stdout and stderr.
  */
-record CliRun(int code, String out, String err) {
+public record CliRun(int code, String out, String err) {
 
     /** Runs {@code diffrep args...} through {@link Main#run}, capturing stdout and stderr. */
-    static CliRun of(String... args) {
+    public static CliRun of(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {
@@ -27,7 +27,7 @@ record CliRun(int code, String out, String err) {
     }
 
     /** The last line on stderr: the error message. */
-    String message() {
+    public String message() {
         List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
         return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
     }

@@ -1,17 +1,14 @@
 package org.diffrep.extract;
 
 import org.diffrep.InvalidInputException;
-import org.diffrep.cli.Main;
+import org.diffrep.cli.CliRun;
 import org.diffrep.io.AtomicFiles;
 import org.diffrep.model.NetworkDenoiser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,9 +110,9 @@ class PartitionMergeTest {
         assertTrue(e.getMessage().contains("partial store (partition 1/3, images 66..132 of 200)"), e.getMessage());
         assertTrue(e.getMessage().contains("diffrep store merge"), e.getMessage());
         // the probe command says the same, exit 2
-        Cli r = cli("probe", "--features", parts.get(1).toString(), "--layer", "enc.0", "--out", tmp.resolve("pr").toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains("merge the 3 parts first with diffrep store merge"), r.err);
+        CliRun r = cli("probe", "--features", parts.get(1).toString(), "--layer", "enc.0", "--out", tmp.resolve("pr").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("merge the 3 parts first with diffrep store merge"), r.err());
     }
 
     @Test
@@ -132,10 +129,10 @@ class PartitionMergeTest {
                 }).run(model, "mlp-seed-1234", ExtractFixture.mnist()));
         assertEquals(stop, got);
         assertFalse(StoreWriter.readManifest(p.resolve(StoreLayout.MANIFEST)).complete());
-        Cli r = cli("store", "merge", parts.get(0).toString(), p.toString(), parts.get(2).toString(),
+        CliRun r = cli("store", "merge", parts.get(0).toString(), p.toString(), parts.get(2).toString(),
                 "--out", tmp.resolve("m-incomplete").toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains(p + ": field complete is false: partition 1/3 is incomplete"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(p + ": field complete is false: partition 1/3 is incomplete"), r.err());
         assertFalse(Files.exists(tmp.resolve("m-incomplete")));
 
         ExtractFixture.run(config(p).partition(1, 3).resume(true).build(), model);
@@ -155,33 +152,33 @@ class PartitionMergeTest {
         ExtractFixture.run(config(seed8).partition(1, 3).seed(8).build(), model);
         Path out = tmp.resolve("m-bad");
 
-        Cli r = cli("store", "merge", parts.get(0).toString(), seed8.toString(), parts.get(2).toString(),
+        CliRun r = cli("store", "merge", parts.get(0).toString(), seed8.toString(), parts.get(2).toString(),
                 "--out", out.toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains(seed8 + ": settings differ from " + parts.get(0)), r.err);
-        assertTrue(r.err.contains("settings.seed: " + parts.get(0) + " has 7, " + seed8 + " has 8"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(seed8 + ": settings differ from " + parts.get(0)), r.err());
+        assertTrue(r.err().contains("settings.seed: " + parts.get(0) + " has 7, " + seed8 + " has 8"), r.err());
 
         r = cli("store", "merge", parts.get(0).toString(), parts.get(2).toString(), "--out", out.toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains("partition 1/3 of the run missing"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("partition 1/3 of the run missing"), r.err());
 
         r = cli("store", "merge", parts.get(0).toString(), parts.get(1).toString(), parts.get(1).toString(),
                 parts.get(2).toString(), "--out", out.toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains("partition 1/3 is given twice"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("partition 1/3 is given twice"), r.err());
 
         r = cli("store", "merge", whole.toString(), "--out", out.toString());
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains(whole + ": field settings.partition is missing"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(whole + ": field settings.partition is missing"), r.err());
         assertFalse(Files.exists(out), "nothing written");
     }
 
     @Test
     void mergeThroughTheCommandLine() throws IOException {
         Path out = tmp.resolve("m-cli");
-        Cli r = cli("store", "merge", parts.get(0).toString(), parts.get(1).toString(), parts.get(2).toString(),
+        CliRun r = cli("store", "merge", parts.get(0).toString(), parts.get(1).toString(), parts.get(2).toString(),
                 "--out", out.toString());
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code(), r.err());
         assertEquals(List.of(), ExtractFixture.differingFiles(whole, out, ""));
     }
 
@@ -201,26 +198,13 @@ class PartitionMergeTest {
                 () -> ExtractFixture.run(config(tmp.resolve("empty")).limit(2).partition(0, 3).build(), model));
         assertTrue(e.getMessage().contains("0/3 of 2 selected images is empty"), e.getMessage());
 
-        Cli r = cli("extract", "--model", tmp.resolve("none.safetensors").toString(), "--data", "builtin:mnist",
+        CliRun r = cli("extract", "--model", tmp.resolve("none.safetensors").toString(), "--data", "builtin:mnist",
                 "--out", tmp.resolve("y").toString(), "--partition", "3/3");
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains("--partition: expected I/N with 0 <= I < N, got 3/3"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--partition: expected I/N with 0 <= I < N, got 3/3"), r.err());
     }
 
-    record Cli(int code, String out, String err) {
-    }
-
-    static Cli cli(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 }
