@@ -4,6 +4,7 @@ import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.LabelNoise;
 import org.diffrep.data.Split;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,10 +15,16 @@ import java.util.Arrays;
 @Command(name = "data", mixinStandardHelpOptions = true,
         description = {"Read a dataset from a data spec and print its size, shape, classes and split.",
                 "Specs: builtin:mnist | idx:DIR | idx:IMAGES,LABELS | cifar10:FILE.tar.gz | cifar100:FILE.tar.gz[,labels=fine|coarse]"
-                        + " | folder:DIR[,size=32,channels=3] | tar:DIR[,size=32,channels=3] | npy:X.npy,Y.npy | molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0"})
+                        + " | folder:DIR[,size=32,channels=3] | tar:DIR[,size=32,channels=3] | npy:X.npy,Y.npy | molrg:n=50,d=5,K=3,delta=0.2,samples=12000,seed=0",
+                "'diffrep data pack SPEC --out DIR' writes a dataset as tar shards (see 'diffrep data pack --help')."},
+        subcommands = {DataPackCommand.class})
 final class DataCommand implements Runnable {
 
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "The data spec.")
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec command;
+
+    // not required by picocli, so that 'data pack' runs without it; run() asks for it
+    @Option(names = "--data", paramLabel = "SPEC", description = "The data spec (required).")
     String spec;
 
     @Option(names = "--train-frac", paramLabel = "F",
@@ -33,6 +40,9 @@ final class DataCommand implements Runnable {
 
     @Override
     public void run() {
+        if (spec == null) {
+            throw new CommandLine.ParameterException(command.commandLine(), "Missing required option: '--data=SPEC'");
+        }
         long start = System.nanoTime();
         Dataset d = DataSpec.open(spec);
         double seconds = (System.nanoTime() - start) / 1e9;

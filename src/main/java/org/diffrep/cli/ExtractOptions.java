@@ -64,6 +64,12 @@ final class ExtractOptions {
     int shardSize = D.shardSize();
 
 
+    @Option(names = "--decode-threads", paramLabel = "T",
+            description = "Threads reading and decoding images ahead of the forward; raise it when folder: or tar:"
+                    + " decoding limits the run (the log's 'data' time); features do not depend on it (default: ${DEFAULT-VALUE}).")
+    int decodeThreads = D.decodeThreads();
+
+
     @Option(names = "--seed", paramLabel = "S", description = "Noise and split seed (default: ${DEFAULT-VALUE}).")
     long seed = D.seed();
 
@@ -90,7 +96,7 @@ final class ExtractOptions {
         return ExtractConfig.builder()
                 .model(model).data(data).layers(layers).sigmas(grid())
                 .noiseDraws(noiseDraws).pool(pool).topk(topk)
-                .batch(batch).forwardRows(forwardRows).shardSize(shardSize).seed(seed).limit(limit)
+                .batch(batch).forwardRows(forwardRows).shardSize(shardSize).decodeThreads(decodeThreads).seed(seed).limit(limit)
                 .split(split).trainFrac(trainFrac).resume(resume);
     }
 

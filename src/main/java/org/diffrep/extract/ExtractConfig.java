@@ -28,6 +28,8 @@ import java.util.List;
  * @param out              store directory
  * @param resume           continue the store in {@code out}
  * @param threads          LibTorch and kernel threads (0: leave as set)
+ * @param decodeThreads    threads reading and decoding batches ahead of the forward (default 2); they matter for
+ *                         sources decoded per batch (folder, tar); the features do not depend on them
  * @param shardSize        images per shard (default 1024): the unit of resumption
  * @param forwardRows      rows of every forward (default 128), cut at fixed boundaries of the run's
  *                         (image, sigma) rows; a forward that straddles two batches is padded and run
@@ -38,7 +40,7 @@ import java.util.List;
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
-                            int shardSize, int forwardRows, Partition partition) {
+                            int decodeThreads, int shardSize, int forwardRows, Partition partition) {
 
     /** Every field at its default, as {@link #builder} starts; model, data and out unset (null). */
     public static final ExtractConfig DEFAULTS = new Builder().make();
@@ -51,7 +53,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
     public Builder toBuilder() {
         return new Builder().model(model).data(data).layers(layers).sigmas(sigmas).input(input).noiseDraws(noiseDraws)
                 .pool(pool).topk(topk).batch(batch).seed(seed).limit(limit).split(split).trainFrac(trainFrac).out(out)
-                .resume(resume).threads(threads).shardSize(shardSize).forwardRows(forwardRows).partition(partition);
+                .resume(resume).threads(threads).decodeThreads(decodeThreads).shardSize(shardSize).forwardRows(forwardRows).partition(partition);
     }
 
     /** The fields with their defaults; every setter returns the builder. */
@@ -72,6 +74,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         private Path out;
         private boolean resume = false;
         private int threads = 0;
+        private int decodeThreads = 2;
         private int shardSize = 1024;
         private int forwardRows = 128;
         private Partition partition = null;
@@ -93,6 +96,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder out(Path v) { out = v; return this; }
         public Builder resume(boolean v) { resume = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
+        public Builder decodeThreads(int v) { decodeThreads = v; return this; }
         public Builder shardSize(int v) { shardSize = v; return this; }
         public Builder forwardRows(int v) { forwardRows = v; return this; }
         public Builder partition(Partition v) { partition = v; return this; }
@@ -113,6 +117,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
             require(topk >= 0, "topk", "must be >= 0, got " + topk);
             require(batch >= 1, "batch", "must be >= 1, got " + batch);
             require(limit >= 0, "limit", "must be >= 0, got " + limit);
+            require(decodeThreads >= 1 && decodeThreads <= 256, "decodeThreads", "must be in 1..256, got " + decodeThreads);
             require(shardSize >= 1, "shardSize", "must be >= 1, got " + shardSize);
             require(forwardRows >= 1, "forwardRows", "must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
@@ -127,7 +132,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
 
         private ExtractConfig make() {
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
-                    limit, split, trainFrac, out, resume, threads, shardSize, forwardRows, partition);
+                    limit, split, trainFrac, out, resume, threads, decodeThreads, shardSize, forwardRows, partition);
         }
 
         /** Throws unless {@code ok}: {@code field} then {@code detail} ({@link InvalidInputException#field}). */

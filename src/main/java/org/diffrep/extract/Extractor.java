@@ -178,7 +178,7 @@ public final class Extractor {
         }
         long done = 0;
         try (InferenceMode guard = new InferenceMode();
-             Prefetcher prefetch = new Prefetcher(data, batches);
+             Prefetcher prefetch = new Prefetcher(data, batches, cfg.decodeThreads());
              ProgressBar bar = progress ? new ProgressBarBuilder().setTaskName("extract").setInitialMax(todo)
                      .setUnit(" img", 1).showSpeed().setStyle(ProgressBarStyle.ASCII).setConsumer(
                              new me.tongfei.progressbar.ConsoleProgressBarConsumer(log)).build() : null) {
