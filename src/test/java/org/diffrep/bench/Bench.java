@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 ModelBenchmark.class,
                 ExtractBenchmark.class,
                 SaeBenchmark.class,
+                DataBenchmark.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Bench implements Runnable {

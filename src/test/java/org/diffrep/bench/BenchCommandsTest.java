@@ -61,7 +61,7 @@ class BenchCommandsTest {
     @Test
     void helpOfEveryCommand() {
         assertTrue(ok("--help").out().contains("kernels"));
-        for (String command : new String[]{"kernels", "jmh", "model", "extract", "sae"}) {
+        for (String command : new String[]{"kernels", "jmh", "model", "extract", "sae", "data"}) {
             Run r = ok(command, "--help");
             assertTrue(r.out().startsWith("Usage: bench " + command), r.out());
             assertTrue(r.out().contains("--threads") && r.out().contains("--json"), r.out());
@@ -135,5 +135,17 @@ class BenchCommandsTest {
         assertTrue(r.out().contains("diffrep (native topk)") && r.out().contains("plain LibTorch loop"), r.out());
         assertTrue(r.out().contains("probe accuracy (test)"), r.out());
         assertTrue(json(file).has("ratio"));
+    }
+
+    @Test
+    void dataMeasuresDecodeAgainstTheForwardAndMemoryInAFreshJvm() throws IOException {
+        Path file = tmp.resolve("data.json");
+        Run r = ok("data", "--threads", "1", "--images", "20", "--sizes", "16", "--decode-threads", "1,2", "--batch", "8",
+                "--memory-sizes", "30", "--work", tmp.resolve("work").toString(), "--json", file.toString());
+        assertTrue(r.out().contains("decode img/s") && r.out().contains("memory: 30 images"), r.out());
+        JsonNode doc = json(file);
+        assertEquals(4, doc.get("decode").size(), doc.toString()); // 1 size x 2 formats x 2 thread counts
+        assertTrue(doc.get("decode").get(0).get("decode_images_per_s").asDouble() > 0, doc.toString());
+        assertEquals(30, doc.get("memory").get(0).get("images").asInt(), doc.toString());
     }
 }
