@@ -422,7 +422,7 @@ public final class Extractor {
         }
         long f = sel.reduction().rowLength(KernelFileReduction.mapShape(m));
         if (rows == null || rows.isNull() || !rows.defined() || rows.dim() != 2 || rows.size(0) != m.size(0)
-                || rows.size(1) != f || rows.scalar_type() != torch.ScalarType.Float
+                || rows.size(1) != f || rows.scalar_type().value != torch.ScalarType.Float.value
                 || rows.is_cuda() != m.is_cuda()) {
             throw new IllegalStateException("the reduction " + sel.record() + " of layer " + layer + " returned "
                     + (rows == null || rows.isNull() || !rows.defined() ? "no tensor" : rows.scalar_type() + " "

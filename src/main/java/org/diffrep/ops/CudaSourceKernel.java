@@ -78,7 +78,16 @@ public final class CudaSourceKernel {
         try {
             String explicit = System.getenv("DIFFREP_NVRTC");
             if (explicit != null && !explicit.isEmpty()) {
-                System.load(Path.of(explicit).toAbsolutePath().toString());
+                Path lib = Path.of(explicit).toAbsolutePath();
+                System.load(lib.toString());
+                // NVRTC dlopens its builtins by name: loaded first from the same folder, they are found.
+                try (var dir = java.nio.file.Files.newDirectoryStream(lib.getParent(), "libnvrtc-builtins.so.*")) {
+                    for (Path builtins : dir) {
+                        if (!builtins.getFileName().toString().contains(".alt.")) {
+                            System.load(builtins.toString());
+                        }
+                    }
+                }
             }
             Loader.load(nvrtc.class);
             loaded = true;
