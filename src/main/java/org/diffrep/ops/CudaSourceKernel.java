@@ -180,7 +180,13 @@ public final class CudaSourceKernel {
      * on the same device, on LibTorch's current stream (asynchronous, like LibTorch's own kernels).
      */
     public Tensor reduce(Tensor x, long f) {
-        Kernels.requireFloat("x", x);
+        // Strided maps are fine (the kernel gets the strides); the native library's own CUDA support is not needed.
+        if (x == null || x.isNull() || !x.defined()) {
+            throw new IllegalArgumentException("x is not a defined tensor");
+        }
+        if (x.scalar_type().value != torch.ScalarType.Float.value) {
+            throw new IllegalArgumentException("x must be Float, got " + x.scalar_type());
+        }
         if (!x.is_cuda()) {
             throw new IllegalArgumentException("x must be a CUDA tensor for the CUDA kernel " + name);
         }
