@@ -60,6 +60,12 @@ public record StoreSettings(String model, String modelId, String data, long coun
                 reductions);
     }
 
+    /** The name of the reduction that made the rows of {@code layer}: its {@link #reductions} entry, else {@link #pool}. */
+    public String reductionOf(String layer) {
+        ReductionRecord r = reductions == null ? null : reductions.get(layer);
+        return r == null ? pool : r.name();
+    }
+
     /** "name: stored X, requested Y" for each setting that differs (empty when they agree). */
     public List<String> differences(StoreSettings requested) {
         return differences(requested, "stored", "requested");

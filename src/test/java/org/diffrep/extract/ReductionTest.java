@@ -164,6 +164,9 @@ class ReductionTest {
         assertNull(FeatureStore.open(a).manifest().settings().reductions(), "no --reduce: the manifest is as before");
         assertEquals(new ReductionRecord("mean+max", "builtin", null, null),
                 FeatureStore.open(b).manifest().settings().reductions().get("mid"));
+        // pool is mean in b's settings; the tap's own reduction lets its maxima be read
+        assertEquals("mean", FeatureStore.open(b).manifest().settings().pool());
+        assertArrayEquals(FeatureStore.open(a).featuresMax("mid", 1)[7], FeatureStore.open(b).featuresMax("mid", 1)[7]);
     }
 
     @Test
