@@ -419,12 +419,20 @@ public final class Extractor {
             rows = sel.reduction().reduce(m);
         } catch (UserKernelException e) {
             throw KernelFileReduction.asInput(e, sel.record().toString());
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // the user's code, not diffrep: one line naming it (exit 1), not "a bug in diffrep"
+            throw new UserKernelException(UserKernelException.Kind.FAILED, "the reduction " + sel.record()
+                    + " of layer " + layer + " failed: " + (e.getMessage() == null ? e.toString()
+                    : e.getMessage().lines().findFirst().orElse("").strip()), null, e);
         }
         long f = sel.reduction().rowLength(KernelFileReduction.mapShape(m));
         if (rows == null || rows.isNull() || !rows.defined() || rows.dim() != 2 || rows.size(0) != m.size(0)
                 || rows.size(1) != f || rows.scalar_type().value != torch.ScalarType.Float.value
                 || rows.is_cuda() != m.is_cuda()) {
-            throw new IllegalStateException("the reduction " + sel.record() + " of layer " + layer + " returned "
+            throw new UserKernelException(UserKernelException.Kind.FAILED, "the reduction " + sel.record()
+                    + " of layer " + layer + " returned "
                     + (rows == null || rows.isNull() || !rows.defined() ? "no tensor" : rows.scalar_type() + " "
                     + Arrays.toString(Tensors.shape(rows)) + (rows.is_cuda() ? " on a GPU" : " on the CPU"))
                     + "; expected Float [" + m.size(0) + ", " + f + "] on the maps' device");

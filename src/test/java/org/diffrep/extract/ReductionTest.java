@@ -198,6 +198,17 @@ class ReductionTest {
     }
 
     @Test
+    void aReductionReturningTheWrongShapeIsNamedAndNothingIsMarkedComplete(@TempDir Path tmp) {
+        Path out = tmp.resolve("store");
+        org.diffrep.ops.UserKernelException e = assertThrows(org.diffrep.ops.UserKernelException.class,
+                () -> ExtractFixture.run(config(out).reduce(Map.of("mid", "test-wrong-shape")).build(), model));
+        assertTrue(e.getMessage().contains("test-wrong-shape") && e.getMessage().contains("[16, 17]")
+                && e.getMessage().contains("expected Float [16, 16]"), e.getMessage());
+        InvalidInputException open = assertThrows(InvalidInputException.class, () -> FeatureStore.open(out));
+        assertTrue(open.getMessage().contains("incomplete"), open.getMessage());
+    }
+
+    @Test
     void configRejectsAReductionForALayerNotExtracted(@TempDir Path tmp) {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> config(tmp).reduce(Map.of("dec.0", "mean")).build());
