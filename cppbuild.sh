@@ -44,11 +44,11 @@ cuda_archs=${CUDA_ARCHS:-80 90}
 nvccflags="-O3 -std=c++17 -Xcompiler -fPIC -fmad=false -Inative/include -Inative/common"
 for a in $cuda_archs; do nvccflags="$nvccflags -gencode arch=compute_$a,code=sm_$a"; done
 nvccflags="$nvccflags -gencode arch=compute_${cuda_archs##* },code=compute_${cuda_archs##* }"
-ldflags="-fopenmp"
+ldflags="-fopenmp -ldl"
 [ "$cuda" = 1 ] && cxxflags="$cxxflags -DDIFFREP_WITH_CUDA"
 
 sources=$(ls native/include/*.h native/common/*.h native/cpu/*.cpp native/cpu/*.h native/test/*.cpp native/test/*.h \
-  native/cuda/*.cu native/cuda/*.cuh 2>/dev/null || true)
+  native/cuda/*.cu native/cuda/*.cuh examples/kernels/*.cpp 2>/dev/null || true)
 stamp=$( (echo "$cxx $cxxflags cuda=$cuda $nvccflags"; cat $sources) | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/lib/libdiffrep_ops.so" ]; then
   [ "$quiet" = 1 ] || echo "cppbuild.sh: $out is up to date"
@@ -86,6 +86,9 @@ if ls native/test/*.cpp >/dev/null 2>&1; then
   # primary context as the library's), so they see the runtime's headers and library too.
   test_cuda_flags=()
   [ "$cuda" = 1 ] && test_cuda_flags=(-I"$cuda_home/include" -L"$cuda_home/lib64" -lcudart_static -lpthread -ldl -lrt)
+  # The example shared-library reduction (examples/kernels), which the native tests dlopen.
+  say "c++   examples/kernels/channel_rms.cpp -> $out/bin/libchannel_rms.so"
+  $cxx -O2 -std=c++17 -shared -fPIC examples/kernels/channel_rms.cpp -o "$out/bin/libchannel_rms.so"
   say "c++   native/test -> $out/bin/diffrep_ops_test"
   $cxx $cxxflags native/test/*.cpp -o "$out/bin/diffrep_ops_test" -L"$out/lib" -ldiffrep_ops \
     -Wl,-rpath,'$ORIGIN/../lib' -fopenmp "${test_cuda_flags[@]}"

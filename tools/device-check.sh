@@ -2,7 +2,8 @@
 # GPU machine check (nvcc and a GPU, no Java needed): builds native/ with CUDA for sm_90, runs the
 # native tests (the CUDA kernels against the CPU ones, bitwise), then times each CUDA kernel
 # (CUDA events, a warm-up, median of 20) in GB/s next to a device-to-device cudaMemcpy moving the
-# same bytes. Prints the test summary and the table; exits non-zero when a step fails.
+# same bytes; then (with Java and Maven) a user CUDA reduction against the CPU reference. Prints the test
+# summary and the table; exits non-zero when a step fails.
 #
 #   tools/device-check.sh [--archs "90"]    (CUDA_ARCHS as in cppbuild.sh; default 90)
 set -euo pipefail
@@ -35,3 +36,16 @@ echo "== CUDA kernel timings"
 "$bin" --bench-cuda
 echo "== CPU kernel timings ($(nproc) threads)"
 "$bin" --bench "$(nproc)"
+
+# User CUDA reductions (docs/KERNELS.md): examples/kernels/channel_max.cu compiled with NVRTC and launched
+# by CudaSourceKernel on LibTorch's stream, against the CPU reference (torch.amax), bitwise. Needs Java, Maven
+# and the gpu profile's jars in the local repository (-o); skipped, saying so, where they are not.
+echo "== user CUDA reduction (NVRTC) against the CPU reference"
+if command -v mvn >/dev/null && command -v java >/dev/null; then
+  mvn -B -q -o -Pgpu test -Dtest=CudaReductionDeviceTest -Ddiffrep.requireGpu=true -DskipNativeTests=true \
+    -DskipAvx2Tests=true -Dsurefire.failIfNoSpecifiedTests=false \
+    || { echo "device-check.sh: the CUDA reduction differs from the CPU reference (or could not run)" >&2; exit 1; }
+  echo "CudaReductionDeviceTest passed"
+else
+  echo "skipped: no java/mvn on this machine"
+fi

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <dlfcn.h>
+#include <map>
+#include <mutex>
 #include <string>
 
 namespace {
@@ -195,6 +198,87 @@ int diffrep_pool_topk(const float* x, int64_t n, int64_t c, int64_t hw, int64_t 
 #endif
   (void)stream;
   diffrep::cpu_pool_topk(x, n, c, hw, k, by, mean, values, indices);
+  return ok();
+}
+
+}  // extern "C"
+
+namespace {
+
+// One handle per library path, opened once; RTLD_LOCAL so that users' symbols never clash.
+int ext_symbol(const char* fn, const char* library, const char* symbol, void** out) {
+  static std::mutex lock;
+  static std::map<std::string, void*> handles;
+  CHECK(library && *library, "%s: library must be a path, got %s", fn, library ? "\"\"" : "NULL");
+  CHECK(symbol && *symbol, "%s: symbol must be a name, got %s", fn, symbol ? "\"\"" : "NULL");
+  void* handle = nullptr;
+  {
+    std::lock_guard<std::mutex> guard(lock);
+    auto it = handles.find(library);
+    if (it != handles.end()) {
+      handle = it->second;
+    } else {
+      handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+      if (!handle) {
+        const char* why = dlerror();
+        return fail(DIFFREP_ENOLIB, "cannot load the library %s: %s", library, why ? why : "unknown error");
+      }
+      handles[library] = handle;
+    }
+  }
+  dlerror();
+  void* sym = dlsym(handle, symbol);
+  if (!sym) return fail(DIFFREP_ENOLIB, "the library %s has no function %s (export it with extern \"C\")", library, symbol);
+  *out = sym;
+  return DIFFREP_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int diffrep_ext_rows(const char* library, const char* symbol, const int64_t* map_shape, int32_t ndim,
+                     int64_t* rows) {
+  const char* fn = "diffrep_ext_rows";
+  CHECK(map_shape && rows, "%s: map_shape and rows must not be NULL", fn);
+  CHECK(ndim >= 1 && ndim <= 8, "%s: ndim must be in [1, 8], got %d", fn, ndim);
+  for (int i = 0; i < ndim; ++i) CHECK(map_shape[i] >= 1, "%s: map_shape[%d] must be >= 1", fn, i);
+  std::string rows_symbol = std::string(symbol ? symbol : "") + "_rows";
+  void* sym = nullptr;
+  int rc = ext_symbol(fn, library, symbol && *symbol ? rows_symbol.c_str() : symbol, &sym);
+  if (rc) return rc;
+  int64_t f = reinterpret_cast<diffrep_reduction_rows_fn>(sym)(map_shape, ndim);
+  if (f < 1) return fail(DIFFREP_EUSER, "%s in %s refuses a map of this shape (returned %lld)", rows_symbol.c_str(),
+                         library, (long long)f);
+  *rows = f;
+  return ok();
+}
+
+int diffrep_ext_reduce(const char* library, const char* symbol, const float* x, const int64_t* shape,
+                       const int64_t* strides, int32_t ndim, float* out, int64_t f, int device, void* stream) {
+  const char* fn = "diffrep_ext_reduce";
+  CHECK(shape && strides, "%s: shape and strides must not be NULL", fn);
+  CHECK(ndim >= 2 && ndim <= 8, "%s: ndim must be in [2, 8], got %d", fn, ndim);
+  CHECK(f >= 1, "%s: f must be >= 1, got %lld", fn, (long long)f);
+  for (int i = 0; i < ndim; ++i) {
+    CHECK(shape[i] >= 0, "%s: shape[%d] must be >= 0", fn, i);
+    CHECK(strides[i] >= 0, "%s: strides[%d] must be >= 0", fn, i);
+  }
+  void* sym = nullptr;
+  int rc = ext_symbol(fn, library, symbol, &sym);
+  if (rc) return rc;
+  if (shape[0] == 0) return ok();
+  CHECK(x && out, "%s: x and out must not be NULL", fn);
+  rc = check_device(fn, device);
+  if (rc) return rc;
+  char message[512] = {0};
+  int code = reinterpret_cast<diffrep_reduction_fn>(sym)(x, shape, strides, ndim, out, f, device, stream, message,
+                                                         (int64_t)sizeof message);
+  if (code != 0) {
+    message[sizeof message - 1] = 0;
+    return fail(DIFFREP_EUSER, "%s in %s returned %d: %s", symbol, library, code,
+                message[0] ? message : "(no message)");
+  }
   return ok();
 }
 

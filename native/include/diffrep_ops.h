@@ -21,12 +21,14 @@
 extern "C" {
 #endif
 
-#define DIFFREP_ABI_VERSION 1
+#define DIFFREP_ABI_VERSION 2
 
 #define DIFFREP_OK 0
 #define DIFFREP_EINVAL 1   /* bad argument (null pointer, negative size, k > c, ...) */
 #define DIFFREP_ENOCUDA 2  /* a CUDA device was asked for but CUDA is not compiled in or usable */
 #define DIFFREP_ECUDA 3    /* the CUDA runtime reported an error */
+#define DIFFREP_ENOLIB 4   /* a user library could not be loaded, or lacks the symbol asked for */
+#define DIFFREP_EUSER 5    /* a user reduction returned an error (its message is passed on) */
 
 #define DIFFREP_DEVICE_CPU (-1)
 
@@ -95,6 +97,38 @@ int diffrep_topk(const float* x, int64_t n, int64_t c, int64_t k, int by,
  */
 int diffrep_pool_topk(const float* x, int64_t n, int64_t c, int64_t hw, int64_t k, int by,
                       float* mean, float* values, int64_t* indices, int device, void* stream);
+
+/*
+ * User reductions in a shared library (docs/KERNELS.md). diffrep dlopens `library` (a path) and
+ * looks up two functions with C linkage: `symbol` and `symbol` + "_rows". A library exports, e.g.
+ * for symbol "diffrep_reduction":
+ *
+ *   int64_t diffrep_reduction_rows(const int64_t* map_shape, int32_t ndim);
+ *       The row length F for a feature map of shape map_shape[0..ndim) ([C, H, W], ndim 3; or
+ *       [C], ndim 1), without the batch. A value < 1 refuses the shape.
+ *   int diffrep_reduction(const float* x, const int64_t* shape, const int64_t* strides,
+ *                         int32_t ndim, float* out, int64_t f, int32_t device, void* stream,
+ *                         char* error, int64_t error_size);
+ *       x: float32 [B, C, H, W] (ndim 4; or [B, C], ndim 2) with strides in elements (the map
+ *       diffrep passes is contiguous, but a kernel should honour the strides); out: float32
+ *       [B, f], contiguous, f as the _rows function said. device -1: host memory; >= 0: CUDA
+ *       device memory, stream the cudaStream_t to launch on. Returns 0, or non-zero after
+ *       writing a NUL-terminated message of at most error_size bytes into error.
+ *
+ * Libraries stay loaded once opened (a handle per path, for the life of the process).
+ */
+typedef int64_t (*diffrep_reduction_rows_fn)(const int64_t* map_shape, int32_t ndim);
+typedef int (*diffrep_reduction_fn)(const float* x, const int64_t* shape, const int64_t* strides, int32_t ndim,
+                                    float* out, int64_t f, int32_t device, void* stream, char* error,
+                                    int64_t error_size);
+
+/* F of `symbol` (through `symbol`_rows) in `library` for a map of shape map_shape [ndim]: *rows. */
+int diffrep_ext_rows(const char* library, const char* symbol, const int64_t* map_shape, int32_t ndim,
+                     int64_t* rows);
+
+/* Calls `symbol` in `library` on x [shape] (strides in elements) into out [shape[0], f]. */
+int diffrep_ext_reduce(const char* library, const char* symbol, const float* x, const int64_t* shape,
+                       const int64_t* strides, int32_t ndim, float* out, int64_t f, int device, void* stream);
 
 #ifdef __cplusplus
 }

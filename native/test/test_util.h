@@ -53,6 +53,7 @@ void test_topk();
 void test_pool_topk();
 void test_errors();
 void test_cuda();
+void test_ext();
 int bench_cpu(int threads);
 int bench_cuda();
 

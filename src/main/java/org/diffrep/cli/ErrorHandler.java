@@ -51,7 +51,8 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             Map.entry("probeL2", "--l2"),
             Map.entry("scaling", "--scale"),
             Map.entry("kind", "--probe"),
-            Map.entry("queries", "--query"));
+            Map.entry("queries", "--query"),
+            Map.entry("kernelFiles", "--kernel-file"));
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
@@ -71,8 +72,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             // went wrong, the C++ stack trace after it says nothing to a user
             message = message.lines().filter(l -> !l.isBlank()).findFirst().orElse(message).strip();
             cl.getErr().println(command + ": " + message);
-        } else if (ex instanceof IOException || ex instanceof UncheckedIOException) {
-            // the machine, not diffrep: a full disk, a file that vanished mid-run
+        } else if (ex instanceof IOException || ex instanceof UncheckedIOException
+                || ex instanceof org.diffrep.ops.UserKernelException) {
+            // the machine, or a user's own kernel, not diffrep: a full disk, a file that vanished mid-run
             cl.getErr().println(command + ": " + message);
         } else {
             cl.getErr().println(command + ": internal error: " + message + " (" + ex.getClass().getSimpleName() + ")");

@@ -7,7 +7,10 @@ import org.diffrep.noise.SigmaGrid;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Extraction options shared by {@code extract} and {@code sweep} (each adds its own --input and --out);
@@ -48,6 +51,20 @@ final class ExtractOptions {
     @Option(names = "--topk", paramLabel = "K",
             description = "Also store the K largest channel means and their indices (default: none).")
     int topk = D.topk();
+
+
+    @Option(names = "--reduce", split = ",", paramLabel = "TAP=NAME", mapFallbackValue = "",
+            description = "Per tap, the reduction that makes its rows instead of --pool: a built-in (mean, mean+max,"
+                    + " none), a Java reduction on the classpath, or a --kernel-file, e.g. mid=mean,dec.0=rms"
+                    + " (docs/KERNELS.md).")
+    Map<String, String> reduce = new LinkedHashMap<>(D.reduce());
+
+
+    @Option(names = "--kernel-file", paramLabel = "[NAME=]FILE[#SYMBOL]",
+            description = "A native reduction for --reduce: CUDA source (.cu, compiled at run time with NVRTC) or a"
+                    + " shared library (.so) following the C ABI of docs/KERNELS.md; NAME defaults to the file name."
+                    + " Repeatable.")
+    List<String> kernelFiles = new ArrayList<>(D.kernelFiles());
 
 
     @Option(names = "--batch", paramLabel = "B", description = "Images per batch (default: ${DEFAULT-VALUE}).")
@@ -97,7 +114,7 @@ final class ExtractOptions {
                 .model(model).data(data).layers(layers).sigmas(grid())
                 .noiseDraws(noiseDraws).pool(pool).topk(topk)
                 .batch(batch).forwardRows(forwardRows).shardSize(shardSize).decodeThreads(decodeThreads).seed(seed).limit(limit)
-                .split(split).trainFrac(trainFrac).resume(resume);
+                .split(split).trainFrac(trainFrac).resume(resume).reduce(reduce).kernelFiles(kernelFiles);
     }
 
     SigmaGrid grid() {

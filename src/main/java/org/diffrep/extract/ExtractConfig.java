@@ -4,7 +4,10 @@ import org.diffrep.InvalidInputException;
 import org.diffrep.noise.SigmaGrid;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One extraction: which model and data, which taps and noise levels, how features are pooled, and
@@ -36,11 +39,17 @@ import java.util.List;
  *                         for each, so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
  * @param partition        compute only this partition of the selected images into a partial store
  *                         (null, the default: all of them); see {@link Partition} and {@link StoreMerge}
+ * @param reduce           per tap, the {@link FeatureReduction} by name that makes its rows, e.g.
+ *                         {@code dec.0 -> my-kernel} (default empty: every tap uses {@code pool}); see
+ *                         {@link Reductions} and docs/KERNELS.md
+ * @param kernelFiles      native kernels that {@code reduce} may name, each {@code [NAME=]FILE[#SYMBOL]}: a
+ *                         CUDA source (.cu) compiled at run time, or a shared library (.so) (default none)
  */
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
-                            int decodeThreads, int shardSize, int forwardRows, Partition partition) {
+                            int decodeThreads, int shardSize, int forwardRows, Partition partition, Map<String, String> reduce,
+                            List<String> kernelFiles) {
 
     /** Every field at its default, as {@link #builder} starts; model, data and out unset (null). */
     public static final ExtractConfig DEFAULTS = new Builder().make();
@@ -53,7 +62,9 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
     public Builder toBuilder() {
         return new Builder().model(model).data(data).layers(layers).sigmas(sigmas).input(input).noiseDraws(noiseDraws)
                 .pool(pool).topk(topk).batch(batch).seed(seed).limit(limit).split(split).trainFrac(trainFrac).out(out)
-                .resume(resume).threads(threads).decodeThreads(decodeThreads).shardSize(shardSize).forwardRows(forwardRows).partition(partition);
+                .resume(resume).threads(threads).decodeThreads(decodeThreads).shardSize(shardSize).forwardRows(forwardRows)
+                .partition(partition)
+                .reduce(reduce).kernelFiles(kernelFiles);
     }
 
     /** The fields with their defaults; every setter returns the builder. */
@@ -78,6 +89,8 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         private int shardSize = 1024;
         private int forwardRows = 128;
         private Partition partition = null;
+        private Map<String, String> reduce = Map.of();
+        private List<String> kernelFiles = List.of();
 
         public Builder model(Path v) { model = v; return this; }
         public Builder data(String v) { data = v; return this; }
@@ -101,6 +114,8 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder forwardRows(int v) { forwardRows = v; return this; }
         public Builder partition(Partition v) { partition = v; return this; }
         public Builder partition(int index, int count) { partition = new Partition(index, count); return this; }
+        public Builder reduce(Map<String, String> v) { reduce = Collections.unmodifiableMap(new LinkedHashMap<>(v)); return this; }
+        public Builder kernelFiles(List<String> v) { kernelFiles = List.copyOf(v); return this; }
 
         public ExtractConfig build() {
             require(out != null, "out", "is required");
@@ -127,12 +142,19 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
                 require(partition.index() >= 0 && partition.index() < partition.count(), "partition",
                         ": expected I/N with 0 <= I < N, got " + partition);
             }
+            for (Map.Entry<String, String> e : reduce.entrySet()) {
+                require(layers.contains(e.getKey()), "reduce", ": layer '" + e.getKey() + "' is not among the layers "
+                        + layers);
+                require(e.getValue() != null && !e.getValue().isBlank(), "reduce", ": no reduction named for layer "
+                        + e.getKey());
+            }
             return make();
         }
 
         private ExtractConfig make() {
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
-                    limit, split, trainFrac, out, resume, threads, decodeThreads, shardSize, forwardRows, partition);
+                    limit, split, trainFrac, out, resume, threads, decodeThreads, shardSize, forwardRows, partition, reduce,
+                    kernelFiles);
         }
 
         /** Throws unless {@code ok}: {@code field} then {@code detail} ({@link InvalidInputException#field}). */

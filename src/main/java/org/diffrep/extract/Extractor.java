@@ -23,6 +23,7 @@ import org.diffrep.noise.Seeds;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.ops.UserKernelException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -66,6 +67,8 @@ public final class Extractor {
     }
 
     private final ExtractConfig cfg;
+    /** Per tap, its reduction: the configured pool, or what {@link ExtractConfig#reduce} names. */
+    private final Map<String, Reductions.Selected> reductions = new LinkedHashMap<>();
     private Listener listener = new Listener() {
     };
     private PrintStream log = System.err;
@@ -124,6 +127,7 @@ public final class Extractor {
             Threads.set(cfg.threads());
         }
         checkModelAndData(model, data);
+        chooseReductions();
         model.train(false);
         Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
         long[] all = select(data, split);
@@ -314,7 +318,7 @@ public final class Extractor {
                 for (String layer : cfg.layers()) {
                     Tensor tap = out.taps().get(layer);
                     Tensor mine = len < f ? tap.narrow(0, lead, len) : tap;
-                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(mine));
+                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(layer, mine));
                 }
                 t.pool += System.nanoTime() - pa;
             }
@@ -383,22 +387,79 @@ public final class Extractor {
     }
 
     /**
-     * Pools one tap [M, C, H, W] (or [M, C]) into {mean, max or null, flattened map or null}; with
-     * top-k and mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k.
+     * Reduces one tap [M, C, H, W] (or [M, C]) into {mean or the reduction's rows, max or null, flattened map or
+     * null, top-k values or null, top-k indices or null}. A built-in pool runs the native kernels (with top-k and
+     * mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k); any other reduction
+     * gives the rows, whose top-k (if asked for) {@link #writeSigma} takes.
      */
-    private Tensor[] pool(Tensor tap) {
+    private Tensor[] pool(String layer, Tensor tap) {
         // float32, as the kernels take it: a TorchScript model may return its taps in another float type
         Tensor m = tap.to(torch.ScalarType.Float).contiguous();
         long rowsM = m.size(0);
+        Pooling pooling = reductions.get(layer).builtin();
+        if (pooling == null) {
+            return new Tensor[]{userRows(layer, m), null, null, null, null};
+        }
         Tensor maps = m.dim() == 2 ? m.reshape(rowsM, m.size(1), 1) : m;
-        Tensor flat = cfg.pool() == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;
-        boolean fused = cfg.pool() == Pooling.MEAN && cfg.topk() > 0 && cfg.noiseDraws() == 1;
+        Tensor flat = pooling == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;
+        boolean fused = pooling == Pooling.MEAN && cfg.topk() > 0 && cfg.noiseDraws() == 1;
         if (fused) {
             Kernels.PooledTopK pt = Kernels.poolTopk(maps, cfg.topk(), Kernels.Rank.VALUE, true);
             return new Tensor[]{pt.mean(), null, flat, pt.topk().values(), pt.topk().indices()};
         }
-        Kernels.Pooled p = Kernels.pool(maps, cfg.pool() == Pooling.MEAN_MAX, false, 0f);
+        Kernels.Pooled p = Kernels.pool(maps, pooling == Pooling.MEAN_MAX, false, 0f);
         return new Tensor[]{p.mean(), p.max(), flat, null, null};
+    }
+
+    /** The rows of a user's reduction for maps m [M, ...], checked to be float32 [M, F] on m's device. */
+    private Tensor userRows(String layer, Tensor m) {
+        Reductions.Selected sel = reductions.get(layer);
+        Tensor rows;
+        try {
+            rows = sel.reduction().reduce(m);
+        } catch (UserKernelException e) {
+            throw KernelFileReduction.asInput(e, sel.record().toString());
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // the user's code, not diffrep: one line naming it (exit 1), not "a bug in diffrep"
+            throw new UserKernelException(UserKernelException.Kind.FAILED, "the reduction " + sel.record()
+                    + " of layer " + layer + " failed: " + (e.getMessage() == null ? e.toString()
+                    : e.getMessage().lines().findFirst().orElse("").strip()), null, e);
+        }
+        long f = sel.reduction().rowLength(KernelFileReduction.mapShape(m));
+        if (rows == null || rows.isNull() || !rows.defined() || rows.dim() != 2 || rows.size(0) != m.size(0)
+                || rows.size(1) != f || rows.scalar_type().value != torch.ScalarType.Float.value
+                || rows.is_cuda() != m.is_cuda()) {
+            throw new UserKernelException(UserKernelException.Kind.FAILED, "the reduction " + sel.record()
+                    + " of layer " + layer + " returned "
+                    + (rows == null || rows.isNull() || !rows.defined() ? "no tensor" : rows.scalar_type() + " "
+                    + Arrays.toString(Tensors.shape(rows)) + (rows.is_cuda() ? " on a GPU" : " on the CPU"))
+                    + "; expected Float [" + m.size(0) + ", " + f + "] on the maps' device");
+        }
+        return rows.contiguous();
+    }
+
+    /** Resolves each tap's reduction (the registry is loaded only when a tap names one) before any work. */
+    private void chooseReductions() {
+        reductions.clear();
+        Reductions registry = cfg.reduce().isEmpty() && cfg.kernelFiles().isEmpty() ? null
+                : Reductions.load(cfg.kernelFiles());
+        for (String layer : cfg.layers()) {
+            String name = cfg.reduce().get(layer);
+            Reductions.Selected sel = registry == null || name == null
+                    ? new Reductions.Selected(new BuiltinReduction(cfg.pool()),
+                    new ReductionRecord(cfg.pool().id(), "builtin", null, null), cfg.pool())
+                    : registry.select(name, layer);
+            if (sel.reduction() instanceof KernelFileReduction.Cuda cuda) {
+                try {
+                    cuda.prepare();
+                } catch (UserKernelException e) {
+                    throw KernelFileReduction.asInput(e, sel.record().toString());
+                }
+            }
+            reductions.put(layer, sel);
+        }
     }
 
     /** Concatenates the pooled pieces of one layer along the rows. */
@@ -424,7 +485,7 @@ public final class Extractor {
                             long[] ids, Timings t) throws IOException {
         long pa = System.nanoTime();
         Tensor mean = pooled[0];
-        Tensor featureRows = cfg.pool() == Pooling.NONE ? pooled[2] : mean;
+        Tensor featureRows = reductions.get(layer).builtin() == Pooling.NONE ? pooled[2] : mean;
         Tensor max = pooled[1];
         Tensor values = null, indices = null;
         if (cfg.topk() > 0) {
@@ -549,14 +610,42 @@ public final class Extractor {
                     flat *= shape[i];
                 }
                 long channels = shape[1];
+                Reductions.Selected sel = reductions.get(layer);
+                if (sel.builtin() == null) {
+                    long f = userRowLength(sel, layer, map);
+                    if (cfg.topk() > f) {
+                        throw InvalidInputException.field("topk", cfg.topk() + " exceeds the row length " + f
+                                + " of reduction " + sel.record().name() + " for layer " + layer);
+                    }
+                    shapes.put(layer, new StoreManifest.LayerShape(map, f));
+                    continue;
+                }
                 if (cfg.topk() > channels) {
                     throw InvalidInputException.field("topk", cfg.topk() + " exceeds the " + channels
                             + " channels of layer " + layer);
                 }
-                shapes.put(layer, new StoreManifest.LayerShape(map, cfg.pool() == Pooling.NONE ? flat : channels));
+                shapes.put(layer, new StoreManifest.LayerShape(map, sel.builtin() == Pooling.NONE ? flat : channels));
             }
         }
         return shapes;
+    }
+
+    /** F of a user's reduction for a map shape: a refused shape or a missing kernel is the user's input error. */
+    private static long userRowLength(Reductions.Selected sel, String layer, List<Long> map) {
+        long f;
+        try {
+            f = sel.reduction().rowLength(map);
+        } catch (UserKernelException e) {
+            throw KernelFileReduction.asInput(e, sel.record().toString());
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw InvalidInputException.field("reduce", ": the reduction " + sel.record() + " cannot take layer "
+                    + layer + " of shape " + map + ": " + e.getMessage());
+        }
+        if (f < 1) {
+            throw InvalidInputException.field("reduce", ": the reduction " + sel.record() + " gives a row length of "
+                    + f + " for layer " + layer + " of shape " + map + "; expected >= 1");
+        }
+        return f;
     }
 
     /** The manifest's settings: the data named by the dataset's own {@link Dataset#source}. */
@@ -570,7 +659,17 @@ public final class Extractor {
         return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, dataSource, count,
                 cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
                 cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit(),
-                partition);
+                partition, manifestReductions());
+    }
+
+    /** Per tap, the record of its reduction; null when no tap names one (the manifest then is as it always was). */
+    private Map<String, ReductionRecord> manifestReductions() {
+        if (cfg.reduce().isEmpty()) {
+            return null;
+        }
+        Map<String, ReductionRecord> out = new LinkedHashMap<>();
+        reductions.forEach((layer, sel) -> out.put(layer, sel.record()));
+        return out;
     }
 
     private ExtractSummary summary(long images, long computed, Timings t, long start) {

@@ -308,8 +308,8 @@ public final class FeatureStore {
 
     /** Spatial maxima [N][C] (stores made with pooling mean+max). */
     public float[][] featuresMax(String layer, int sigmaIndex) {
-        requirePool("mean+max");
-        return rows(StoreLayout.featuresMax(checkLayer(layer), checkSigma(sigmaIndex)));
+        requirePool(checkLayer(layer), "mean+max");
+        return rows(StoreLayout.featuresMax(layer, checkSigma(sigmaIndex)));
     }
 
     /** Top-k channel indices [N][k] of the spatial means, by descending value. */
@@ -492,9 +492,11 @@ public final class FeatureStore {
         return i;
     }
 
-    private void requirePool(String pool) {
-        if (!manifest.settings().pool().equals(pool)) {
-            throw new InvalidInputException(dir + ": made with pool " + manifest.settings().pool() + ", not " + pool);
+    private void requirePool(String layer, String pool) {
+        String made = manifest.settings().reductionOf(layer);
+        if (!made.equals(pool)) {
+            throw new InvalidInputException(dir + ": layer " + layer + " was made with "
+                    + (made.equals(manifest.settings().pool()) ? "pool " : "reduction ") + made + ", not " + pool);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -32,11 +33,14 @@ import java.util.Objects;
  * @param partition   null for a whole store; for a partial store (one partition of a run, see
  *                    {@link Partition}) which one, and where its rows sit in the whole run. Then
  *                    {@code count} is the rows of this part. Left out of the manifest when null.
+ * @param reductions  per tap, the reduction chosen with {@link ExtractConfig#reduce} and a hash of its code
+ *                    ({@link ReductionRecord}); null (left out of the manifest) when every tap uses {@code pool}
  */
 public record StoreSettings(String model, String modelId, String data, long count, List<String> layers,
                             List<Float> sigmas, String input, int noiseDraws, String pool, int topk, int batch,
                             int shardSize, int forwardRows, long seed, String split, Double trainFrac, long limit,
-                            @JsonInclude(JsonInclude.Include.NON_NULL) PartitionRange partition) {
+                            @JsonInclude(JsonInclude.Include.NON_NULL) PartitionRange partition,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, ReductionRecord> reductions) {
 
     /**
      * The partition a partial store holds: partition {@code index} of {@code count}, whose rows are the ranks
@@ -52,7 +56,14 @@ public record StoreSettings(String model, String modelId, String data, long coun
     /** The settings of the whole run: no partition, and the count of all its images. */
     public StoreSettings whole() {
         return partition == null ? this : new StoreSettings(model, modelId, data, partition.total(), layers, sigmas,
-                input, noiseDraws, pool, topk, batch, shardSize, forwardRows, seed, split, trainFrac, limit, null);
+                input, noiseDraws, pool, topk, batch, shardSize, forwardRows, seed, split, trainFrac, limit, null,
+                reductions);
+    }
+
+    /** The name of the reduction that made the rows of {@code layer}: its {@link #reductions} entry, else {@link #pool}. */
+    public String reductionOf(String layer) {
+        ReductionRecord r = reductions == null ? null : reductions.get(layer);
+        return r == null ? pool : r.name();
     }
 
     /** "name: stored X, requested Y" for each setting that differs (empty when they agree). */
@@ -81,7 +92,28 @@ public record StoreSettings(String model, String modelId, String data, long coun
         diff(out, "limit", limit, requested.limit, thisName, otherName);
         diff(out, "count", count, requested.count, thisName, otherName);
         diff(out, "partition", partition, requested.partition, thisName, otherName);
+        diffReductions(out, requested.reductions, thisName, otherName);
         return out;
+    }
+
+    /** Per tap, a reduction or its code that differs: "reduction of layer L: stored X, requested Y". */
+    private void diffReductions(List<String> out, Map<String, ReductionRecord> other, String thisName,
+                                String otherName) {
+        Map<String, ReductionRecord> mine = reductions == null ? Map.of() : reductions;
+        Map<String, ReductionRecord> theirs = other == null ? Map.of() : other;
+        java.util.Set<String> taps = new java.util.TreeSet<>(mine.keySet());
+        taps.addAll(theirs.keySet());
+        for (String tap : taps) {
+            ReductionRecord a = mine.get(tap), b = theirs.get(tap);
+            if (!Objects.equals(a, b)) {
+                String what = a != null && b != null && a.name().equals(b.name()) && a.kind().equals(b.kind())
+                        && !Objects.equals(a.hash(), b.hash()) ? "reduction " + a.name() + " of layer " + tap
+                        + " changed its code (" + (a.source() == null ? "" : a.source() + ", ") + thisName + " "
+                        + a.hash() + ", " + otherName + " " + b.hash() + ")" : null;
+                out.add(what != null ? what : "reduction of layer " + tap + ": " + thisName + " "
+                        + (a == null ? "pool" : a) + ", " + otherName + " " + (b == null ? "pool" : b));
+            }
+        }
     }
 
     private static void diff(List<String> out, String name, Object stored, Object requested, String thisName,

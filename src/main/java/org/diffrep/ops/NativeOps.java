@@ -25,7 +25,7 @@ public final class NativeOps {
     private NativeOps() {
     }
 
-    public static final int OK = 0, EINVAL = 1, ENOCUDA = 2, ECUDA = 3;
+    public static final int OK = 0, EINVAL = 1, ENOCUDA = 2, ECUDA = 3, ENOLIB = 4, EUSER = 5;
     public static final int DEVICE_CPU = -1;
     public static final int TOPK_VALUE = 0, TOPK_MAGNITUDE = 1;
 
@@ -58,4 +58,13 @@ public final class NativeOps {
     public static native int diffrep_pool_topk(@Const FloatPointer x, long n, long c, long hw, long k,
             int by, FloatPointer mean, FloatPointer values, @Cast("int64_t*") LongPointer indices,
             int device, Pointer stream);
+
+    public static native int diffrep_ext_rows(@Cast("const char*") BytePointer library,
+            @Cast("const char*") BytePointer symbol, @Cast("const int64_t*") LongPointer mapShape, int ndim,
+            @Cast("int64_t*") LongPointer rows);
+
+    public static native int diffrep_ext_reduce(@Cast("const char*") BytePointer library,
+            @Cast("const char*") BytePointer symbol, @Const FloatPointer x, @Cast("const int64_t*") LongPointer shape,
+            @Cast("const int64_t*") LongPointer strides, int ndim, FloatPointer out, long f, int device,
+            Pointer stream);
 }
