@@ -46,7 +46,9 @@ public final class PlanParser {
     static final Set<String> TRAIN = ordered("data", "model", "channels", "blocks", "attention", "depth", "width",
             "steps", "batch", "lr", "warmup", "ema", "seed", "train_frac");
 
-    private static final YAMLMapper YAML = new YAMLMapper();
+    /** A key given twice in one map is an error, not "the last one wins". */
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private PlanParser() {
     }
@@ -73,7 +75,10 @@ public final class PlanParser {
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ")";
-            throw new InvalidInputException(name + ": not valid YAML" + where + ": " + e.getOriginalMessage());
+            // SnakeYAML's message spans lines (with a caret drawing); keep its sentences on one line
+            String why = String.join("; ", e.getOriginalMessage().lines()
+                    .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0))).toList());
+            throw new InvalidInputException(name + ": not valid YAML" + where + ": " + why);
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             throw new InvalidInputException(name + ": the plan is empty; expected a map with models, data, extract and probe");
