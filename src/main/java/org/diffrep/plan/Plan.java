@@ -1,5 +1,6 @@
 package org.diffrep.plan;
 
+import org.diffrep.analysis.KMeansConfig;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.InputMode;
 import org.diffrep.study.ProbeStudy;
@@ -21,9 +22,19 @@ import java.util.Map;
  * @param data     dataset name -> data spec, in the plan's order
  * @param cells    every cell, models outer, then datasets, then input modes
  * @param baseline whether each dataset also gets a linear probe on raw pixels (default true)
+ * @param cluster  k-means at each tap's peak sigma, or null
  */
 public record Plan(Path file, Path out, Map<String, ModelSource> models, Map<String, String> data, List<Cell> cells,
-                   boolean baseline) {
+                   boolean baseline, Cluster cluster) {
+
+    /**
+     * The optional k-means analysis of each cell's taps at their peak sigma (null: none).
+     *
+     * @param k      clusters, or null for the dataset's number of classes
+     * @param config the other k-means settings ({@code k} in it is replaced per cell)
+     */
+    public record Cluster(Integer k, KMeansConfig config) {
+    }
 
     /** A model: a file, or a training recipe run (and cached) before the cells that use it. */
     public record ModelSource(String name, Path file, TrainRecipe train) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import org.diffrep.Choice;
 import org.diffrep.InvalidInputException;
+import org.diffrep.analysis.KMeansConfig;
 import org.diffrep.data.DataSpec;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.InputMode;
@@ -37,7 +38,9 @@ import java.util.function.Supplier;
  */
 public final class PlanParser {
 
-    static final Set<String> TOP = ordered("out", "models", "data", "extract", "probe", "baseline");
+    static final Set<String> TOP = ordered("out", "models", "data", "extract", "probe", "baseline", "analyses");
+    static final Set<String> ANALYSES = ordered("cluster");
+    static final Set<String> CLUSTER = ordered("k", "n_init", "max_iter", "seed");
     static final Set<String> EXTRACT = ordered("layers", "sigmas", "input", "limit", "seed", "batch", "noise_draws",
             "pool", "train_frac", "shard_size", "forward_rows", "topk");
     static final Set<String> PROBE = ordered("kind", "label_noise", "ensemble_width", "l2", "epochs", "seed", "scale");
@@ -94,6 +97,7 @@ public final class PlanParser {
             out = Path.of(o.text("a directory path"));
         }
         boolean baseline = top.get("baseline") == null || top.get("baseline").bool();
+        Plan.Cluster cluster = cluster(top.get("analyses"));
 
         Map<String, String> data = new LinkedHashMap<>();
         Map<String, Map<String, PlanNode>> dataExtract = new LinkedHashMap<>(), dataProbe = new LinkedHashMap<>();
@@ -159,7 +163,35 @@ public final class PlanParser {
                 }
             }
         }
-        return new Plan(file, out, models, data, cells, baseline);
+        return new Plan(file, out, models, data, cells, baseline, cluster);
+    }
+
+    /** {@code analyses: {cluster: true | {k, n_init, max_iter, seed}}}; sparsity and sae are not plan stages (yet). */
+    private static Plan.Cluster cluster(PlanNode a) {
+        if (a == null) {
+            return null;
+        }
+        for (String later : new String[]{"sparsity", "sae"}) {
+            if (a.isObject() && a.get(later) != null) {
+                throw a.get(later).error("not a plan stage yet; run diffrep " + later
+                        + " on a cell's store (stores/KEY/ in summary.json)");
+            }
+        }
+        a.requireObject("a map with keys " + String.join(", ", ANALYSES), ANALYSES);
+        PlanNode c = a.get("cluster");
+        if (c == null || (c.json().isBoolean() && !c.bool())) {
+            return null;
+        }
+        if (c.json().isBoolean()) {
+            return new Plan.Cluster(null, KMeansConfig.DEFAULTS);
+        }
+        c.requireObject("true or a map with keys " + String.join(", ", CLUSTER), CLUSTER);
+        KMeansConfig.Builder b = KMeansConfig.DEFAULTS.toBuilder();
+        Integer k = c.get("k") == null ? null : c.get("k").integer(1, 1 << 16);
+        if (c.get("n_init") != null) b.nInit(c.get("n_init").integer(1, 1000));
+        if (c.get("max_iter") != null) b.maxIter(c.get("max_iter").integer(1, 1 << 20));
+        if (c.get("seed") != null) b.seed(c.get("seed").integer(0L, Long.MAX_VALUE));
+        return new Plan.Cluster(k, wrap(c, b::build));
     }
 
     private static Path modelFile(PlanNode n) {

@@ -40,7 +40,8 @@ public final class PlanReport {
     public record Row(String model, String data, String input, String layer, String status, Double bestAccuracy,
                       Double peakSigma, Boolean peakInside, Double ensembleAccuracy, Double ensembleGain,
                       Double labelNoise, Double noisyBestAccuracy, Double labelNoiseDrop, Double pixelBaseline,
-                      String store, String probeJson, String figure, String error) {
+                      Double clusterNmi, Double clusterPurity, String store, String probeJson, String figure,
+                      String clusterJson, String error) {
     }
 
     /** summary.json. */
@@ -62,17 +63,19 @@ public final class PlanReport {
             for (String layer : c.layers()) {
                 if (!o.ok() || o.result() == null) {
                     rows.add(new Row(c.model(), c.data(), c.input().id(), layer, "failed", null, null, null, null, null,
-                            null, null, null, o.baseline(), store, null, null, o.error()));
+                            null, null, null, o.baseline(), null, null, store, null, null, null, o.error()));
                     continue;
                 }
                 CellResult.Curve first = o.result().curve(layer, noise[0]);
                 CellResult.Curve last = noise.length > 1 ? o.result().curve(layer, noise[noise.length - 1]) : null;
                 boolean inside = first.best() > 0 && first.best() < first.sigmas().length - 1;
+                PlanRunner.ClusterScore k = o.clusters().get(layer);
                 rows.add(new Row(c.model(), c.data(), c.input().id(), layer, "ok", first.bestAccuracy(),
                         first.bestSigma(), inside, first.ensembleAccuracy(), first.gain(),
                         last == null ? null : last.labelNoise(), last == null ? null : last.bestAccuracy(),
-                        last == null ? null : first.bestAccuracy() - last.bestAccuracy(), o.baseline(), store,
-                        probeDir + "/probe.json", probeDir + "/accuracy_vs_sigma.png", null));
+                        last == null ? null : first.bestAccuracy() - last.bestAccuracy(), o.baseline(),
+                        k == null ? null : k.nmi(), k == null ? null : k.purity(), store,
+                        probeDir + "/probe.json", probeDir + "/accuracy_vs_sigma.png", k == null ? null : k.json(), null));
             }
         }
         return rows;
@@ -116,16 +119,26 @@ public final class PlanReport {
 
     /** The table printed at the end of a run. */
     public static void print(PrintStream out, PlanRunner.Result r) {
-        TextTable t = new TextTable("cell", "tap", "best acc", "peak sigma", "ensemble", "label-noise drop",
-                "pixels", "status");
-        for (Row row : rows(r)) {
-            t.row(row.model() + "/" + row.data() + "/" + row.input(), row.layer(), num(row.bestAccuracy()),
+        List<Row> rows = rows(r);
+        boolean clusters = rows.stream().anyMatch(x -> x.clusterNmi() != null);
+        TextTable t = clusters
+                ? new TextTable("cell", "tap", "best acc", "peak sigma", "ensemble", "label-noise drop", "pixels",
+                "k-means NMI", "status")
+                : new TextTable("cell", "tap", "best acc", "peak sigma", "ensemble", "label-noise drop", "pixels", "status");
+        for (Row row : rows) {
+            List<Object> cells = new ArrayList<>();
+            cells.addAll(List.of(row.model() + "/" + row.data() + "/" + row.input(), row.layer(), num(row.bestAccuracy()),
                     row.peakSigma() == null ? "" : TextTable.num(row.peakSigma(), 3)
                             + (Boolean.TRUE.equals(row.peakInside()) ? "" : " (edge)"),
                     row.ensembleGain() == null ? "" : num(row.ensembleAccuracy())
                             + String.format(Locale.ROOT, " (%+.2f)", 100 * row.ensembleGain()),
                     row.labelNoiseDrop() == null ? "" : String.format(Locale.ROOT, "%+.2f", -100 * row.labelNoiseDrop()),
-                    num(row.pixelBaseline()), row.error() == null ? row.status() : "failed: " + row.error());
+                    num(row.pixelBaseline())));
+            if (clusters) {
+                cells.add(num(row.clusterNmi()));
+            }
+            cells.add(row.error() == null ? row.status() : "failed: " + row.error());
+            t.row(cells.toArray());
         }
         t.print(out);
     }
@@ -172,11 +185,12 @@ public final class PlanReport {
     private static String csv(List<Row> rows) {
         StringBuilder s = new StringBuilder("model,data,input,layer,status,best_accuracy,peak_sigma,peak_inside,"
                 + "ensemble_accuracy,ensemble_gain,label_noise,noisy_best_accuracy,label_noise_drop,pixel_baseline,"
-                + "store,probe_json,figure,error\n");
+                + "cluster_nmi,cluster_purity,store,probe_json,figure,cluster_json,error\n");
         for (Row r : rows) {
             Object[] v = {r.model(), r.data(), r.input(), r.layer(), r.status(), r.bestAccuracy(), r.peakSigma(),
                     r.peakInside(), r.ensembleAccuracy(), r.ensembleGain(), r.labelNoise(), r.noisyBestAccuracy(),
-                    r.labelNoiseDrop(), r.pixelBaseline(), r.store(), r.probeJson(), r.figure(), r.error()};
+                    r.labelNoiseDrop(), r.pixelBaseline(), r.clusterNmi(), r.clusterPurity(), r.store(), r.probeJson(),
+                    r.figure(), r.clusterJson(), r.error()};
             for (int i = 0; i < v.length; i++) {
                 s.append(i == 0 ? "" : ",").append(csvField(v[i]));
             }
@@ -194,6 +208,7 @@ public final class PlanReport {
     }
 
     private static String html(Plan plan, PlanRunner.Result r, List<Row> rows, List<String> figures) {
+        boolean clusters = rows.stream().anyMatch(x -> x.clusterNmi() != null);
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -217,9 +232,11 @@ public final class PlanReport {
                 + " the peak is the best sigma (<span class=\"edge\">edge</span>: at an end of the grid, so the grid may"
                 + " be too narrow); the ensemble averages the logits of the probes at the peak and its neighbours;"
                 + " the label-noise drop is the best accuracy lost at the last label-noise level; pixels is the same"
-                + " probe on raw pixels of the same images.</p>\n<table>\n<tr><th>model</th><th>data</th><th>input</th>"
+                + " probe on raw pixels of the same images" + (clusters ? "; k-means NMI and purity are those of k-means"
+                + " on the tap at its peak sigma" : "") + ".</p>\n<table>\n<tr><th>model</th><th>data</th><th>input</th>"
                 + "<th>tap</th><th>best accuracy</th><th>peak sigma</th><th>ensemble</th><th>ensemble gain</th>"
-                + "<th>label-noise drop</th><th>pixels</th><th>files</th><th>status</th></tr>\n");
+                + "<th>label-noise drop</th><th>pixels</th>" + (clusters ? "<th>k-means NMI</th><th>purity</th>" : "")
+                + "<th>files</th><th>status</th></tr>\n");
         for (Row row : rows) {
             h.append(row.error() == null ? "<tr>" : "<tr class=\"failed\">");
             for (String s : new String[]{row.model(), row.data(), row.input(), row.layer()}) {
@@ -237,10 +254,17 @@ public final class PlanReport {
                     .append("</td><td>")
                     .append(row.labelNoiseDrop() == null ? "" : String.format(Locale.ROOT, "%.2f pt at %.0f%%",
                             100 * row.labelNoiseDrop(), 100 * row.labelNoise()))
-                    .append("</td><td>").append(num(row.pixelBaseline())).append("</td><td class=\"l\">");
+                    .append("</td><td>").append(num(row.pixelBaseline())).append("</td>");
+            if (clusters) {
+                h.append("<td>").append(num(row.clusterNmi())).append("</td><td>").append(num(row.clusterPurity())).append("</td>");
+            }
+            h.append("<td class=\"l\">");
             if (row.probeJson() != null) {
                 h.append("<a href=\"../").append(esc(row.probeJson())).append("\">JSON</a> <a href=\"../")
                         .append(esc(row.figure())).append("\">figure</a>");
+                if (row.clusterJson() != null) {
+                    h.append(" <a href=\"../").append(esc(row.clusterJson())).append("\">k-means</a>");
+                }
             }
             h.append("</td>");
             h.append(row.error() == null ? "<td class=\"l\">ok</td>" : "<td class=\"err\">failed: " + esc(row.error()) + "</td>");

@@ -4,6 +4,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
+import org.diffrep.analysis.ClusterAnalysis;
+import org.diffrep.analysis.KMeansConfig;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
@@ -53,6 +55,7 @@ import java.util.concurrent.Future;
  * out/stores/KEY/                   feature stores (resumed shard by shard when a run was killed)
  * out/baselines/KEY.json            linear probe on raw pixels per dataset selection
  * out/probes/KEY/                   result.json (what the report reads), probe.json, accuracy_vs_sigma.png/.svg
+ * out/analyses/KEY/                 k-means of a tap at its peak sigma (with analyses.cluster): cluster.json, ...
  * </pre>
  *
  * A finished stage is never computed again; a cell whose stage fails is reported with its error and
@@ -61,7 +64,7 @@ import java.util.concurrent.Future;
 public final class PlanRunner {
 
     /** The kinds of stage, in the order a cell runs them. */
-    public enum StageKind { TRAIN, EXTRACT, BASELINE, PROBE }
+    public enum StageKind { TRAIN, EXTRACT, BASELINE, PROBE, CLUSTER }
 
     /** A stage of a run: computed, or found in the cache. */
     public record Stage(StageKind kind, String subject, String key, boolean cached) {
@@ -78,9 +81,12 @@ public final class PlanRunner {
         }
     }
 
-    /** How a cell ended. {@code error} is null when it finished; {@code baseline} is null when not computed. */
+    /**
+     * How a cell ended. {@code error} is null when it finished; {@code baseline} is null when not computed;
+     * {@code clusters} (tap -> k-means at its peak sigma) is empty without {@code analyses.cluster}.
+     */
     public record CellOutcome(Plan.Cell cell, String storeKey, String probeKey, CellResult result, Double baseline,
-                              String error) {
+                              Map<String, ClusterScore> clusters, String error) {
         public boolean ok() {
             return error == null;
         }
@@ -100,6 +106,10 @@ public final class PlanRunner {
         public long cached(StageKind kind) {
             return stages.stream().filter(s -> s.kind() == kind && s.cached()).count();
         }
+    }
+
+    /** k-means on one tap at its peak sigma, scored against the labels; {@code json}: its cluster.json under out. */
+    public record ClusterScore(double sigma, int k, double purity, double nmi, double ari, String json) {
     }
 
     /** A cell before a run: its store key (null while its model is still to be trained) and which stages are cached. */
@@ -197,7 +207,7 @@ public final class PlanRunner {
             for (Plan.Cell c : plan.cells()) {
                 futures.add(pool.submit(() -> {
                     if (modelErrors.containsKey(c.model())) {
-                        return new CellOutcome(c, null, null, null, null, modelErrors.get(c.model()));
+                        return new CellOutcome(c, null, null, null, null, Map.of(), modelErrors.get(c.model()));
                     }
                     return runCell(c, modelFiles.get(c.model()), modelIds);
                 }));
@@ -248,6 +258,8 @@ public final class PlanRunner {
     private CellOutcome runCell(Plan.Cell c, Path modelFile, Map<String, String> modelIds) {
         String storeKey = null, probeKey = null;
         Double baseline = null;
+        CellResult result = null;
+        Map<String, ClusterScore> clusters = new LinkedHashMap<>();
         try {
             String id = modelIds.computeIfAbsent(c.model(), k -> fileId(modelFile));
             storeKey = StageKeys.store(c, id);
@@ -256,11 +268,16 @@ public final class PlanRunner {
                 baseline = baseline(c, store);
             }
             probeKey = StageKeys.probe(storeKey, c.probe());
-            CellResult result = probe(c, store, probeKey);
-            return new CellOutcome(c, storeKey, probeKey, result, baseline, null);
+            result = probe(c, store, probeKey);
+            if (plan.cluster() != null) {
+                for (String layer : c.layers()) {
+                    clusters.put(layer, cluster(c, store, storeKey, layer, result));
+                }
+            }
+            return new CellOutcome(c, storeKey, probeKey, result, baseline, clusters, null);
         } catch (RuntimeException e) {
             say("plan: cell %s failed: %s", c.id(), message(e));
-            return new CellOutcome(c, storeKey, probeKey, null, baseline, message(e));
+            return new CellOutcome(c, storeKey, probeKey, result, baseline, clusters, message(e));
         }
     }
 
@@ -307,6 +324,30 @@ public final class PlanRunner {
             Json.write(result, r); // last: its presence marks the stage done
             stages.add(stage);
             return r;
+        }
+    }
+
+    /** k-means on {@code layer} at its peak sigma (the first label-noise level's), k = the plan's or the number of classes. */
+    private ClusterScore cluster(Plan.Cell c, FeatureStore store, String storeKey, String layer, CellResult r) {
+        CellResult.Curve curve = r.curve(layer, c.probe().labelNoise()[0]);
+        int k = plan.cluster().k() != null ? plan.cluster().k() : r.numClasses();
+        KMeansConfig cfg = plan.cluster().config().toBuilder().k(k).build();
+        String key = StageKeys.cluster(storeKey, layer, curve.best(), cfg);
+        Path dir = plan.out().resolve("analyses").resolve(StageKeys.shortKey(key));
+        Path json = dir.resolve("cluster.json");
+        synchronized (lock(key)) {
+            if (Files.isRegularFile(json)) {
+                stages.add(new Stage(StageKind.CLUSTER, c.id() + " " + layer, key, true));
+            } else {
+                Stage stage = new Stage(StageKind.CLUSTER, c.id() + " " + layer, key, false);
+                listener.beforeStage(stage);
+                say("plan: %s: k-means (k %d) on %s at sigma %.4g", c.id(), k, layer, curve.bestSigma());
+                ClusterAnalysis.run(store, layer, curve.best(), cfg).write(dir); // cluster.json last
+                stages.add(stage);
+            }
+            com.fasterxml.jackson.databind.JsonNode s = read(json, com.fasterxml.jackson.databind.JsonNode.class);
+            return new ClusterScore(s.get("sigma").asDouble(), k, s.get("purity").asDouble(), s.get("nmi").asDouble(),
+                    s.get("ari").asDouble(), "analyses/" + StageKeys.shortKey(key) + "/cluster.json");
         }
     }
 

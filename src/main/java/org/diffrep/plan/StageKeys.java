@@ -2,6 +2,7 @@ package org.diffrep.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.diffrep.analysis.KMeansConfig;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.io.Hashes;
 import org.diffrep.io.Json;
@@ -51,6 +52,16 @@ final class StageKeys {
         m.put("stage", "probe");
         m.put("store", storeKey);
         m.put("probe", s);
+        return hash(m);
+    }
+
+    static String cluster(String storeKey, String layer, int sigmaIndex, KMeansConfig cfg) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("stage", "cluster");
+        m.put("store", storeKey);
+        m.put("layer", layer);
+        m.put("sigmaIndex", sigmaIndex);
+        m.put("kmeans", cfg);
         return hash(m);
     }
 

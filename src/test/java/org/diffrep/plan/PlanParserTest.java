@@ -84,6 +84,9 @@ class PlanParserTest {
                 "p.yaml: models.t.train.steps: expected a whole number >= 0, got the number -1");
         assertMessage("- 1\n- 2\n", "p.yaml: expected a map with keys out, models");
         assertMessage("", "p.yaml: the plan is empty");
+        assertMessage(base.replace("{}", "{a: b}") + "analyses: {sae: true}\n", "p.yaml: analyses.sae: not a plan stage yet");
+        assertMessage(base.replace("{}", "{a: b}") + "analyses: {cluster: {k: 0}}\n",
+                "p.yaml: analyses.cluster.k: expected a whole number in [1, 65536], got the number 0");
     }
 
     private void assertMessage(String text, String start) {

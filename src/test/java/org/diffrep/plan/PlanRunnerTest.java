@@ -98,6 +98,26 @@ class PlanRunnerTest {
         planned.forEach(p -> assertTrue(p.storeState().equals("cached") && p.probeCached(), p.toString()));
     }
 
+    @Test
+    void clusteringAtThePeakIsItsOwnCachedStage() throws Exception {
+        Path out = tmp.resolve("run");
+        String base = PlanFixtures.plan(out, Map.of("a", a));
+        Path file = PlanFixtures.write(tmp.resolve("plan.yaml"), base + "analyses: {cluster: {n_init: 2}}\n");
+        PlanRunner.Result r = new PlanRunner(PlanParser.read(file, null)).log(null).run();
+        assertEquals(0, r.failed(), r.cells().toString());
+        assertEquals(2, r.computed(PlanRunner.StageKind.CLUSTER), "one per tap");
+        PlanRunner.ClusterScore mid = r.cells().get(0).clusters().get("mid");
+        assertEquals(10, mid.k(), "k defaults to the number of classes");
+        assertTrue(mid.nmi() > 0 && mid.nmi() <= 1 && mid.purity() > 0.1, mid.toString());
+        assertEquals(r.cells().get(0).result().curve("mid", 0).bestSigma(), mid.sigma(), 1e-6, "at the peak sigma");
+        assertTrue(Files.readString(out.resolve("report/index.html")).contains("k-means NMI"));
+
+        PlanFixtures.write(file, base + "analyses: {cluster: {n_init: 3}}\n");
+        PlanRunner.Result again = new PlanRunner(PlanParser.read(file, null)).log(null).run();
+        assertEquals(2, again.computed(PlanRunner.StageKind.CLUSTER), "new k-means settings: new clusters");
+        assertEquals(0, again.computed(EXTRACT) + again.computed(PROBE), "the same stores and probes");
+    }
+
     /** Thrown by the test's listener to stop a run the way a kill would: not caught by the cell. */
     static final class Killed extends Error {
         Killed() {
