@@ -2,7 +2,6 @@ package org.diffrep.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.diffrep.InvalidInputException;
 
 import java.util.ArrayList;
@@ -153,15 +152,6 @@ final class PlanNode {
         }
     }
 
-    /** {@code base} with the members of {@code over} put over it (both objects; over's keys win). */
-    static ObjectNode merge(ObjectNode base, JsonNode over) {
-        ObjectNode out = base.deepCopy();
-        if (over != null && over.isObject()) {
-            over.fields().forEachRemaining(e -> out.set(e.getKey(), e.getValue()));
-        }
-        return out;
-    }
-
     private String child(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
@@ -186,7 +176,7 @@ final class PlanNode {
             case NUMBER -> "the number " + n.asText();
             case BOOLEAN -> n.asText();
             case NULL, MISSING -> "nothing";
-            default -> t.name().toLowerCase();
+            default -> t.name().toLowerCase(java.util.Locale.ROOT);
         };
     }
 
@@ -195,7 +185,7 @@ final class PlanNode {
         String best = null;
         int bestD = 3;
         for (String k : known) {
-            int d = distance(key.toLowerCase(), k.toLowerCase());
+            int d = distance(key.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
             if (d < bestD) {
                 bestD = d;
                 best = k;

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +18,7 @@ import static org.diffrep.plan.PlanRunner.StageKind.BASELINE;
 import static org.diffrep.plan.PlanRunner.StageKind.EXTRACT;
 import static org.diffrep.plan.PlanRunner.StageKind.PROBE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -86,7 +86,7 @@ class PlanRunnerTest {
 
         JsonNode summary = Json.COMPACT.readTree(out.resolve("summary.json").toFile());
         assertEquals(6, summary.get("rows").size(), "3 cells x 2 taps");
-        assertTrue(Files.readString(out.resolve("summary.csv")).lines().count() == 7);
+        assertEquals(7, Files.readString(out.resolve("summary.csv")).lines().count(), "header and 6 rows");
         String html = Files.readString(out.resolve("report/index.html"));
         assertTrue(html.contains("data:image/png;base64,") && html.contains("mnist, tap dec.0"), "figures inlined");
         assertTrue(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"), "self-contained");
@@ -140,7 +140,7 @@ class PlanRunnerTest {
                 }
             }
         }));
-        assertTrue(Files.exists(out.resolve("summary.json")) == false, "no summary from a killed run");
+        assertFalse(Files.exists(out.resolve("summary.json")), "no summary from a killed run");
 
         List<String> computed = new ArrayList<>();
         List<Integer> shardsAgain = new ArrayList<>();
