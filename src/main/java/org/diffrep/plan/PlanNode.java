@@ -133,7 +133,8 @@ final class PlanNode {
     double number(double min, double max, boolean openMax) {
         if (!node.isNumber() || !Double.isFinite(node.asDouble()) || node.asDouble() < min
                 || (openMax ? node.asDouble() >= max : node.asDouble() > max)) {
-            throw expected("a number in [" + fmt(min) + ", " + fmt(max) + (openMax ? ")" : "]"));
+            throw expected(max == Double.MAX_VALUE ? "a number >= " + fmt(min)
+                    : "a number in [" + fmt(min) + ", " + fmt(max) + (openMax ? ")" : "]"));
         }
         return node.asDouble();
     }

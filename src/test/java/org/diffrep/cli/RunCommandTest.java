@@ -69,6 +69,9 @@ class RunCommandTest {
                 "models.a: ", "missing.safetensors: no such model file");
         assertBadPlan(good().replace("builtin:mnist", "nosuch:x"), "data.mnist: ");
         assertBadPlan(good().replace("sigmas: [0.05, 0.5, 3]", "sigmas: \"log:1,2\""), "extract.sigmas: ");
+        assertBadPlan(good().replace("sigmas: [0.05, 0.5, 3]", "sigmas: [0.05, -1]"),
+                "extract.sigmas[1]: expected a number >= 0, got the number -1");
+        assertBadPlan(good().replace("limit: 200", "noise_draws: 3"), "extract.noise_draws > 1 needs input noisy");
         assertBadPlan(good().replace("input: clean", "input: blurry"),
                 "extract.input: expected clean, noisy or both, got the text 'blurry'");
         assertBadPlan("models: [1\n", "not valid YAML (line");
