@@ -39,10 +39,11 @@ final class RunCommand implements Callable<Integer> {
         Plan plan = PlanParser.read(planFile, out);
         PlanRunner runner = new PlanRunner(plan).jobs(jobs);
         if (dryRun) {
-            TextTable t = new TextTable("cell", "taps", "sigmas", "store", "probe");
+            TextTable t = new TextTable("cell", "taps", "sigmas", "store", "key", "probe");
             for (PlanRunner.Planned p : runner.dryRun()) {
                 t.row(p.cell().id(), String.join(",", p.cell().layers()), p.cell().extract().sigmas().length,
-                        p.storeState(), p.probeCached() ? "cached" : "to compute");
+                        p.storeState(), p.storeKey() == null ? "" : "stores/" + p.storeKey().substring(0, 16),
+                        p.probeCached() ? "cached" : "to compute");
             }
             t.print(System.out);
             System.out.println(plan.cells().size() + " cells; run directory " + plan.out());
