@@ -53,7 +53,9 @@ class LayeringTest {
         // studies combine analyses; the command line drives everything
         Set<String> studies = union(analyses, Set.of("train", "probe", "theory", "analysis", "sae", "reconstruct"));
         ALLOWED.put("study", studies);
-        ALLOWED.put("cli", union(studies, Set.of("study")));
+        // batch plans run studies over many models and datasets
+        ALLOWED.put("plan", union(studies, Set.of("study")));
+        ALLOWED.put("cli", union(studies, Set.of("study", "plan")));
     }
 
     static JavaClasses library;

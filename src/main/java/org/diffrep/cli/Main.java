@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
                 ExtractCommand.class,
                 ProbeCommand.class,
                 SweepCommand.class,
+                RunCommand.class,
                 MolrgCommand.class,
                 ClusterCommand.class,
                 SparsityCommand.class,

@@ -1,0 +1,80 @@
+package org.diffrep.plan;
+
+import org.diffrep.analysis.KMeansConfig;
+import org.diffrep.extract.ExtractConfig;
+import org.diffrep.extract.InputMode;
+import org.diffrep.study.ProbeStudy;
+import org.diffrep.train.TrainConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A batch plan, parsed and expanded: the models, the datasets and the cells of their cross product
+ * (model x dataset x input mode), each with its own extraction and probe settings after the plan's
+ * per-dataset and per-model overrides. Read one with {@link PlanParser#read}; run it with
+ * {@link PlanRunner}. docs/PLANS.md describes the YAML schema.
+ *
+ * @param file     the plan file (for messages)
+ * @param out      the run directory: stages' caches, summary and report
+ * @param models   model name -> where its weights come from, in the plan's order
+ * @param data     dataset name -> data spec, in the plan's order
+ * @param cells    every cell, models outer, then datasets, then input modes
+ * @param baseline whether each dataset also gets a linear probe on raw pixels (default true)
+ * @param cluster  k-means at each tap's peak sigma, or null
+ */
+public record Plan(Path file, Path out, Map<String, ModelSource> models, Map<String, String> data, List<Cell> cells,
+                   boolean baseline, Cluster cluster) {
+
+    /**
+     * The optional k-means analysis of each cell's taps at their peak sigma (null: none).
+     *
+     * @param k      clusters, or null for the dataset's number of classes
+     * @param config the other k-means settings ({@code k} in it is replaced per cell)
+     */
+    public record Cluster(Integer k, KMeansConfig config) {
+    }
+
+    /** A model: a file, or a training recipe run (and cached) before the cells that use it. */
+    public record ModelSource(String name, Path file, TrainRecipe train) {
+    }
+
+    /**
+     * A training recipe: the architecture and {@link TrainConfig}, trained on the training split of
+     * {@code data} (the split of {@code trainFrac} and the recipe's seed).
+     *
+     * @param data        data spec to train on
+     * @param arch        unet or mlp
+     * @param channels    UNet channels per level
+     * @param blocks      UNet residual blocks per level
+     * @param attention   UNet resolutions with self-attention
+     * @param depth       MLP hidden layers
+     * @param width       MLP width
+     * @param config      optimiser settings
+     * @param trainFrac   train share of the split, or null for the dataset's own split or 0.8
+     */
+    public record TrainRecipe(String data, String arch, int[] channels, int blocks, int[] attention, int depth,
+                              int width, TrainConfig config, Double trainFrac) {
+    }
+
+    /**
+     * One cell: a feature store of one model on one dataset with one input mode, and the probe study on it.
+     *
+     * @param model   model name
+     * @param data    dataset name
+     * @param input   clean or noisy
+     * @param extract extraction settings (model, data spec and layers set; {@code out} is set per run)
+     * @param probe   probe study settings
+     */
+    public record Cell(String model, String data, InputMode input, ExtractConfig extract, ProbeStudy.Settings probe) {
+        /** {@code model/data/input}: how tables and messages name the cell. */
+        public String id() {
+            return model + "/" + data + "/" + input.id();
+        }
+
+        public List<String> layers() {
+            return extract.layers();
+        }
+    }
+}
