@@ -63,8 +63,21 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (0 ok, 1 runtime failure or bug, 2 usage or input error). */
     public static int run(String... args) {
         CommandLine cl = commandLine();
-        cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExecutionStrategy(new ThreadSetting.Strategy());
+        return execute(cl, args);
+    }
+
+    /**
+     * Runs another entry point's picocli command (Spark's {@code SparkExtract}) as diffrep's own run: the same
+     * option spellings and defaults ({@link Choices}), the same messages and exit codes ({@link ErrorHandler}).
+     * There is no global --threads: such a command sets its threads itself.
+     */
+    public static int runCommand(Object command, String... args) {
+        return execute(Choices.configure(new CommandLine(command)), args);
+    }
+
+    private static int execute(CommandLine cl, String... args) {
+        cl.setExecutionExceptionHandler(new ErrorHandler());
         try {
             return cl.execute(args);
         } catch (UnsatisfiedLinkError e) {

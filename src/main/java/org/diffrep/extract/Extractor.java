@@ -66,6 +66,7 @@ public final class Extractor {
     }
 
     private final ExtractConfig cfg;
+    private final BatchFeatures features;
     private Listener listener = new Listener() {
     };
     private PrintStream log = System.err;
@@ -74,6 +75,15 @@ public final class Extractor {
 
     public Extractor(ExtractConfig cfg) {
         this.cfg = cfg;
+        this.features = new BatchFeatures(cfg);
+    }
+
+    /**
+     * How many images the run selects from {@code data} (split part, limit): what partitions divide. For a
+     * driver that checks a partition count before it hands the partitions out.
+     */
+    public long selectedCount(Dataset data) {
+        return select(data, Split.choose(data, cfg.trainFrac(), cfg.seed())).length;
     }
 
     public Extractor listener(Listener l) {
@@ -245,17 +255,8 @@ public final class Extractor {
     }
 
     /**
-     * Noise, stacked forwards, pooling and the shard writes for one batch.
-     *
-     * <p>Row layout: the run's selected images form one sample-major stream of (image, sigma)
-     * rows, image of rank g and sigma j at global row {@code g*S + j}, and that stream is cut into
-     * forwards of exactly {@code forwardRows} rows at fixed global boundaries. A row therefore
-     * always sits at the same position of a forward of the same size, whatever the batch size, the
-     * shard or where a resumed run starts: GEMM and convolution kernels choose their tiling by
-     * shape and some round by a row's position in the tile (OpenBLAS's AVX2 kernels do), so
-     * shape and position are what must not change. A forward that straddles two batches is run
-     * once for each, with the other batch's rows left as zeros; its rows of this batch are the
-     * same either way.
+     * Noise, stacked forwards, pooling ({@link BatchFeatures}, which documents the row layout that keeps
+     * features independent of batch size and resumption) and the shard writes for one batch.
      *
      * @param first rank of the batch's first image among the run's selected images (for a partition, its rank
      *              in the whole run, not in the partition)
@@ -264,88 +265,14 @@ public final class Extractor {
             throws IOException {
         long[] ids = b.indices();
         int n = ids.length;
-        float[] sigmas = cfg.sigmas();
-        int s = sigmas.length;
-        long rows = (long) s * n;
-        int f = cfg.forwardRows();
-        Tensor x = b.images().contiguous();
-        Tensor idT = Tensors.fromLongs(ids);
-        Set<String> taps = new LinkedHashSet<>(cfg.layers());
-        boolean clean = cfg.input() == InputMode.CLEAN;
-        int draws = clean ? 1 : cfg.noiseDraws();
-        long rowFrom = first * s, rowTo = rowFrom + rows;
-
-        Map<String, Tensor[]> acc = new LinkedHashMap<>();
-        for (int r = 0; r < draws; r++) {
-            // Noise for all sigmas of the batch in one kernel call: [S, n, ...], eps keyed by (seed_r, id, j);
-            // then sample-major [n*S, ...] so that rows follow the global layout.
-            long f0 = System.nanoTime();
-            Tensor noisy = Kernels.noiseInject(x, sigmas, null, idT, drawSeed(r), clean);
-            long[] inShape = Tensors.shape(noisy);
-            long[] flatShape = new long[inShape.length - 1];
-            flatShape[0] = rows;
-            System.arraycopy(inShape, 2, flatShape, 1, flatShape.length - 1);
-            Tensor all = noisy.transpose(0, 1).contiguous().reshape(flatShape);
-            t.forward += System.nanoTime() - f0;
-            Map<String, List<Tensor[]>> pieces = new LinkedHashMap<>();
-            for (long q0 = Math.floorDiv(rowFrom, f) * f; q0 < rowTo; q0 += f) {
-                long a = Math.max(q0, rowFrom), e = Math.min(q0 + f, rowTo);
-                int lead = (int) (a - q0), len = (int) (e - a), tail = (int) (q0 + f - e);
-                long fa = System.nanoTime();
-                Tensor in = all.narrow(0, a - rowFrom, len);
-                if (lead > 0 || tail > 0) {
-                    TensorVector parts = new TensorVector();
-                    if (lead > 0) {
-                        parts.push_back(zeros(flatShape, lead, in));
-                    }
-                    parts.push_back(in);
-                    if (tail > 0) {
-                        parts.push_back(zeros(flatShape, tail, in));
-                    }
-                    in = torch.cat(parts, 0);
-                }
-                float[] sig = new float[f];
-                for (int p = 0; p < f; p++) {
-                    sig[p] = sigmas[(int) Math.floorMod(q0 + p, (long) s)];
-                }
-                Denoiser.Output out = model.forward(in, Tensors.fromFloats(sig), taps, false);
-                t.forward += System.nanoTime() - fa;
-                long pa = System.nanoTime();
-                for (String layer : cfg.layers()) {
-                    Tensor tap = out.taps().get(layer);
-                    Tensor mine = len < f ? tap.narrow(0, lead, len) : tap;
-                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(mine));
-                }
-                t.pool += System.nanoTime() - pa;
-            }
-            long pa = System.nanoTime();
-            for (String layer : cfg.layers()) {
-                Tensor[] pooled = concat(pieces.get(layer));
-                Tensor[] sum = acc.get(layer);
-                if (sum == null) {
-                    acc.put(layer, pooled);
-                } else {
-                    for (int k = 0; k < sum.length; k++) {
-                        if (sum[k] != null) {
-                            sum[k].add_(pooled[k]);
-                        }
-                    }
-                }
-            }
-            t.pool += System.nanoTime() - pa;
-        }
-        if (draws > 1) {
-            for (Tensor[] sum : acc.values()) {
-                for (Tensor a : sum) {
-                    if (a != null) {
-                        a.div_(new Scalar((double) draws));
-                    }
-                }
-            }
-        }
+        int s = cfg.sigmas().length;
+        long f0 = features.forwardNanos, p0 = features.poolNanos;
+        Map<String, Tensor[]> acc = features.pooled(model, b.images(), ids, first);
+        t.forward += features.forwardNanos - f0;
+        t.pool += features.poolNanos - p0;
         for (int j = 0; j < s; j++) {
             for (String layer : cfg.layers()) {
-                writeSigma(shard, layer, j, sigmaRows(acc.get(layer), n, s, j), n, ids, t);
+                writeSigma(shard, layer, j, BatchFeatures.sigmaRows(acc.get(layer), n, s, j), n, ids, t);
             }
         }
         long io0 = System.nanoTime();
@@ -362,62 +289,6 @@ public final class Extractor {
         shard.append(StoreLayout.INDICES, DType.INT64, new long[0], n, ib.flip());
         shard.append(StoreLayout.SPLIT, DType.UINT8, new long[0], n, sb.flip());
         t.io += System.nanoTime() - io0;
-    }
-
-    /** Zero rows to pad a forward: {@code count} rows of the input's row shape. */
-    private static Tensor zeros(long[] flatShape, int count, Tensor like) {
-        long[] shape = flatShape.clone();
-        shape[0] = count;
-        return torch.zeros(shape, like.options());
-    }
-
-    /** Rows of sigma j (every S-th row from j) of each pooled tensor of a batch in sample-major order. */
-    private static Tensor[] sigmaRows(Tensor[] pooled, int n, int s, int j) {
-        Tensor[] out = new Tensor[pooled.length];
-        for (int k = 0; k < pooled.length; k++) {
-            if (pooled[k] != null) {
-                out[k] = pooled[k].reshape(n, s, -1).select(1, j).contiguous();
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Pools one tap [M, C, H, W] (or [M, C]) into {mean, max or null, flattened map or null}; with
-     * top-k and mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k.
-     */
-    private Tensor[] pool(Tensor tap) {
-        // float32, as the kernels take it: a TorchScript model may return its taps in another float type
-        Tensor m = tap.to(torch.ScalarType.Float).contiguous();
-        long rowsM = m.size(0);
-        Tensor maps = m.dim() == 2 ? m.reshape(rowsM, m.size(1), 1) : m;
-        Tensor flat = cfg.pool() == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;
-        boolean fused = cfg.pool() == Pooling.MEAN && cfg.topk() > 0 && cfg.noiseDraws() == 1;
-        if (fused) {
-            Kernels.PooledTopK pt = Kernels.poolTopk(maps, cfg.topk(), Kernels.Rank.VALUE, true);
-            return new Tensor[]{pt.mean(), null, flat, pt.topk().values(), pt.topk().indices()};
-        }
-        Kernels.Pooled p = Kernels.pool(maps, cfg.pool() == Pooling.MEAN_MAX, false, 0f);
-        return new Tensor[]{p.mean(), p.max(), flat, null, null};
-    }
-
-    /** Concatenates the pooled pieces of one layer along the rows. */
-    private static Tensor[] concat(List<Tensor[]> pieces) {
-        if (pieces.size() == 1) {
-            return pieces.get(0);
-        }
-        Tensor[] out = new Tensor[pieces.get(0).length];
-        for (int k = 0; k < out.length; k++) {
-            if (pieces.get(0)[k] == null) {
-                continue;
-            }
-            TensorVector v = new TensorVector();
-            for (Tensor[] p : pieces) {
-                v.push_back(p[k]);
-            }
-            out[k] = torch.cat(v, 0);
-        }
-        return out;
     }
 
     private void writeSigma(ShardWriter shard, String layer, int sigmaIndex, Tensor[] pooled, int n,
@@ -477,11 +348,6 @@ public final class Extractor {
         if (!bad.isEmpty()) {
             throw new NonFiniteFeatureException(bad, layer, sigmaIndex, cfg.sigmas()[sigmaIndex]);
         }
-    }
-
-    /** Seed of noise draw r: the run's seed for the first, derived streams for the others. */
-    private long drawSeed(int r) {
-        return r == 0 ? cfg.seed() : Seeds.derive(cfg.seed(), r);
     }
 
     private void checkModelAndData(Denoiser model, Dataset data) {
