@@ -79,6 +79,14 @@ public final class Extractor {
     }
 
     /**
+     * Checks the model against the configuration and data (layers, image shape, batch sizes) as {@link #run}
+     * does first: for a driver that validates once before it hands the work to many tasks.
+     */
+    public void check(Denoiser model, Dataset data) {
+        checkModelAndData(model, data);
+    }
+
+    /**
      * How many images the run selects from {@code data} (split part, limit): what partitions divide. For a
      * driver that checks a partition count before it hands the partitions out.
      */

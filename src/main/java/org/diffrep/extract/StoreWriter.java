@@ -207,7 +207,7 @@ public final class StoreWriter {
         }
     }
 
-    static StoreManifest readManifest(Path file) throws IOException {
+    public static StoreManifest readManifest(Path file) throws IOException {
         try {
             return Json.SNAKE_CASE.readValue(file.toFile(), StoreManifest.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
