@@ -54,6 +54,9 @@ class LayeringTest {
         Set<String> studies = union(analyses, Set.of("train", "probe", "theory", "analysis", "sae", "reconstruct"));
         ALLOWED.put("study", studies);
         ALLOWED.put("cli", union(studies, Set.of("study")));
+        // distribution beside the command line: drives the extraction engine on Spark, with extract's options
+        // (cli's ExtractOptions, StoreOptions and error handling); no package lists spark, so nothing depends on it
+        ALLOWED.put("spark", Set.of("io", "ops", "data", "model", "extract", "cli"));
     }
 
     static JavaClasses library;
