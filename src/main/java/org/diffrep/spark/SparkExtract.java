@@ -48,7 +48,10 @@ public final class SparkExtract implements Runnable {
         } else if (!conf.contains("spark.master")) {
             conf.setMaster("local[*]");
         }
+        long t0 = System.nanoTime();
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            System.err.printf("spark extract: Spark %s started in %.1f s, master %s, default parallelism %d%n",
+                    sc.version(), (System.nanoTime() - t0) / 1e9, sc.master(), sc.defaultParallelism());
             SparkExtraction.Summary sum = SparkExtraction.run(sc, cfg, partitions, System.err);
             System.out.println(sum.store());
         }
