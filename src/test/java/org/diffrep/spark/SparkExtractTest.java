@@ -151,8 +151,12 @@ class SparkExtractTest {
             DiffrepFeatures t = new DiffrepFeatures().setModelPath(model.toString()).setInputCol(col)
                     .setLayers("enc.0", "enc.1").setSigmas(0.1, 1).setBatchSize(50).setForwardRows(48)
                     .setOutputPrefix("f");
-            List<Row> got = t.transform(df).orderBy("id").collectAsList();
+            // mapPartitions keeps the rows' order within the one partition
+            List<Row> got = t.transform(df).collectAsList();
             assertEquals(n, got.size());
+            for (int i = 0; i < n; i++) {
+                assertEquals(i, got.get(i).getLong(0));
+            }
             for (String layer : List.of("enc.0", "enc.1")) {
                 for (int j = 0; j < 2; j++) {
                     float[][] expected = store.features(layer, j);
