@@ -92,9 +92,13 @@ public final class SparkExtraction {
 
         TaskSpec spec = TaskSpec.of(cfg.toBuilder().out(out).build(), modelId);
         List<Integer> indices = IntStream.range(0, partitions).boxed().toList();
-        List<PartitionTask.Result> results = sc.parallelize(indices, partitions)
-                .map(i -> PartitionTask.run(spec, i, partitions)).collect().stream()
-                .sorted(Comparator.comparingInt(PartitionTask.Result::index)).toList();
+        List<PartitionTask.Result> results;
+        try {
+            results = sc.parallelize(indices, partitions).map(i -> PartitionTask.run(spec, i, partitions)).collect()
+                    .stream().sorted(Comparator.comparingInt(PartitionTask.Result::index)).toList();
+        } catch (Exception e) { // Scala's SparkException is checked in Java but undeclared
+            throw taskFailure(e);
+        }
         if (log != null) {
             for (PartitionTask.Result r : results) {
                 log.printf("spark extract: part %d/%d (attempt %d, executor %s, %s): %d images, setup %.2f s, model"
@@ -116,6 +120,26 @@ public final class SparkExtraction {
             log.println(sum.line());
         }
         return sum;
+    }
+
+    /**
+     * What a failed job throws: the task's own error when it says what was wrong (bad input, exit 2; an I/O
+     * error, exit 1), not Spark's wrapper with the executor's stack trace in its message.
+     */
+    static RuntimeException taskFailure(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InvalidInputException bad) {
+                return bad;
+            }
+            if (t instanceof UncheckedIOException io) {
+                return io;
+            }
+            if (t instanceof IOException io) {
+                return new UncheckedIOException("a Spark task failed: " + io.getMessage(), io);
+            }
+        }
+        String message = String.valueOf(e.getMessage()).lines().findFirst().orElse("").strip();
+        return new IllegalStateException("the Spark job failed: " + message, e);
     }
 
     private static boolean isComplete(Path store) {
