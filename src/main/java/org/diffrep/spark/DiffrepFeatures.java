@@ -8,7 +8,10 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
@@ -38,14 +41,15 @@ import java.util.List;
  * does) or an array of numbers: C*H*W values in CHW order, already in the model's range [-1, 1]. Rows go through
  * the network in batches inside {@code mapPartitions}; each executor JVM loads the model once ({@link ModelCache}).
  * Output columns are named {@code <outputPrefix>_<layer>_s<j>} with the layer's dots as underscores, e.g.
- * {@code features_enc_0_s1} ({@link #columnName}).
+ * {@code features_enc_0_s1} ({@link #columnName}). Saved and loaded with its parameters as every Spark ML
+ * stage is ({@code write().save(path)}, {@link #load}), so it can sit in a saved Pipeline.
  *
  * <p>Features equal the store's, bit for bit, when the rows of a DataFrame partition are the store's images in
  * its order from rank 0 with the same batch-independent settings ({@code forwardRows}): a row's position in a
  * forward is its rank in the partition, as in an extraction. Elsewhere the arithmetic may round differently in
  * the last bits (DESIGN.md, "Reproducible features").
  */
-public final class DiffrepFeatures extends Transformer {
+public final class DiffrepFeatures extends Transformer implements DefaultParamsWritable {
 
     private final String uid;
 
@@ -62,6 +66,16 @@ public final class DiffrepFeatures extends Transformer {
     private final LongParam seed;
     private final IntParam batchSize;
     private final IntParam forwardRows;
+
+    /** Spark ML's reader of a saved transformer (the parameters; the model file is named, not copied). */
+    public static MLReader<DiffrepFeatures> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    /** Loads a transformer saved with {@code write().save(path)}. */
+    public static DiffrepFeatures load(String path) {
+        return read().load(path);
+    }
 
     public DiffrepFeatures() {
         this(Identifiable$.MODULE$.randomUID("diffrepFeatures"));

@@ -176,6 +176,27 @@ class SparkExtractTest {
     }
 
     @Test
+    void transformerIsSavedAndLoadedWithItsParameters() throws IOException {
+        DiffrepFeatures t = new DiffrepFeatures().setModelPath(model.toString()).setLayers("enc.1").setSigmas(0.5, 2)
+                .setBatchSize(16).setOutputPrefix("g");
+        Path dir = tmp.resolve("saved-transformer");
+        t.write().save(dir.toString());
+        DiffrepFeatures back = DiffrepFeatures.load(dir.toString());
+        assertEquals(t.uid(), back.uid());
+        assertEquals(model.toString(), back.getOrDefault(back.modelPath()));
+        assertArrayEquals(new String[]{"enc.1"}, back.getOrDefault(back.layers()));
+        assertArrayEquals(new double[]{0.5, 2}, back.getOrDefault(back.sigmas()));
+        assertEquals(16, (Integer) back.getOrDefault(back.batchSize()));
+        assertEquals("g_enc_1_s1", back.columnName("enc.1", 1));
+        // a bad setting is refused naming the parameter
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new DiffrepFeatures().setModelPath(model.toString()).setPool("mean+max").config());
+        assertEquals(List.of("pool"), e.fields(), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> new DiffrepFeatures().config());
+        assertEquals(List.of("modelPath"), e.fields(), e.getMessage());
+    }
+
+    @Test
     void badInputIsRefusedOnTheDriverNamingTheField() throws IOException {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> SparkExtraction.run(sc, config(tmp.resolve("too-many")), IMAGES + 1, null));
