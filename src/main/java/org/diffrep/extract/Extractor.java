@@ -6,10 +6,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Batch;
 import org.diffrep.data.DataSpec;
@@ -19,7 +16,6 @@ import org.diffrep.io.Hashes;
 import org.diffrep.io.Npy.DType;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
-import org.diffrep.noise.Seeds;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
@@ -38,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Extracts features of a denoiser at chosen taps and noise levels into a feature store.

@@ -11,7 +11,6 @@ import org.diffrep.io.AtomicFiles;
 import org.diffrep.model.Denoiser;
 
 import java.io.IOException;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -33,11 +32,6 @@ final class PartitionTask {
      */
     static final String FAIL_PROPERTY = "diffrep.spark.test.failPartition";
 
-    /** What a task reports to the driver: where its part is and where its time went. */
-    record Result(int index, int attempt, String part, long images, String executor, String device,
-                  double setupSeconds, double modelSeconds, double extractSeconds) implements Serializable {
-    }
-
     private PartitionTask() {
     }
 
@@ -46,7 +40,7 @@ final class PartitionTask {
         return Path.of(out.toAbsolutePath().normalize() + ".parts");
     }
 
-    static Result run(TaskSpec spec, int index, int count) {
+    static SparkExtraction.Part run(TaskSpec spec, int index, int count) {
         long t0 = System.nanoTime();
         ExecutorSetup.nativeCache();
         TaskContext tc = TaskContext.get();
@@ -56,16 +50,17 @@ final class PartitionTask {
         Path dir = partsDir(Path.of(spec.out()));
         Path done = dir.resolve("part-" + index);
         try {
-            if (isComplete(done)) {
-                return new Result(index, attempt, done.toString(), 0, executor, device, 0, 0, 0);
-            }
+            // A part already renamed into place (a resumed job; a speculative copy that started late) is
+            // reopened with resume: the store writer checks its settings against this run's and finds it complete.
+            boolean finished = Files.isDirectory(done);
             Path tmp = dir.resolve("part-" + index + ".attempt-" + attempt + ".tmp");
-            boolean resume = spec.resume() && Files.isDirectory(tmp);
+            Path target = finished ? done : tmp;
+            boolean resume = finished || (spec.resume() && Files.isDirectory(tmp));
             if (!resume) {
                 AtomicFiles.deleteTree(tmp); // a killed earlier run's attempt of the same number
             }
             Files.createDirectories(dir);
-            ExtractConfig cfg = spec.config().toBuilder().out(tmp).partition(index, count).resume(resume)
+            ExtractConfig cfg = spec.config().toBuilder().out(target).partition(index, count).resume(resume)
                     .threads(ExecutorSetup.threads(tc)).build();
             Dataset data = DataSpec.open(cfg.data());
             long t1 = System.nanoTime();
@@ -74,9 +69,11 @@ final class PartitionTask {
             ExtractSummary sum = new Extractor(cfg).log(null).listener(failureHook(index, attempt)).run(model,
                     spec.modelId(), data);
             long t3 = System.nanoTime();
-            publish(tmp, done);
-            return new Result(index, attempt, done.toString(), sum.computed(), executor, device, (t1 - t0) / 1e9,
-                    (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+            if (!finished) {
+                publish(tmp, done);
+            }
+            return new SparkExtraction.Part(index, attempt, done.toString(), sum.computed(), executor, device,
+                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
         } catch (IOException e) {
             throw new UncheckedIOException("partition " + index + "/" + count + " attempt " + attempt + ": " + e, e);
         }

@@ -12,6 +12,7 @@ import org.diffrep.io.AtomicFiles;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +32,16 @@ import java.util.stream.Stream;
  */
 public final class SparkExtraction {
 
+    /**
+     * What a task reports to the driver: its part, which attempt wrote it on which executor and device, and
+     * where its time went (setup: data and configuration; model: loading it, 0 when the executor had it).
+     */
+    public record Part(int index, int attempt, String part, long images, String executor, String device,
+                       double setupSeconds, double modelSeconds, double extractSeconds) implements Serializable {
+    }
+
     /** The outcome: the store, the tasks' reports, and the time of the whole job. */
-    public record Summary(Path store, List<PartitionTask.Result> parts, long images, double seconds,
+    public record Summary(Path store, List<Part> parts, long images, double seconds,
                           double checkSeconds, double mergeSeconds) {
         public double imagesPerSecond() {
             return seconds > 0 ? images / seconds : 0;
@@ -73,6 +82,11 @@ public final class SparkExtraction {
             return new Summary(out, List.of(), 0, 0, 0, 0);
         }
         checkOut(out);
+        Path dir = PartitionTask.partsDir(out);
+        if (!cfg.resume() && Files.exists(dir)) {
+            throw InvalidInputException.field("out", ": " + dir + " holds the parts of an earlier run; continue it"
+                    + " with resume (same settings) or remove it");
+        }
         ExecutorSetup.nativeCache();
         String modelId = Extractor.fileId(cfg.model());
         Dataset data = DataSpec.open(cfg.data());
@@ -92,22 +106,21 @@ public final class SparkExtraction {
 
         TaskSpec spec = TaskSpec.of(cfg.toBuilder().out(out).build(), modelId);
         List<Integer> indices = IntStream.range(0, partitions).boxed().toList();
-        List<PartitionTask.Result> results;
+        List<Part> results;
         try {
             results = sc.parallelize(indices, partitions).map(i -> PartitionTask.run(spec, i, partitions)).collect()
-                    .stream().sorted(Comparator.comparingInt(PartitionTask.Result::index)).toList();
+                    .stream().sorted(Comparator.comparingInt(Part::index)).toList();
         } catch (Exception e) { // Scala's SparkException is checked in Java but undeclared
             throw taskFailure(e);
         }
         if (log != null) {
-            for (PartitionTask.Result r : results) {
+            for (Part r : results) {
                 log.printf("spark extract: part %d/%d (attempt %d, executor %s, %s): %d images, setup %.2f s, model"
                                 + " %.2f s, extract %.2f s%n", r.index(), partitions, r.attempt(), r.executor(),
                         r.device(), r.images(), r.setupSeconds(), r.modelSeconds(), r.extractSeconds());
             }
         }
         long m0 = System.nanoTime();
-        Path dir = PartitionTask.partsDir(out);
         try {
             StoreMerge.merge(results.stream().map(r -> Path.of(r.part())).toList(), out);
             AtomicFiles.deleteTree(dir); // the parts, and the copies of losing attempts

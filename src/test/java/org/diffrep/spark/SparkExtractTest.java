@@ -106,7 +106,7 @@ class SparkExtractTest {
         SparkExtraction.Summary sum = SparkExtraction.run(sc, config(out), 4, null);
         assertEquals(List.of(), differingFiles(whole, out), "every file, manifest.json included");
         assertEquals(4, sum.parts().size());
-        assertEquals(IMAGES, sum.parts().stream().mapToLong(PartitionTask.Result::images).sum());
+        assertEquals(IMAGES, sum.parts().stream().mapToLong(SparkExtraction.Part::images).sum());
         assertFalse(Files.exists(PartitionTask.partsDir(out)), "the parts are removed after the merge");
         assertEquals(IMAGES, FeatureStore.open(out).count());
     }
@@ -121,11 +121,35 @@ class SparkExtractTest {
         } finally {
             System.clearProperty(PartitionTask.FAIL_PROPERTY);
         }
-        PartitionTask.Result two = sum.parts().get(2);
+        SparkExtraction.Part two = sum.parts().get(2);
         assertEquals(2, two.index());
         assertEquals(1, two.attempt(), "attempt 0 failed after its first shard; attempt 1 wrote the part");
         assertEquals(List.of(), differingFiles(whole, out));
         assertFalse(Files.exists(PartitionTask.partsDir(out)), "the failed attempt's half part is gone too");
+    }
+
+    @Test
+    void resumeKeepsFinishedPartsAndContinuesAnUnfinishedAttempt() throws IOException {
+        Path out = tmp.resolve("spark-resume").toAbsolutePath();
+        ExtractConfig cfg = config(out);
+        TaskSpec spec = TaskSpec.of(cfg, org.diffrep.extract.Extractor.fileId(model));
+        // what a driver that died mid-job leaves: parts 0 and 1 renamed into place, attempt 0 of part 2 with
+        // one of its two shards, nothing of part 3 (the tasks run here without Spark, as attempt 0)
+        PartitionTask.run(spec, 0, 4);
+        PartitionTask.run(spec, 1, 4);
+        System.setProperty(PartitionTask.FAIL_PROPERTY, "2");
+        try {
+            assertThrows(IllegalStateException.class, () -> PartitionTask.run(spec, 2, 4));
+        } finally {
+            System.clearProperty(PartitionTask.FAIL_PROPERTY);
+        }
+        assertTrue(Files.isDirectory(PartitionTask.partsDir(out).resolve("part-2.attempt-0.tmp")));
+
+        SparkExtraction.Summary sum = SparkExtraction.run(sc, cfg.toBuilder().resume(true).build(), 4, null);
+        assertEquals(List.of(0L, 0L, 500L - 256L, 500L), sum.parts().stream().map(SparkExtraction.Part::images).toList(),
+                "images computed by each task: parts 0 and 1 kept, part 2 from its second shard, part 3 whole: "
+                        + sum.parts());
+        assertEquals(List.of(), differingFiles(whole, out));
     }
 
     @Test
@@ -208,6 +232,13 @@ class SparkExtractTest {
         Files.writeString(full.resolve("x"), "x");
         e = assertThrows(InvalidInputException.class, () -> SparkExtraction.run(sc, config(full), 2, null));
         assertEquals(List.of("out"), e.fields(), e.getMessage());
+
+        // the parts of an earlier run are never mixed into a new one: resume or remove them
+        Path stale = tmp.resolve("stale");
+        Files.createDirectories(PartitionTask.partsDir(stale).resolve("part-0"));
+        e = assertThrows(InvalidInputException.class, () -> SparkExtraction.run(sc, config(stale), 2, null));
+        assertEquals(List.of("out"), e.fields(), e.getMessage());
+        assertTrue(e.getMessage().contains("holds the parts of an earlier run"), e.getMessage());
 
         e = assertThrows(InvalidInputException.class, () -> SparkExtraction.run(sc,
                 config(tmp.resolve("bad-layer")).toBuilder().layers(List.of("nope")).build(), 2, null));
