@@ -41,7 +41,9 @@ public final class SparkExtract implements Runnable {
 
     @Override
     public void run() {
+        // the settings are checked before Spark starts (seconds): a typo costs no context
         ExtractConfig cfg = store.apply(extraction.builder()).build();
+        SparkExtraction.checkPartitions(partitions);
         SparkConf conf = new SparkConf().setAppName(appName);
         if (master != null) {
             conf.setMaster(master);

@@ -68,9 +68,7 @@ public final class SparkExtraction {
         if (cfg.partition() != null) {
             throw InvalidInputException.field("partition", ": Spark chooses the partitions itself; use partitions");
         }
-        if (partitions < 1) {
-            throw InvalidInputException.field("partitions", "must be >= 1, got " + partitions);
-        }
+        checkPartitions(partitions);
         if (cfg.model() == null || cfg.data() == null) {
             throw InvalidInputException.fields("{model} and {data} are required", "model", "data");
         }
@@ -133,6 +131,13 @@ public final class SparkExtraction {
             log.println(sum.line());
         }
         return sum;
+    }
+
+    /** A partition count below 1 is refused (before Spark starts, where the caller can). */
+    static void checkPartitions(int partitions) {
+        if (partitions < 1) {
+            throw InvalidInputException.field("partitions", "must be >= 1, got " + partitions);
+        }
     }
 
     /**
