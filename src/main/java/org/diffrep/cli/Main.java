@@ -73,7 +73,11 @@ public final class Main implements Runnable {
      * There is no global --threads: such a command sets its threads itself.
      */
     public static int runCommand(Object command, String... args) {
-        return execute(Choices.configure(new CommandLine(command)), args);
+        CommandLine cl = Choices.configure(new CommandLine(command));
+        if (cl.getCommandSpec().versionProvider() == null && cl.getCommandSpec().version().length == 0) {
+            cl.getCommandSpec().versionProvider(new VersionProvider()); // --version prints diffrep's
+        }
+        return execute(cl, args);
     }
 
     private static int execute(CommandLine cl, String... args) {

@@ -261,6 +261,16 @@ class SparkExtractTest {
         assertEquals(2, code, msg);
         assertTrue(msg.contains("--batch must be >= 1, got 0"), msg);
         assertFalse(msg.contains("\tat "), "no stack trace: " + msg);
+
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            assertEquals(0, Main.runCommand(new SparkExtract(), "--version"));
+        } finally {
+            System.setOut(oldOut);
+        }
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("diffrep "), out.toString(StandardCharsets.UTF_8));
     }
 
     /** A grey PNG of 28x28 values in [-1, 1] (exact: MNIST's bytes, which k/127.5 - 1 gives back). */
