@@ -199,6 +199,47 @@ class SparkExtractTest {
         }
     }
 
+    /** Noisy input: the noise is keyed by the id column (the dataset index), as the store keys it. */
+    @Test
+    void transformerWithNoisyInputKeysTheNoiseByTheIdColumn() {
+        int n = 96;
+        Path noisy = tmp.resolve("noisy");
+        ExtractConfig cfg = config(noisy).toBuilder().input(InputMode.NOISY).limit(n).build();
+        new org.diffrep.extract.Extractor(cfg).log(null).run();
+        org.diffrep.data.Dataset mnist = DataSpec.open("builtin:mnist");
+        long[] idx = new long[n];
+        Arrays.setAll(idx, i -> i);
+        float[] x = Tensors.toFloats(mnist.batch(idx).images());
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            rows.add(RowFactory.create((long) i, Arrays.copyOfRange(x, i * 784, (i + 1) * 784)));
+        }
+        StructType schema = DataTypes.createStructType(List.of(
+                DataTypes.createStructField("id", DataTypes.LongType, false),
+                DataTypes.createStructField("pixels", DataTypes.createArrayType(DataTypes.FloatType, false), false)));
+        Dataset<Row> df = spark.createDataFrame(sc.parallelize(rows, 1), schema);
+        DiffrepFeatures t = new DiffrepFeatures().setModelPath(model.toString()).setInputCol("pixels")
+                .setInput("noisy").setIdCol("id").setSeed(3).setLayers("enc.1").setSigmas(0.1, 1).setForwardRows(48);
+        List<Row> got = t.transform(df).collectAsList();
+        FeatureStore store = FeatureStore.open(noisy);
+        for (int j = 0; j < 2; j++) {
+            float[][] expected = store.features("enc.1", j);
+            int col = got.get(0).fieldIndex(t.columnName("enc.1", j));
+            for (int i = 0; i < n; i++) {
+                List<Float> v = got.get(i).getList(col);
+                float[] f = new float[v.size()];
+                for (int k = 0; k < f.length; k++) {
+                    f[k] = v.get(k);
+                }
+                assertArrayEquals(expected[i], f, "sigma " + j + " row " + i);
+            }
+        }
+        // without an id column noisy input is refused, naming both parameters
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new DiffrepFeatures().setModelPath(model.toString()).setInput("noisy").config());
+        assertEquals(List.of("input", "idCol"), e.fields(), e.getMessage());
+    }
+
     @Test
     void transformerIsSavedAndLoadedWithItsParameters() throws IOException {
         DiffrepFeatures t = new DiffrepFeatures().setModelPath(model.toString()).setLayers("enc.1").setSigmas(0.5, 2)
