@@ -41,6 +41,9 @@ final class FeatureRows {
     }
 
     Iterator<Row> apply(Iterator<Row> rows) {
+        if (!rows.hasNext()) {
+            return rows; // an empty partition loads no model
+        }
         ExecutorSetup.nativeCache();
         Threads.set(ExecutorSetup.threads(TaskContext.get()));
         Denoiser model = ModelCache.get(cfg.model(), spec.task().modelId());
