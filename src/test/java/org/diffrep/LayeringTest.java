@@ -56,6 +56,9 @@ class LayeringTest {
         // batch plans run studies over many models and datasets
         ALLOWED.put("plan", union(studies, Set.of("study")));
         ALLOWED.put("cli", union(studies, Set.of("study", "plan")));
+        // distribution beside the command line: drives the extraction engine on Spark, with extract's options
+        // (cli's ExtractOptions, StoreOptions and error handling); no package lists spark, so nothing depends on it
+        ALLOWED.put("spark", Set.of("io", "ops", "data", "model", "extract", "cli"));
     }
 
     static JavaClasses library;

@@ -3,13 +3,10 @@ package org.diffrep.cli;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.ExtractSummary;
 import org.diffrep.extract.Extractor;
-import org.diffrep.extract.InputMode;
 import org.diffrep.extract.Partition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-
-import java.nio.file.Path;
 
 /** {@code diffrep extract}: features of a denoiser at taps x noise levels into a feature store. */
 @Command(name = "extract", mixinStandardHelpOptions = true,
@@ -20,13 +17,8 @@ final class ExtractCommand implements Runnable {
     @Mixin
     ExtractOptions extraction;
 
-    @Option(names = "--input", paramLabel = "MODE",
-            description = "clean (eps = 0, conditioned on sigma) or noisy (default: ${DEFAULT-VALUE}).")
-    InputMode input = ExtractConfig.DEFAULTS.input();
-
-
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Store directory (new or empty).")
-    Path out;
+    @Mixin
+    StoreOptions store;
 
 
     @Option(names = "--partition", paramLabel = "I/N",
@@ -39,7 +31,7 @@ final class ExtractCommand implements Runnable {
 
     @Override
     public void run() {
-        ExtractConfig cfg = extraction.builder().input(input).out(out)
+        ExtractConfig cfg = store.apply(extraction.builder())
                 .partition(partition == null ? null : Partition.parse(partition)).build();
         // Progress and the summary line go to stderr; stdout gets the store directory.
         ExtractSummary sum = new Extractor(cfg).run();

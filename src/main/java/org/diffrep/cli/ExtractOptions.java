@@ -13,10 +13,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Extraction options shared by {@code extract} and {@code sweep} (each adds its own --input and --out);
- * their defaults are {@link ExtractConfig#DEFAULTS}.
+ * Extraction options shared by {@code extract}, {@code sweep} and Spark's {@code SparkExtract} (each adds
+ * its own --input and --out, or {@link StoreOptions}); their defaults are {@link ExtractConfig#DEFAULTS}.
+ * Public so that another entry point can mix them in; the fields stay picocli's.
  */
-final class ExtractOptions {
+public final class ExtractOptions {
 
     private static final ExtractConfig D = ExtractConfig.DEFAULTS;
 
@@ -109,7 +110,7 @@ final class ExtractOptions {
     boolean resume;
 
     /** A config builder with every option here set; the caller adds input mode and output. */
-    ExtractConfig.Builder builder() {
+    public ExtractConfig.Builder builder() {
         return ExtractConfig.builder()
                 .model(model).data(data).layers(layers).sigmas(grid())
                 .noiseDraws(noiseDraws).pool(pool).topk(topk)

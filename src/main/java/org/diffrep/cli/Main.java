@@ -64,8 +64,25 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (0 ok, 1 runtime failure or bug, 2 usage or input error). */
     public static int run(String... args) {
         CommandLine cl = commandLine();
-        cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExecutionStrategy(new ThreadSetting.Strategy());
+        return execute(cl, args);
+    }
+
+    /**
+     * Runs another entry point's picocli command (Spark's {@code SparkExtract}) as diffrep's own run: the same
+     * option spellings and defaults ({@link Choices}), the same messages and exit codes ({@link ErrorHandler}).
+     * There is no global --threads: such a command sets its threads itself.
+     */
+    public static int runCommand(Object command, String... args) {
+        CommandLine cl = Choices.configure(new CommandLine(command));
+        if (cl.getCommandSpec().versionProvider() == null && cl.getCommandSpec().version().length == 0) {
+            cl.getCommandSpec().versionProvider(new VersionProvider()); // --version prints diffrep's
+        }
+        return execute(cl, args);
+    }
+
+    private static int execute(CommandLine cl, String... args) {
+        cl.setExecutionExceptionHandler(new ErrorHandler());
         try {
             return cl.execute(args);
         } catch (UnsatisfiedLinkError e) {

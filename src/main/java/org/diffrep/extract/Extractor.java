@@ -6,10 +6,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Batch;
 import org.diffrep.data.DataSpec;
@@ -19,7 +16,6 @@ import org.diffrep.io.Hashes;
 import org.diffrep.io.Npy.DType;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
-import org.diffrep.noise.Seeds;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
@@ -39,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Extracts features of a denoiser at chosen taps and noise levels into a feature store.
@@ -67,8 +62,7 @@ public final class Extractor {
     }
 
     private final ExtractConfig cfg;
-    /** Per tap, its reduction: the configured pool, or what {@link ExtractConfig#reduce} names. */
-    private final Map<String, Reductions.Selected> reductions = new LinkedHashMap<>();
+    private final BatchFeatures features;
     private Listener listener = new Listener() {
     };
     private PrintStream log = System.err;
@@ -77,6 +71,23 @@ public final class Extractor {
 
     public Extractor(ExtractConfig cfg) {
         this.cfg = cfg;
+        this.features = new BatchFeatures(cfg);
+    }
+
+    /**
+     * Checks the model against the configuration and data (layers, image shape, batch sizes) as {@link #run}
+     * does first: for a driver that validates once before it hands the work to many tasks.
+     */
+    public void check(Denoiser model, Dataset data) {
+        checkModelAndData(model, data);
+    }
+
+    /**
+     * How many images the run selects from {@code data} (split part, limit): what partitions divide. For a
+     * driver that checks a partition count before it hands the partitions out.
+     */
+    public long selectedCount(Dataset data) {
+        return select(data, Split.choose(data, cfg.trainFrac(), cfg.seed())).length;
     }
 
     public Extractor listener(Listener l) {
@@ -127,7 +138,7 @@ public final class Extractor {
             Threads.set(cfg.threads());
         }
         checkModelAndData(model, data);
-        chooseReductions();
+        features.reductions();
         model.train(false);
         Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
         long[] all = select(data, split);
@@ -249,17 +260,8 @@ public final class Extractor {
     }
 
     /**
-     * Noise, stacked forwards, pooling and the shard writes for one batch.
-     *
-     * <p>Row layout: the run's selected images form one sample-major stream of (image, sigma)
-     * rows, image of rank g and sigma j at global row {@code g*S + j}, and that stream is cut into
-     * forwards of exactly {@code forwardRows} rows at fixed global boundaries. A row therefore
-     * always sits at the same position of a forward of the same size, whatever the batch size, the
-     * shard or where a resumed run starts: GEMM and convolution kernels choose their tiling by
-     * shape and some round by a row's position in the tile (OpenBLAS's AVX2 kernels do), so
-     * shape and position are what must not change. A forward that straddles two batches is run
-     * once for each, with the other batch's rows left as zeros; its rows of this batch are the
-     * same either way.
+     * Noise, stacked forwards, pooling ({@link BatchFeatures}, which documents the row layout that keeps
+     * features independent of batch size and resumption) and the shard writes for one batch.
      *
      * @param first rank of the batch's first image among the run's selected images (for a partition, its rank
      *              in the whole run, not in the partition)
@@ -268,88 +270,14 @@ public final class Extractor {
             throws IOException {
         long[] ids = b.indices();
         int n = ids.length;
-        float[] sigmas = cfg.sigmas();
-        int s = sigmas.length;
-        long rows = (long) s * n;
-        int f = cfg.forwardRows();
-        Tensor x = b.images().contiguous();
-        Tensor idT = Tensors.fromLongs(ids);
-        Set<String> taps = new LinkedHashSet<>(cfg.layers());
-        boolean clean = cfg.input() == InputMode.CLEAN;
-        int draws = clean ? 1 : cfg.noiseDraws();
-        long rowFrom = first * s, rowTo = rowFrom + rows;
-
-        Map<String, Tensor[]> acc = new LinkedHashMap<>();
-        for (int r = 0; r < draws; r++) {
-            // Noise for all sigmas of the batch in one kernel call: [S, n, ...], eps keyed by (seed_r, id, j);
-            // then sample-major [n*S, ...] so that rows follow the global layout.
-            long f0 = System.nanoTime();
-            Tensor noisy = Kernels.noiseInject(x, sigmas, null, idT, drawSeed(r), clean);
-            long[] inShape = Tensors.shape(noisy);
-            long[] flatShape = new long[inShape.length - 1];
-            flatShape[0] = rows;
-            System.arraycopy(inShape, 2, flatShape, 1, flatShape.length - 1);
-            Tensor all = noisy.transpose(0, 1).contiguous().reshape(flatShape);
-            t.forward += System.nanoTime() - f0;
-            Map<String, List<Tensor[]>> pieces = new LinkedHashMap<>();
-            for (long q0 = Math.floorDiv(rowFrom, f) * f; q0 < rowTo; q0 += f) {
-                long a = Math.max(q0, rowFrom), e = Math.min(q0 + f, rowTo);
-                int lead = (int) (a - q0), len = (int) (e - a), tail = (int) (q0 + f - e);
-                long fa = System.nanoTime();
-                Tensor in = all.narrow(0, a - rowFrom, len);
-                if (lead > 0 || tail > 0) {
-                    TensorVector parts = new TensorVector();
-                    if (lead > 0) {
-                        parts.push_back(zeros(flatShape, lead, in));
-                    }
-                    parts.push_back(in);
-                    if (tail > 0) {
-                        parts.push_back(zeros(flatShape, tail, in));
-                    }
-                    in = torch.cat(parts, 0);
-                }
-                float[] sig = new float[f];
-                for (int p = 0; p < f; p++) {
-                    sig[p] = sigmas[(int) Math.floorMod(q0 + p, (long) s)];
-                }
-                Denoiser.Output out = model.forward(in, Tensors.fromFloats(sig), taps, false);
-                t.forward += System.nanoTime() - fa;
-                long pa = System.nanoTime();
-                for (String layer : cfg.layers()) {
-                    Tensor tap = out.taps().get(layer);
-                    Tensor mine = len < f ? tap.narrow(0, lead, len) : tap;
-                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(layer, mine));
-                }
-                t.pool += System.nanoTime() - pa;
-            }
-            long pa = System.nanoTime();
-            for (String layer : cfg.layers()) {
-                Tensor[] pooled = concat(pieces.get(layer));
-                Tensor[] sum = acc.get(layer);
-                if (sum == null) {
-                    acc.put(layer, pooled);
-                } else {
-                    for (int k = 0; k < sum.length; k++) {
-                        if (sum[k] != null) {
-                            sum[k].add_(pooled[k]);
-                        }
-                    }
-                }
-            }
-            t.pool += System.nanoTime() - pa;
-        }
-        if (draws > 1) {
-            for (Tensor[] sum : acc.values()) {
-                for (Tensor a : sum) {
-                    if (a != null) {
-                        a.div_(new Scalar((double) draws));
-                    }
-                }
-            }
-        }
+        int s = cfg.sigmas().length;
+        long f0 = features.forwardNanos, p0 = features.poolNanos;
+        Map<String, Tensor[]> acc = features.pooled(model, b.images(), ids, first);
+        t.forward += features.forwardNanos - f0;
+        t.pool += features.poolNanos - p0;
         for (int j = 0; j < s; j++) {
             for (String layer : cfg.layers()) {
-                writeSigma(shard, layer, j, sigmaRows(acc.get(layer), n, s, j), n, ids, t);
+                writeSigma(shard, layer, j, BatchFeatures.sigmaRows(acc.get(layer), n, s, j), n, ids, t);
             }
         }
         long io0 = System.nanoTime();
@@ -368,124 +296,11 @@ public final class Extractor {
         t.io += System.nanoTime() - io0;
     }
 
-    /** Zero rows to pad a forward: {@code count} rows of the input's row shape. */
-    private static Tensor zeros(long[] flatShape, int count, Tensor like) {
-        long[] shape = flatShape.clone();
-        shape[0] = count;
-        return torch.zeros(shape, like.options());
-    }
-
-    /** Rows of sigma j (every S-th row from j) of each pooled tensor of a batch in sample-major order. */
-    private static Tensor[] sigmaRows(Tensor[] pooled, int n, int s, int j) {
-        Tensor[] out = new Tensor[pooled.length];
-        for (int k = 0; k < pooled.length; k++) {
-            if (pooled[k] != null) {
-                out[k] = pooled[k].reshape(n, s, -1).select(1, j).contiguous();
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Reduces one tap [M, C, H, W] (or [M, C]) into {mean or the reduction's rows, max or null, flattened map or
-     * null, top-k values or null, top-k indices or null}. A built-in pool runs the native kernels (with top-k and
-     * mean pooling of one draw, the fused pool+top-k kernel gives the mean and the top-k); any other reduction
-     * gives the rows, whose top-k (if asked for) {@link #writeSigma} takes.
-     */
-    private Tensor[] pool(String layer, Tensor tap) {
-        // float32, as the kernels take it: a TorchScript model may return its taps in another float type
-        Tensor m = tap.to(torch.ScalarType.Float).contiguous();
-        long rowsM = m.size(0);
-        Pooling pooling = reductions.get(layer).builtin();
-        if (pooling == null) {
-            return new Tensor[]{userRows(layer, m), null, null, null, null};
-        }
-        Tensor maps = m.dim() == 2 ? m.reshape(rowsM, m.size(1), 1) : m;
-        Tensor flat = pooling == Pooling.NONE ? m.reshape(rowsM, -1).clone() : null;
-        boolean fused = pooling == Pooling.MEAN && cfg.topk() > 0 && cfg.noiseDraws() == 1;
-        if (fused) {
-            Kernels.PooledTopK pt = Kernels.poolTopk(maps, cfg.topk(), Kernels.Rank.VALUE, true);
-            return new Tensor[]{pt.mean(), null, flat, pt.topk().values(), pt.topk().indices()};
-        }
-        Kernels.Pooled p = Kernels.pool(maps, pooling == Pooling.MEAN_MAX, false, 0f);
-        return new Tensor[]{p.mean(), p.max(), flat, null, null};
-    }
-
-    /** The rows of a user's reduction for maps m [M, ...], checked to be float32 [M, F] on m's device. */
-    private Tensor userRows(String layer, Tensor m) {
-        Reductions.Selected sel = reductions.get(layer);
-        Tensor rows;
-        try {
-            rows = sel.reduction().reduce(m);
-        } catch (UserKernelException e) {
-            throw KernelFileReduction.asInput(e, sel.record().toString());
-        } catch (InvalidInputException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            // the user's code, not diffrep: one line naming it (exit 1), not "a bug in diffrep"
-            throw new UserKernelException(UserKernelException.Kind.FAILED, "the reduction " + sel.record()
-                    + " of layer " + layer + " failed: " + (e.getMessage() == null ? e.toString()
-                    : e.getMessage().lines().findFirst().orElse("").strip()), null, e);
-        }
-        long f = sel.reduction().rowLength(KernelFileReduction.mapShape(m));
-        if (rows == null || rows.isNull() || !rows.defined() || rows.dim() != 2 || rows.size(0) != m.size(0)
-                || rows.size(1) != f || rows.scalar_type().value != torch.ScalarType.Float.value
-                || rows.is_cuda() != m.is_cuda()) {
-            throw new UserKernelException(UserKernelException.Kind.FAILED, "the reduction " + sel.record()
-                    + " of layer " + layer + " returned "
-                    + (rows == null || rows.isNull() || !rows.defined() ? "no tensor" : rows.scalar_type() + " "
-                    + Arrays.toString(Tensors.shape(rows)) + (rows.is_cuda() ? " on a GPU" : " on the CPU"))
-                    + "; expected Float [" + m.size(0) + ", " + f + "] on the maps' device");
-        }
-        return rows.contiguous();
-    }
-
-    /** Resolves each tap's reduction (the registry is loaded only when a tap names one) before any work. */
-    private void chooseReductions() {
-        reductions.clear();
-        Reductions registry = cfg.reduce().isEmpty() && cfg.kernelFiles().isEmpty() ? null
-                : Reductions.load(cfg.kernelFiles());
-        for (String layer : cfg.layers()) {
-            String name = cfg.reduce().get(layer);
-            Reductions.Selected sel = registry == null || name == null
-                    ? new Reductions.Selected(new BuiltinReduction(cfg.pool()),
-                    new ReductionRecord(cfg.pool().id(), "builtin", null, null), cfg.pool())
-                    : registry.select(name, layer);
-            if (sel.reduction() instanceof KernelFileReduction.Cuda cuda) {
-                try {
-                    cuda.prepare();
-                } catch (UserKernelException e) {
-                    throw KernelFileReduction.asInput(e, sel.record().toString());
-                }
-            }
-            reductions.put(layer, sel);
-        }
-    }
-
-    /** Concatenates the pooled pieces of one layer along the rows. */
-    private static Tensor[] concat(List<Tensor[]> pieces) {
-        if (pieces.size() == 1) {
-            return pieces.get(0);
-        }
-        Tensor[] out = new Tensor[pieces.get(0).length];
-        for (int k = 0; k < out.length; k++) {
-            if (pieces.get(0)[k] == null) {
-                continue;
-            }
-            TensorVector v = new TensorVector();
-            for (Tensor[] p : pieces) {
-                v.push_back(p[k]);
-            }
-            out[k] = torch.cat(v, 0);
-        }
-        return out;
-    }
-
     private void writeSigma(ShardWriter shard, String layer, int sigmaIndex, Tensor[] pooled, int n,
                             long[] ids, Timings t) throws IOException {
         long pa = System.nanoTime();
         Tensor mean = pooled[0];
-        Tensor featureRows = reductions.get(layer).builtin() == Pooling.NONE ? pooled[2] : mean;
+        Tensor featureRows = features.reductions().get(layer).builtin() == Pooling.NONE ? pooled[2] : mean;
         Tensor max = pooled[1];
         Tensor values = null, indices = null;
         if (cfg.topk() > 0) {
@@ -538,11 +353,6 @@ public final class Extractor {
         if (!bad.isEmpty()) {
             throw new NonFiniteFeatureException(bad, layer, sigmaIndex, cfg.sigmas()[sigmaIndex]);
         }
-    }
-
-    /** Seed of noise draw r: the run's seed for the first, derived streams for the others. */
-    private long drawSeed(int r) {
-        return r == 0 ? cfg.seed() : Seeds.derive(cfg.seed(), r);
     }
 
     private void checkModelAndData(Denoiser model, Dataset data) {
@@ -610,7 +420,7 @@ public final class Extractor {
                     flat *= shape[i];
                 }
                 long channels = shape[1];
-                Reductions.Selected sel = reductions.get(layer);
+                Reductions.Selected sel = features.reductions().get(layer);
                 if (sel.builtin() == null) {
                     long f = userRowLength(sel, layer, map);
                     if (cfg.topk() > f) {
@@ -668,7 +478,7 @@ public final class Extractor {
             return null;
         }
         Map<String, ReductionRecord> out = new LinkedHashMap<>();
-        reductions.forEach((layer, sel) -> out.put(layer, sel.record()));
+        features.reductions().forEach((layer, sel) -> out.put(layer, sel.record()));
         return out;
     }
 

@@ -207,7 +207,7 @@ public final class StoreWriter {
         }
     }
 
-    static StoreManifest readManifest(Path file) throws IOException {
+    public static StoreManifest readManifest(Path file) throws IOException {
         try {
             return Json.SNAKE_CASE.readValue(file.toFile(), StoreManifest.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
@@ -227,8 +227,10 @@ public final class StoreWriter {
                 }
             }
         }
+        // not the store directory itself, whatever its name (Spark's attempt directories end in .tmp)
         try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.filter(p -> p.getFileName().toString().endsWith(AtomicFiles.TEMP_SUFFIX)).toList()) {
+            for (Path p : walk.filter(p -> !p.equals(dir) && p.getFileName().toString().endsWith(AtomicFiles.TEMP_SUFFIX))
+                    .toList()) {
                 Files.deleteIfExists(p);
             }
         }
