@@ -88,6 +88,12 @@ public final class ExtractOptions {
     int decodeThreads = D.decodeThreads();
 
 
+    @Option(names = "--device", paramLabel = "D",
+            description = "cpu, cuda or cuda:N: where the network, noise and pooling run (a GPU needs the -Pgpu build);"
+                    + " features are written from the CPU, and the store records the device type (default: ${DEFAULT-VALUE}).")
+    String device = D.device();
+
+
     @Option(names = "--seed", paramLabel = "S", description = "Noise and split seed (default: ${DEFAULT-VALUE}).")
     long seed = D.seed();
 
@@ -114,7 +120,7 @@ public final class ExtractOptions {
         return ExtractConfig.builder()
                 .model(model).data(data).layers(layers).sigmas(grid())
                 .noiseDraws(noiseDraws).pool(pool).topk(topk)
-                .batch(batch).forwardRows(forwardRows).shardSize(shardSize).decodeThreads(decodeThreads).seed(seed).limit(limit)
+                .batch(batch).forwardRows(forwardRows).shardSize(shardSize).decodeThreads(decodeThreads).device(device).seed(seed).limit(limit)
                 .split(split).trainFrac(trainFrac).resume(resume).reduce(reduce).kernelFiles(kernelFiles);
     }
 

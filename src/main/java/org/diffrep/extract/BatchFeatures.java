@@ -1,5 +1,6 @@
 package org.diffrep.extract;
 
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -7,6 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.model.Denoiser;
 import org.diffrep.noise.Seeds;
+import org.diffrep.ops.Devices;
 import org.diffrep.ops.Kernels;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.UserKernelException;
@@ -31,6 +33,7 @@ public final class BatchFeatures {
 
     private final ExtractConfig cfg;
     private final Map<String, Reductions.Selected> reductions = new LinkedHashMap<>();
+    private Device device;
     /** Nanoseconds spent in noise and forwards, and in pooling, so far. */
     long forwardNanos, poolNanos;
 
@@ -64,8 +67,8 @@ public final class BatchFeatures {
         int s = sigmas.length;
         long rows = (long) s * n;
         int f = cfg.forwardRows();
-        Tensor x = images.contiguous();
-        Tensor idT = Tensors.fromLongs(ids);
+        Tensor x = onDevice(images).contiguous();
+        Tensor idT = onDevice(Tensors.fromLongs(ids));
         Set<String> taps = new LinkedHashSet<>(cfg.layers());
         boolean clean = cfg.input() == InputMode.CLEAN;
         int draws = clean ? 1 : cfg.noiseDraws();
@@ -104,7 +107,7 @@ public final class BatchFeatures {
                 for (int p = 0; p < f; p++) {
                     sig[p] = sigmas[(int) Math.floorMod(q0 + p, (long) s)];
                 }
-                Denoiser.Output out = model.forward(in, Tensors.fromFloats(sig), taps, false);
+                Denoiser.Output out = model.forward(in, onDevice(Tensors.fromFloats(sig)), taps, false);
                 forwardNanos += System.nanoTime() - fa;
                 long pa = System.nanoTime();
                 for (String layer : cfg.layers()) {
@@ -139,6 +142,16 @@ public final class BatchFeatures {
                 }
             }
         }
+        if (device() != null) {
+            // rows are written (or handed to Spark) from the CPU
+            for (Tensor[] sum : acc.values()) {
+                for (int k = 0; k < sum.length; k++) {
+                    if (sum[k] != null) {
+                        sum[k] = sum[k].cpu();
+                    }
+                }
+            }
+        }
         return acc;
     }
 
@@ -165,6 +178,47 @@ public final class BatchFeatures {
      * registry is loaded only when a tap names one); a missing kernel or a CUDA kernel without a GPU is an input
      * error here, before any work.
      */
+    /**
+     * Moves the model to the configured device after checking that LibTorch and the native kernels can use it; on
+     * the CPU (the default) it does nothing.
+     *
+     * @throws InvalidInputException naming {@code device} when no usable GPU is there, with the way out
+     */
+    public void moveModel(Denoiser model) {
+        if (device() == null) {
+            return;
+        }
+        if (!Devices.torchCudaAvailable()) {
+            throw InvalidInputException.field("device", InvalidInputException.literal(cfg.device())
+                    + ": LibTorch sees no CUDA device (the default build is CPU-only: build with 'mvn -Pgpu package'"
+                    + " on a machine with an NVIDIA driver), or use cpu");
+        }
+        long count = torch.cuda_device_count();
+        if (device.index() >= count) {
+            throw InvalidInputException.field("device", InvalidInputException.literal(cfg.device()) + ": LibTorch sees "
+                    + count + " CUDA device(s), cuda:0 .. cuda:" + (count - 1));
+        }
+        if (!Devices.cudaKernelsUsable()) {
+            throw InvalidInputException.field("device", InvalidInputException.literal(cfg.device())
+                    + ": the native library has no usable CUDA kernels (" + Devices.nativeCudaStatus()
+                    + "); build it with nvcc on the PATH, or use cpu");
+        }
+        model.to(device);
+    }
+
+    /** The configured GPU, or null for the CPU. */
+    private Device device() {
+        if (device == null && !"cpu".equals(cfg.device())) {
+            device = new Device(cfg.device());
+        }
+        return device;
+    }
+
+    /** {@code t} on the configured device (itself on the CPU). */
+    Tensor onDevice(Tensor t) {
+        return device() == null ? t : t.to(device, t.scalar_type());
+    }
+
     Map<String, Reductions.Selected> reductions() {
         if (reductions.isEmpty()) {
             Reductions registry = cfg.reduce().isEmpty() && cfg.kernelFiles().isEmpty() ? null

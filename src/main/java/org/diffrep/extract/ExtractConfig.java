@@ -33,6 +33,9 @@ import java.util.Map;
  * @param threads          LibTorch and kernel threads (0: leave as set)
  * @param decodeThreads    threads reading and decoding batches ahead of the forward (default 2); they matter for
  *                         sources decoded per batch (folder, tar); the features do not depend on them
+ * @param device           where the network, noise and pooling run: cpu (the default), cuda or cuda:N (the GPU
+ *                         build, {@code -Pgpu}); rows come back to the CPU to be written. A GPU's kernels round
+ *                         differently from the CPU's, so the manifest records the device type
  * @param shardSize        images per shard (default 1024): the unit of resumption
  * @param forwardRows      rows of every forward (default 128), cut at fixed boundaries of the run's
  *                         (image, sigma) rows; a forward that straddles two batches is padded and run
@@ -48,7 +51,7 @@ import java.util.Map;
 public record ExtractConfig(Path model, String data, List<String> layers, float[] sigmas, InputMode input,
                             int noiseDraws, Pooling pool, int topk, int batch, long seed, long limit,
                             SplitSelection split, Double trainFrac, Path out, boolean resume, int threads,
-                            int decodeThreads, int shardSize, int forwardRows, Partition partition, Map<String, String> reduce,
+                            int decodeThreads, String device, int shardSize, int forwardRows, Partition partition, Map<String, String> reduce,
                             List<String> kernelFiles) {
 
     /** Every field at its default, as {@link #builder} starts; model, data and out unset (null). */
@@ -62,7 +65,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
     public Builder toBuilder() {
         return new Builder().model(model).data(data).layers(layers).sigmas(sigmas).input(input).noiseDraws(noiseDraws)
                 .pool(pool).topk(topk).batch(batch).seed(seed).limit(limit).split(split).trainFrac(trainFrac).out(out)
-                .resume(resume).threads(threads).decodeThreads(decodeThreads).shardSize(shardSize).forwardRows(forwardRows)
+                .resume(resume).threads(threads).decodeThreads(decodeThreads).device(device).shardSize(shardSize).forwardRows(forwardRows)
                 .partition(partition)
                 .reduce(reduce).kernelFiles(kernelFiles);
     }
@@ -86,6 +89,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         private boolean resume = false;
         private int threads = 0;
         private int decodeThreads = 2;
+        private String device = "cpu";
         private int shardSize = 1024;
         private int forwardRows = 128;
         private Partition partition = null;
@@ -110,6 +114,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
         public Builder resume(boolean v) { resume = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
         public Builder decodeThreads(int v) { decodeThreads = v; return this; }
+        public Builder device(String v) { device = v; return this; }
         public Builder shardSize(int v) { shardSize = v; return this; }
         public Builder forwardRows(int v) { forwardRows = v; return this; }
         public Builder partition(Partition v) { partition = v; return this; }
@@ -133,6 +138,8 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
             require(batch >= 1, "batch", "must be >= 1, got " + batch);
             require(limit >= 0, "limit", "must be >= 0, got " + limit);
             require(decodeThreads >= 1 && decodeThreads <= 256, "decodeThreads", "must be in 1..256, got " + decodeThreads);
+            require(device != null && device.matches("cpu|cuda(:[0-9]{1,3})?"), "device",
+                    ": expected cpu, cuda or cuda:N, got " + InvalidInputException.literal(device));
             require(shardSize >= 1, "shardSize", "must be >= 1, got " + shardSize);
             require(forwardRows >= 1, "forwardRows", "must be >= 1, got " + forwardRows);
             require(trainFrac == null || (trainFrac > 0 && trainFrac <= 1),
@@ -153,7 +160,7 @@ public record ExtractConfig(Path model, String data, List<String> layers, float[
 
         private ExtractConfig make() {
             return new ExtractConfig(model, data, layers, sigmas.clone(), input, noiseDraws, pool, topk, batch, seed,
-                    limit, split, trainFrac, out, resume, threads, decodeThreads, shardSize, forwardRows, partition, reduce,
+                    limit, split, trainFrac, out, resume, threads, decodeThreads, device, shardSize, forwardRows, partition, reduce,
                     kernelFiles);
         }
 

@@ -138,6 +138,7 @@ public final class Extractor {
             Threads.set(cfg.threads());
         }
         checkModelAndData(model, data);
+        features.moveModel(model);
         features.reductions();
         model.train(false);
         Split split = Split.choose(data, cfg.trainFrac(), cfg.seed());
@@ -409,7 +410,8 @@ public final class Extractor {
         Map<String, StoreManifest.LayerShape> shapes = new LinkedHashMap<>();
         try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
             Batch b = data.batch(new long[]{index});
-            Denoiser.Output out = model.forward(b.images(), Tensors.fromFloats(new float[]{cfg.sigmas()[0]}),
+            Denoiser.Output out = model.forward(features.onDevice(b.images()),
+                    features.onDevice(Tensors.fromFloats(new float[]{cfg.sigmas()[0]})),
                     new LinkedHashSet<>(cfg.layers()), false);
             for (String layer : cfg.layers()) {
                 long[] shape = Tensors.shape(out.taps().get(layer));
@@ -469,7 +471,7 @@ public final class Extractor {
         return new StoreSettings(cfg.model() == null ? null : cfg.model().toString(), modelId, dataSource, count,
                 cfg.layers(), sig, cfg.input().id(), draws, cfg.pool().id(), cfg.topk(), cfg.batch(),
                 cfg.shardSize(), cfg.forwardRows(), cfg.seed(), cfg.split().id(), cfg.trainFrac(), cfg.limit(),
-                partition, manifestReductions());
+                partition, manifestReductions(), "cpu".equals(cfg.device()) ? null : "cuda");
     }
 
     /** Per tap, the record of its reduction; null when no tap names one (the manifest then is as it always was). */

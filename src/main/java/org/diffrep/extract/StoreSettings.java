@@ -35,12 +35,15 @@ import java.util.Objects;
  *                    {@code count} is the rows of this part. Left out of the manifest when null.
  * @param reductions  per tap, the reduction chosen with {@link ExtractConfig#reduce} and a hash of its code
  *                    ({@link ReductionRecord}); null (left out of the manifest) when every tap uses {@code pool}
+ * @param device      the device the features were computed on ({@link ExtractConfig#device}); null (left out of the
+ *                    manifest) for the CPU. A GPU's kernels round differently, so resume and merge refuse a change
  */
 public record StoreSettings(String model, String modelId, String data, long count, List<String> layers,
                             List<Float> sigmas, String input, int noiseDraws, String pool, int topk, int batch,
                             int shardSize, int forwardRows, long seed, String split, Double trainFrac, long limit,
                             @JsonInclude(JsonInclude.Include.NON_NULL) PartitionRange partition,
-                            @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, ReductionRecord> reductions) {
+                            @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, ReductionRecord> reductions,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) String device) {
 
     /**
      * The partition a partial store holds: partition {@code index} of {@code count}, whose rows are the ranks
@@ -57,7 +60,7 @@ public record StoreSettings(String model, String modelId, String data, long coun
     public StoreSettings whole() {
         return partition == null ? this : new StoreSettings(model, modelId, data, partition.total(), layers, sigmas,
                 input, noiseDraws, pool, topk, batch, shardSize, forwardRows, seed, split, trainFrac, limit, null,
-                reductions);
+                reductions, device);
     }
 
     /** The name of the reduction that made the rows of {@code layer}: its {@link #reductions} entry, else {@link #pool}. */
@@ -92,6 +95,8 @@ public record StoreSettings(String model, String modelId, String data, long coun
         diff(out, "limit", limit, requested.limit, thisName, otherName);
         diff(out, "count", count, requested.count, thisName, otherName);
         diff(out, "partition", partition, requested.partition, thisName, otherName);
+        diff(out, "device", device == null ? "cpu" : device, requested.device == null ? "cpu" : requested.device,
+                thisName, otherName);
         diffReductions(out, requested.reductions, thisName, otherName);
         return out;
     }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -42,6 +43,14 @@ public interface Denoiser {
 
     /** Switches between training (autograd, parameters trainable) and evaluation behaviour. */
     default void train(boolean on) {
+    }
+
+    /**
+     * Moves the parameters and buffers to {@code device} ({@code cpu}, {@code cuda} or {@code cuda:N}); inputs must
+     * then be on that device too.
+     */
+    default void to(Device device) {
+        throw new UnsupportedOperationException(source() + " cannot move to " + device.str().getString());
     }
 
     /** A denoiser's result: the denoised batch (null when not wanted) and the requested taps. */

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItemVector;
@@ -59,6 +60,11 @@ public abstract class NetworkDenoiser extends Module implements Denoiser {
     @Override
     public void train(boolean on) {
         super.train(on);
+    }
+
+    @Override
+    public void to(Device device) {
+        super.to(device, false);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GenericDict;
 import org.bytedeco.pytorch.GenericDictIterator;
 import org.bytedeco.pytorch.IValue;
@@ -121,6 +122,11 @@ public final class TorchScriptDenoiser implements Denoiser {
     @Override
     public List<String> taps() {
         return taps;
+    }
+
+    @Override
+    public void to(Device device) {
+        module.to(device, false);
     }
 
     @Override

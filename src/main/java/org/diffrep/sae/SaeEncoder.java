@@ -34,7 +34,7 @@ public final class SaeEncoder {
         StoreSettings settings = new StoreSettings(saeFile.toString(), Hashes.sha256Id(saeFile), src.data(), n,
                 List.of(in.layer()), List.of(in.sigma()), src.input(), src.noiseDraws(), src.pool(), sae.config().k(),
                 batch, (int) Math.min(Integer.MAX_VALUE, n), batch, src.seed(), src.split(), src.trainFrac(), src.limit(), null,
-                null);
+                null, null);
         long[] ids = in.allIds();
         if (batch < 1) {
             throw InvalidInputException.field("batch", "must be >= 1, got " + batch);

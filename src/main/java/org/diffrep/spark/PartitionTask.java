@@ -46,7 +46,10 @@ final class PartitionTask {
         TaskContext tc = TaskContext.get();
         int attempt = tc == null ? 0 : tc.attemptNumber();
         String executor = tc == null ? "driver" : org.apache.spark.SparkEnv.get().executorId();
-        String device = ExecutorSetup.device(tc);
+        // a GPU run uses the GPU Spark assigned the task (spark.task.resource.gpu.amount); a CPU run stays on the CPU
+        String assigned = ExecutorSetup.device(tc);
+        String device = "cpu".equals(spec.config().device()) ? "cpu"
+                : assigned.startsWith("cuda") ? assigned : spec.config().device();
         Path dir = partsDir(Path.of(spec.out()));
         Path done = dir.resolve("part-" + index);
         try {
@@ -61,10 +64,10 @@ final class PartitionTask {
             }
             Files.createDirectories(dir);
             ExtractConfig cfg = spec.config().toBuilder().out(target).partition(index, count).resume(resume)
-                    .threads(ExecutorSetup.threads(tc)).build();
+                    .threads(ExecutorSetup.threads(tc)).device(device).build();
             Dataset data = DataSpec.open(cfg.data());
             long t1 = System.nanoTime();
-            Denoiser model = ModelCache.get(cfg.model(), spec.modelId());
+            Denoiser model = ModelCache.get(cfg.model(), spec.modelId(), device);
             long t2 = System.nanoTime();
             ExtractSummary sum = new Extractor(cfg).log(null).listener(failureHook(index, attempt)).run(model,
                     spec.modelId(), data);

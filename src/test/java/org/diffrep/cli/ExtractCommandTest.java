@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ExtractCommandTest {
 
@@ -55,5 +57,17 @@ class ExtractCommandTest {
         assertEquals(2, Main.run(args(dir.resolve("a"), "--layers", "mid")), "unknown layer");
         assertEquals(2, Main.run(args(dir.resolve("b"), "--pool", "median")), "unknown pooling");
         assertEquals(2, Main.run(args(dir.resolve("c"), "--noise-draws", "3")), "draws need noisy input");
+    }
+
+    @Test
+    void aDeviceWithoutAGpuIsAnInputErrorNamingTheWayOut() {
+        CliRun gpu = CliRun.of(args(dir.resolve("gpu"), "--device", "cuda"));
+        assertEquals(2, gpu.code(), gpu.err());
+        assertTrue(gpu.message().contains("--device") && gpu.message().contains("-Pgpu"), gpu.err());
+        CliRun typo = CliRun.of(args(dir.resolve("typo"), "--device", "gpu0"));
+        assertEquals(2, typo.code(), typo.err());
+        assertTrue(typo.message().contains("--device") && typo.message().contains("cuda:N"), typo.err());
+        assertEquals(0, Main.run(args(dir.resolve("cpu"), "--device", "cpu")));
+        assertFalse(FeatureStore.open(dir.resolve("cpu")).settings().toString().contains("cuda"));
     }
 }
