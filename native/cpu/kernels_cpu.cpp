@@ -1,8 +1,11 @@
-// CPU kernels: OpenMP across rows; the inner loops are written so that g++ vectorises them, and
-// the hot functions are compiled three times (AVX-512, AVX2, baseline x86-64) with the best one
-// picked at load time, so the library stays portable; Philox has hand-written AVX-512 and AVX2
-// (32x32->64-bit multiplies on even and odd lanes), which g++ does not find by itself. No clone uses FMA and all of them do the
-// same IEEE operations in the same order, so every clone returns the same bits.
+// CPU kernels: OpenMP across rows; the inner loops are written so that g++ vectorises them. Each
+// hot leaf function is one generic body compiled three times (AVX-512, AVX2, portable x86-64) by
+// thin wrappers with a target attribute; a table of function pointers picks one set at load time
+// (the best the CPU has, or DIFFREP_CPU_ISA=avx512|avx2|portable to force one for measurement and
+// tests; diffrep_set_cpu_isa switches it later). Philox has hand-written AVX-512 and AVX2 (32x32->64
+// multiplies on even and odd lanes), which g++ does not find by itself, and the AVX2 path has a
+// hand-written Box-Muller fused with the scale-add. No path uses FMA and all of them do the same IEEE
+// operations in the same order, so every path returns the same bits.
 #include "backend.h"
 #include "diffrep_ops.h"
 #include "philox.h"
@@ -19,17 +22,54 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <strings.h>
 #include <vector>
 
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+// Each generic body NAME_body (always inlined) is compiled once per wrapper below; the wrapper's
+// target decides the vector width g++ uses for it. DIFFREP_BASELINE_ONLY builds the portable set only.
 #if defined(__x86_64__) && !defined(DIFFREP_BASELINE_ONLY)
-#define DIFFREP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define DIFFREP_HAVE_ISA_PATHS 1
+#define DIFFREP_T_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
+#define DIFFREP_T_AVX2 __attribute__((target("avx2")))
+#define DIFFREP_VARIANTS(ret, name, params, args)                                 \
+  DIFFREP_T_AVX512 DIFFREP_MAYBE_UNUSED ret name##_avx512 params { return name##_body args; } \
+  DIFFREP_T_AVX2 DIFFREP_MAYBE_UNUSED ret name##_avx2 params { return name##_body args; } \
+  ret name##_portable params { return name##_body args; }
 #else
-#define DIFFREP_CLONES
+#define DIFFREP_VARIANTS(ret, name, params, args) \
+  ret name##_portable params { return name##_body args; }
 #endif
+#define DIFFREP_BODY static inline __attribute__((always_inline))
+// (noise_finish's AVX2 set is not used: that path has its own fused noise loop)
+#define DIFFREP_MAYBE_UNUSED __attribute__((unused))
 
 namespace diffrep {
 
 namespace {
+
+// One ISA's set of the hot functions; the kernels below call through the set chosen at load time
+// (isa_ops()), read once per kernel call.
+struct IsaOps {
+  const char* name;
+  void (*noise_chunk)(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0);
+  void (*scale_row)(const float* xr, float* o, int64_t m, float sc);
+  void (*pool_rows)(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, float* max, float* active,
+                    float threshold);
+  void (*mean_rows)(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean);
+  uint64_t (*above_mask)(const float* p, int64_t m, float tv, int by);
+  void (*rank_select)(const uint64_t* cand, int64_t n, int64_t k, uint64_t* out);
+  void (*row_keys)(const float* row, int64_t c, int by, uint32_t* keys);
+  int64_t (*count_at_least)(const uint32_t* keys, int64_t c, uint32_t v);
+  void (*lane_max16)(const uint32_t* keys, int64_t c, uint32_t* mx);
+};
+
+const IsaOps& isa_ops();
 
 // ---------------------------------------------------------------------------------------------
 // Noise
@@ -54,7 +94,7 @@ void philox_blocks_scalar(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo,
   }
 }
 
-#if defined(__x86_64__)
+#if defined(DIFFREP_HAVE_ISA_PATHS)
 // The same, eight blocks per step: vpmuludq multiplies the even 32-bit lanes, a 64-bit shift
 // brings the odd ones down, blends put the low and high halves back in lane order.
 __attribute__((target("avx2")))
@@ -124,28 +164,139 @@ void philox_blocks_avx512(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo,
   philox_blocks_avx2(blk0 + (uint32_t)b, nb - b, j, id_lo, id_hi, key0, key1, w0 + b, w1 + b, w2 + b, w3 + b);
 }
 #pragma GCC diagnostic pop
-
-#if defined(DIFFREP_BASELINE_ONLY)  // for testing the fallback paths on a newer CPU
-const bool kHaveAvx512 = false, kHaveAvx2 = false;
-#else
-const bool kHaveAvx512 = __builtin_cpu_supports("avx512f");
-const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
-#endif
 #endif
 
-void philox_blocks(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
-                   uint32_t key1, uint32_t* w0, uint32_t* w1, uint32_t* w2, uint32_t* w3) {
-#if defined(__x86_64__)
-  if (kHaveAvx512) return philox_blocks_avx512(blk0, nb, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
-  if (kHaveAvx2) return philox_blocks_avx2(blk0, nb, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
-#endif
-  philox_blocks_scalar(blk0, nb, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+#if defined(DIFFREP_HAVE_ISA_PATHS)
+// Philox words of the eight blocks blk .. blk + 7 (the loop body of philox_blocks_avx2).
+__attribute__((target("avx2"), always_inline)) inline void philox8_avx2(uint32_t blk, uint32_t j, uint32_t id_lo,
+                                                                        uint32_t id_hi, uint32_t key0, uint32_t key1,
+                                                                        __m256i w[4]) {
+  const __m256i M0 = _mm256_set1_epi32((int)0xD2511F53u), M1 = _mm256_set1_epi32((int)0xCD9E8D57u);
+  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)blk), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256i c1 = _mm256_set1_epi32((int)j), c2 = _mm256_set1_epi32((int)id_lo), c3 = _mm256_set1_epi32((int)id_hi);
+  uint32_t k0 = key0, k1 = key1;
+  for (int r = 0; r < 10; ++r) {
+    const __m256i e0 = _mm256_mul_epu32(c0, M0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), M0);
+    const __m256i e1 = _mm256_mul_epu32(c2, M1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), M1);
+    const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+    const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+    const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+    const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
+    c1 = lo1;
+    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  w[0] = c0;
+  w[1] = c1;
+  w[2] = c2;
+  w[3] = c3;
 }
 
+// box_muller (philox.h) on eight word pairs: the same IEEE operations in the same order (each
+// intrinsic is one correctly rounded operation, no FMA), so the same bits as the scalar code.
+__attribute__((target("avx2"), always_inline)) inline void box_muller8_avx2(__m256i a, __m256i b, __m256* z0,
+                                                                            __m256* z1) {
+  const __m256i one = _mm256_set1_epi32(1);
+  // minus2_log_uniform(a)
+  const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_srli_epi32(a, 8), one)),
+                                 _mm256_set1_ps(5.9604644775390625e-8f));
+  const __m256i ub = _mm256_castps_si256(u);
+  const __m256i mant = _mm256_and_si256(ub, _mm256_set1_epi32(0x007fffff));
+  const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x003504f3), mant);  // -1 where small
+  const __m256i e = _mm256_add_epi32(
+      _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(ub, 23), _mm256_set1_epi32(0xff)), _mm256_set1_epi32(126)),
+      small);
+  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_or_si256(mant, _mm256_set1_epi32(0x3f000000)),
+                                                        _mm256_and_si256(small, _mm256_set1_epi32(1 << 23))));
+  const __m256 x = _mm256_sub_ps(m, _mm256_set1_ps(1.0f));
+  const __m256 z = _mm256_mul_ps(x, x);
+#define DIFFREP_STEP(y, t, c) y = _mm256_add_ps(_mm256_mul_ps(y, t), _mm256_set1_ps(c))
+  __m256 y = _mm256_set1_ps(7.0376836292e-2f);
+  DIFFREP_STEP(y, x, -1.1514610310e-1f);
+  DIFFREP_STEP(y, x, 1.1676998740e-1f);
+  DIFFREP_STEP(y, x, -1.2420140846e-1f);
+  DIFFREP_STEP(y, x, 1.4249322787e-1f);
+  DIFFREP_STEP(y, x, -1.6668057665e-1f);
+  DIFFREP_STEP(y, x, 2.0000714765e-1f);
+  DIFFREP_STEP(y, x, -2.4999993993e-1f);
+  DIFFREP_STEP(y, x, 3.3333331174e-1f);
+  y = _mm256_mul_ps(_mm256_mul_ps(y, x), z);
+  const __m256 fe = _mm256_cvtepi32_ps(e);
+  y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-2.12194440e-4f), fe));
+  y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-0.5f), z));
+  __m256 l = _mm256_add_ps(x, y);
+  l = _mm256_add_ps(l, _mm256_mul_ps(_mm256_set1_ps(0.693359375f), fe));
+  const __m256 r = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), l));
+  // cos_sin_turn(b)
+  const __m256i q = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x20000000)), 30);
+  const __m256i rem = _mm256_sub_epi32(b, _mm256_slli_epi32(q, 30));
+  const __m256 ya = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(rem, 6)), _mm256_set1_ps(9.362675707309822e-8f));
+  const __m256 za = _mm256_mul_ps(ya, ya);
+  __m256 sp = _mm256_set1_ps(-1.9515295891e-4f);
+  DIFFREP_STEP(sp, za, 8.3321608736e-3f);
+  DIFFREP_STEP(sp, za, -1.6666654611e-1f);
+  const __m256 sy = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sp, za), ya), ya);
+  __m256 cp = _mm256_set1_ps(2.443315711809948e-5f);
+  DIFFREP_STEP(cp, za, -1.388731625493765e-3f);
+  DIFFREP_STEP(cp, za, 4.166664568298827e-2f);
+#undef DIFFREP_STEP
+  const __m256 cy = _mm256_add_ps(
+      _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(cp, za), za), _mm256_mul_ps(_mm256_set1_ps(0.5f), za)),
+      _mm256_set1_ps(1.0f));
+  const __m256i qq = _mm256_and_si256(q, _mm256_set1_epi32(3));
+  const __m256i swap = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(qq, one));
+  const __m256i cneg = _mm256_slli_epi32(_mm256_and_si256(_mm256_add_epi32(qq, one), _mm256_set1_epi32(2)), 30);
+  const __m256i sneg = _mm256_slli_epi32(_mm256_and_si256(qq, _mm256_set1_epi32(2)), 30);
+  const __m256i cb = _mm256_castps_si256(cy), sb = _mm256_castps_si256(sy);
+  const __m256 cc = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_blendv_epi8(cb, sb, swap), cneg));
+  const __m256 ss = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_blendv_epi8(sb, cb, swap), sneg));
+  *z0 = _mm256_mul_ps(r, cc);
+  *z1 = _mm256_mul_ps(r, ss);
+}
+
+// The AVX2 noise chunk: Philox, Box-Muller and the scale-add for 32 elements at a time in
+// registers, with no pass through memory in between. A short last step (m not a multiple of 32)
+// computes the eight blocks anyway and writes only the m elements asked for.
+__attribute__((target("avx2")))
+void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+  const __m256 vsig = _mm256_set1_ps(sig), vsc = _mm256_set1_ps(sc);
+  for (int64_t t = 0; t < m; t += 32) {
+    __m256i w[4];
+    philox8_avx2(blk0 + (uint32_t)(t / 4), j, id_lo, id_hi, key0, key1, w);
+    __m256 z0, z1, z2, z3;
+    box_muller8_avx2(w[0], w[1], &z0, &z1);  // outputs 0 and 1 of blocks 0..7
+    box_muller8_avx2(w[2], w[3], &z2, &z3);  // outputs 2 and 3
+    // 4x8 transpose: zv[q] holds the 8 elements of blocks 2q and 2q + 1 in element order.
+    const __m256 t0 = _mm256_unpacklo_ps(z0, z1), t1 = _mm256_unpackhi_ps(z0, z1);
+    const __m256 t2 = _mm256_unpacklo_ps(z2, z3), t3 = _mm256_unpackhi_ps(z2, z3);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 zv[4];
+    zv[0] = _mm256_permute2f128_ps(u0, u1, 0x20);
+    zv[1] = _mm256_permute2f128_ps(u2, u3, 0x20);
+    zv[2] = _mm256_permute2f128_ps(u0, u1, 0x31);
+    zv[3] = _mm256_permute2f128_ps(u2, u3, 0x31);
+    if (t + 32 <= m) {
+      for (int q = 0; q < 4; ++q) {
+        const __m256 xv = _mm256_loadu_ps(xr + t + 8 * q);
+        _mm256_storeu_ps(o + t + 8 * q, _mm256_mul_ps(vsc, _mm256_add_ps(xv, _mm256_mul_ps(vsig, zv[q]))));
+      }
+    } else {
+      alignas(32) float z[32];
+      for (int q = 0; q < 4; ++q) _mm256_store_ps(z + 8 * q, zv[q]);
+      for (int64_t u = 0; t + u < m; ++u) o[t + u] = sc * (xr[t + u] + sig * z[u]);
+    }
+  }
+}
+#endif
+
 // Box-Muller over the words, then the fused scale-add, for m elements of one output row.
-DIFFREP_CLONES
-void noise_finish(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3, const float* xr,
-                  float* o, int64_t m, float sig, float sc) {
+DIFFREP_BODY void noise_finish_body(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3,
+                                    const float* xr, float* o, int64_t m, float sig, float sc) {
   alignas(64) float z[4 * kNoiseChunkBlocks];
   const int64_t nb = (m + 3) / 4;
   for (int64_t b = 0; b < nb; ++b) {
@@ -159,26 +310,39 @@ void noise_finish(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, co
   }
   for (int64_t t = 0; t < m; ++t) o[t] = sc * (xr[t] + sig * z[t]);
 }
+DIFFREP_VARIANTS(void, noise_finish,
+                 (const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3, const float* xr,
+                  float* o, int64_t m, float sig, float sc),
+                 (w0, w1, w2, w3, xr, o, m, sig, sc))
 
-// Elements [4 * blk0, 4 * blk0 + m) of one output row (m <= 4 * kNoiseChunkBlocks).
-void noise_chunk(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                 uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+// Elements [4 * blk0, 4 * blk0 + m) of one output row (m <= 4 * kNoiseChunkBlocks): Philox into
+// four word arrays, then Box-Muller and the scale-add.
+#if defined(DIFFREP_HAVE_ISA_PATHS)
+void noise_chunk_avx512(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                        uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
   alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
-  philox_blocks(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
-  noise_finish(w0, w1, w2, w3, xr, o, m, sig, sc);
+  philox_blocks_avx512(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+  noise_finish_avx512(w0, w1, w2, w3, xr, o, m, sig, sc);
+}
+#endif
+
+void noise_chunk_portable(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                          uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+  alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
+  philox_blocks_scalar(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+  noise_finish_portable(w0, w1, w2, w3, xr, o, m, sig, sc);
 }
 
-DIFFREP_CLONES
-void scale_row(const float* xr, float* o, int64_t m, float sc) {
+DIFFREP_BODY void scale_row_body(const float* xr, float* o, int64_t m, float sc) {
   for (int64_t t = 0; t < m; ++t) o[t] = sc * xr[t];
 }
+DIFFREP_VARIANTS(void, scale_row, (const float* xr, float* o, int64_t m, float sc), (xr, o, m, sc))
 
 // ---------------------------------------------------------------------------------------------
 // Pool (summation order in pool_order.h, shared with the CUDA kernel)
 // ---------------------------------------------------------------------------------------------
 
-DIFFREP_CLONES
-float row_sum(const float* p, int64_t hw) {
+DIFFREP_BODY float row_sum(const float* p, int64_t hw) {
   float acc[kPoolLanes] = {};
   int64_t t = 0;
   for (; t + kPoolLanes <= hw; t += kPoolLanes)
@@ -187,9 +351,8 @@ float row_sum(const float* p, int64_t hw) {
   return pool_tree_sum(acc);
 }
 
-DIFFREP_CLONES
-void pool_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, float* max, float* active,
-               float threshold) {
+DIFFREP_BODY void pool_rows_body(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, float* max,
+                                 float* active, float threshold) {
   const float fhw = (float)hw;
   for (int64_t r = r0; r < r1; ++r) {
     const float* p = x + r * hw;
@@ -231,12 +394,17 @@ void pool_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, 
     }
   }
 }
+DIFFREP_VARIANTS(void, pool_rows,
+                 (const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, float* max, float* active,
+                  float threshold),
+                 (x, r0, r1, hw, mean, max, active, threshold))
 
-DIFFREP_CLONES
-void mean_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) {
+DIFFREP_BODY void mean_rows_body(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) {
   const float fhw = (float)hw;
   for (int64_t r = r0; r < r1; ++r) mean[r] = row_sum(x + r * hw, hw) / fhw;
 }
+DIFFREP_VARIANTS(void, mean_rows, (const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean),
+                 (x, r0, r1, hw, mean))
 
 // ---------------------------------------------------------------------------------------------
 // Top-k (ranking keys in topk_key.h, shared with the CUDA kernel)
@@ -245,7 +413,7 @@ void mean_rows(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) 
 // Bit l set when p[l] (l < m <= 64) may rank above the row's current k-th (value tv): a cheap
 // float test, true for every element whose key is greater (NaN included); the exact composite
 // test follows on the few that pass.
-uint64_t above_mask_scalar(const float* p, int64_t m, float tv, int by) {
+uint64_t above_mask_portable(const float* p, int64_t m, float tv, int by) {
   uint64_t mask = 0;
   if (by == DIFFREP_TOPK_MAGNITUDE) {
     const float ta = std::fabs(tv);
@@ -256,10 +424,10 @@ uint64_t above_mask_scalar(const float* p, int64_t m, float tv, int by) {
   return mask;
 }
 
-#if defined(__x86_64__)
+#if defined(DIFFREP_HAVE_ISA_PATHS)
 __attribute__((target("avx2")))
 uint64_t above_mask_avx2(const float* p, int64_t m, float tv, int by) {
-  if (m < 64) return above_mask_scalar(p, m, tv, by);
+  if (m < 64) return above_mask_portable(p, m, tv, by);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   const bool mag = by == DIFFREP_TOPK_MAGNITUDE;
   const __m256 t = _mm256_set1_ps(mag ? std::fabs(tv) : tv);
@@ -275,18 +443,10 @@ uint64_t above_mask_avx2(const float* p, int64_t m, float tv, int by) {
 }
 #endif
 
-uint64_t above_mask(const float* p, int64_t m, float tv, int by) {
-#if defined(__x86_64__)
-  if (kHaveAvx2) return above_mask_avx2(p, m, tv, by);
-#endif
-  return above_mask_scalar(p, m, tv, by);
-}
-
 // The k largest of n distinct composites, sorted descending into out. For small n, each
 // element's rank is counted with vector compares (no data-dependent branches); else nth_element
 // and sort. `cand` may be reordered.
-DIFFREP_CLONES
-void rank_select(const uint64_t* cand, int64_t n, int64_t k, uint64_t* out) {
+DIFFREP_BODY void rank_select_body(const uint64_t* cand, int64_t n, int64_t k, uint64_t* out) {
   for (int64_t i = 0; i < n; ++i) {
     const uint64_t v = cand[i];
     int64_t r = 0;
@@ -294,16 +454,18 @@ void rank_select(const uint64_t* cand, int64_t n, int64_t k, uint64_t* out) {
     if (r < k) out[r] = v;
   }
 }
+DIFFREP_VARIANTS(void, rank_select, (const uint64_t* cand, int64_t n, int64_t k, uint64_t* out), (cand, n, k, out))
 
 constexpr int64_t kRankSelectMax = 96;
 
 // The best k of the n candidate composites of a row (n >= k), sorted, decoded into values and
 // indices. `cand` may be reordered.
-void finish_topk(const float* row, uint64_t* cand, int64_t n, int64_t k, float* values, int64_t* indices) {
+void finish_topk(const IsaOps& ops, const float* row, uint64_t* cand, int64_t n, int64_t k, float* values,
+                 int64_t* indices) {
   uint64_t best[kRankSelectMax];
   const uint64_t* sorted = cand;
   if (n <= kRankSelectMax) {
-    rank_select(cand, n, k, best);
+    ops.rank_select(cand, n, k, best);
     sorted = best;
   } else {
     auto greater = [](uint64_t a, uint64_t b) { return a > b; };
@@ -322,7 +484,7 @@ void finish_topk(const float* row, uint64_t* cand, int64_t n, int64_t k, float* 
 // k-th becomes the threshold. Once there is a threshold, the row is tested 64 elements at a time
 // with vector compares, so most elements cost one compare. At the end, nth_element and a sort of
 // the best k. About c + k log(c/k) steps, and the same code serves every k up to c.
-void topk_row(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices, uint64_t* buf,
+void topk_row(const IsaOps& ops, const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices, uint64_t* buf,
               int64_t cap) {
   auto greater = [](uint64_t a, uint64_t b) { return a > b; };
   uint64_t thr = 0;  // every composite is > 0 (index < 2^32 - 1)
@@ -334,7 +496,7 @@ void topk_row(const float* row, int64_t c, int64_t k, int by, float* values, int
     uint64_t mask;
     if (have_thr) {
       if ((thr >> 32) == 0xffffffffu) break;  // the k-th is NaN: nothing later ranks above it
-      mask = above_mask(row + t0, m, row[topk_index(thr)], by);
+      mask = ops.above_mask(row + t0, m, row[topk_index(thr)], by);
     } else {
       mask = m == 64 ? ~0ull : ((1ull << m) - 1);
     }
@@ -352,86 +514,88 @@ void topk_row(const float* row, int64_t c, int64_t k, int by, float* values, int
       }
     }
   }
-  finish_topk(row, buf, cnt, k, values, indices);
+  finish_topk(ops, row, buf, cnt, k, values, indices);
 }
 
-DIFFREP_CLONES
-void row_keys(const float* row, int64_t c, int by, uint32_t* keys) {
+DIFFREP_BODY void row_keys_body(const float* row, int64_t c, int by, uint32_t* keys) {
   for (int64_t t = 0; t < c; ++t) keys[t] = topk_key(row[t], by);
 }
+DIFFREP_VARIANTS(void, row_keys, (const float* row, int64_t c, int by, uint32_t* keys), (row, c, by, keys))
 
-DIFFREP_CLONES
-int64_t count_at_least(const uint32_t* keys, int64_t c, uint32_t v) {
+DIFFREP_BODY int64_t count_at_least_body(const uint32_t* keys, int64_t c, uint32_t v) {
   int32_t cnt = 0;  // c <= kShortRow
   for (int64_t t = 0; t < c; ++t) cnt += keys[t] >= v;
   return cnt;
 }
+DIFFREP_VARIANTS(int64_t, count_at_least, (const uint32_t* keys, int64_t c, uint32_t v), (keys, c, v))
 
 // Top-k of a short row with few data-dependent branches: the 32-bit keys of the row; the largest
 // 16-bit prefix P with at least k keys >= P * 2^16, by bisection (16 vectorised counting passes);
 // then the elements at or above it (k plus the few that share the prefix), selected and sorted.
-void topk_row_short(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
+void topk_row_short(const IsaOps& ops, const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
                     uint32_t* keys, uint64_t* cand) {
-  row_keys(row, c, by, keys);
+  ops.row_keys(row, c, by, keys);
   uint32_t lo = 0, hi = 0xffffu;  // count(keys >= lo << 16) >= k always; find the largest such lo
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo + 1) / 2;
-    if (count_at_least(keys, c, mid << 16) >= k) lo = mid;
+    if (ops.count_at_least(keys, c, mid << 16) >= k) lo = mid;
     else hi = mid - 1;
   }
   const uint32_t t0 = lo << 16;
   int64_t n = 0;
   for (int64_t t = 0; t < c; ++t)
     if (keys[t] >= t0) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
-  finish_topk(row, cand, n, k, values, indices);
+  finish_topk(ops, row, cand, n, k, values, indices);
 }
 
-DIFFREP_CLONES
-void lane_max16(const uint32_t* keys, int64_t c, uint32_t* mx) {
+DIFFREP_BODY void lane_max16_body(const uint32_t* keys, int64_t c, uint32_t* mx) {
   for (int l = 0; l < 16; ++l) mx[l] = 0;
   int64_t t = 0;
   for (; t + 16 <= c; t += 16)
     for (int l = 0; l < 16; ++l) mx[l] = keys[t + l] > mx[l] ? keys[t + l] : mx[l];
   for (int l = 0; t + l < c; ++l) mx[l] = keys[t + l] > mx[l] ? keys[t + l] : mx[l];
 }
+DIFFREP_VARIANTS(void, lane_max16, (const uint32_t* keys, int64_t c, uint32_t* mx), (keys, c, mx))
 
 // Top-k of a short row for k <= 16: the k-th largest of the 16 lane maxima (lane l holds
 // positions l, l + 16, ...) is at most the row's k-th largest key, since those k maxima are k
 // distinct elements; so only the few elements at or above it can be in the top k.
-void topk_row_short_small_k(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
+void topk_row_short_small_k(const IsaOps& ops, const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices,
                             uint32_t* keys, uint64_t* cand) {
-  row_keys(row, c, by, keys);
+  ops.row_keys(row, c, by, keys);
   uint32_t mx[16];
-  lane_max16(keys, c, mx);
+  ops.lane_max16(keys, c, mx);
   std::nth_element(mx, mx + (k - 1), mx + 16, [](uint32_t a, uint32_t b) { return a > b; });
   const uint32_t t0 = mx[k - 1];
   int64_t n = 0;
   for (int64_t t = 0; t < c; ++t)
     if (keys[t] >= t0) cand[n++] = ((uint64_t)keys[t] << 32) | (uint32_t)~(uint32_t)t;
-  finish_topk(row, cand, n, k, values, indices);
+  finish_topk(ops, row, cand, n, k, values, indices);
 }
 
 constexpr int64_t kShortRow = 2048;
 
 struct TopkScratch {
+  const IsaOps& ops;
+  explicit TopkScratch(const IsaOps& o) : ops(o) {}
   std::vector<uint64_t> cand;
   std::vector<uint32_t> keys;
   void topk(const float* row, int64_t c, int64_t k, int by, float* values, int64_t* indices) {
     if (c <= kShortRow && k <= 16) {
       keys.resize((size_t)c);
       cand.resize((size_t)c);
-      topk_row_short_small_k(row, c, k, by, values, indices, keys.data(), cand.data());
+      topk_row_short_small_k(ops, row, c, k, by, values, indices, keys.data(), cand.data());
       return;
     }
     if (c <= kShortRow) {
       keys.resize((size_t)c);
       cand.resize((size_t)c);
-      topk_row_short(row, c, k, by, values, indices, keys.data(), cand.data());
+      topk_row_short(ops, row, c, k, by, values, indices, keys.data(), cand.data());
       return;
     }
     const int64_t cap = std::min(c, k + std::max<int64_t>(k, 32));
     cand.resize((size_t)cap);
-    topk_row(row, c, k, by, values, indices, cand.data(), cap);
+    topk_row(ops, row, c, k, by, values, indices, cand.data(), cap);
   }
 };
 
@@ -443,7 +607,118 @@ inline void thread_range(int64_t total, int64_t* begin, int64_t* end) {
   *end = *begin + q + (t < rem ? 1 : 0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The ISA sets and the choice between them
+// ---------------------------------------------------------------------------------------------
+
+#if defined(DIFFREP_HAVE_ISA_PATHS)
+const IsaOps kOpsAvx512 = {"avx512",         noise_chunk_avx512, scale_row_avx512,      pool_rows_avx512,
+                           mean_rows_avx512, above_mask_avx2,    rank_select_avx512,    row_keys_avx512,
+                           count_at_least_avx512, lane_max16_avx512};
+const IsaOps kOpsAvx2 = {"avx2",         noise_chunk_avx2, scale_row_avx2,      pool_rows_avx2,
+                         mean_rows_avx2, above_mask_avx2,  rank_select_avx2,    row_keys_avx2,
+                         count_at_least_avx2, lane_max16_avx2};
+#endif
+const IsaOps kOpsPortable = {"portable",         noise_chunk_portable, scale_row_portable,      pool_rows_portable,
+                             mean_rows_portable, above_mask_portable,  rank_select_portable,    row_keys_portable,
+                             count_at_least_portable, lane_max16_portable};
+
+// Indexed by level: 0 portable, 1 avx2, 2 avx512.
+const char* const kIsaNames[3] = {"portable", "avx2", "avx512"};
+
+const IsaOps* ops_of_level(int level) {
+#if defined(DIFFREP_HAVE_ISA_PATHS)
+  if (level == 2) return &kOpsAvx512;
+  if (level == 1) return &kOpsAvx2;
+#endif
+  (void)level;
+  return &kOpsPortable;
+}
+
+// The best level this CPU (and OS: libgcc checks that it saves the vector state) runs.
+int best_level() {
+#if defined(DIFFREP_HAVE_ISA_PATHS)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq"))
+    return 2;
+  if (__builtin_cpu_supports("avx2")) return 1;
+#endif
+  return 0;
+}
+
+// -1 for a name that is none of the three; "auto" and "" mean the best level.
+int level_of_name(const char* name) {
+  if (!name || !*name || std::strcmp(name, "auto") == 0) return best_level();
+  for (int l = 0; l < 3; ++l)
+    if (strcasecmp(name, kIsaNames[l]) == 0) return l;
+  return -1;
+}
+
+struct IsaState {
+  std::atomic<const IsaOps*> ops{nullptr};
+  std::mutex lock;
+  std::string status;  // guarded by lock
+};
+
+// DIFFREP_CPU_ISA is read once, on first use (the library's load, below). A value the CPU cannot
+// run, or no ISA name, falls back to the best level and says so in the status, never a crash.
+IsaState& isa_state() {
+  static IsaState* state = [] {
+    auto* st = new IsaState();  // never freed: kernels may run during exit
+    const int best = best_level();
+    const char* env = std::getenv("DIFFREP_CPU_ISA");
+    int level = best;
+    std::string why = std::string("best this CPU has");
+    if (env && *env) {
+      const int asked = level_of_name(env);
+      if (asked < 0) {
+        why = std::string("DIFFREP_CPU_ISA=") + env + " is not avx512, avx2, portable or auto; ignored";
+      } else if (asked > best) {
+        why = std::string("DIFFREP_CPU_ISA=") + env + ", but this CPU has only " + kIsaNames[best];
+      } else {
+        level = asked;
+        why = std::string("DIFFREP_CPU_ISA=") + env + "; this CPU has " + kIsaNames[best];
+      }
+    }
+    st->status = std::string(kIsaNames[level]) + " (" + why + ")";
+    st->ops.store(ops_of_level(level));
+    return st;
+  }();
+  return *state;
+}
+
+const bool kIsaChosenAtLoad = (isa_state(), true);
+
+const IsaOps& isa_ops() { return *isa_state().ops.load(std::memory_order_acquire); }
+
 }  // namespace
+
+const char* cpu_isa() { return isa_ops().name; }
+
+std::string cpu_isa_status() {
+  IsaState& st = isa_state();
+  std::lock_guard<std::mutex> guard(st.lock);
+  return st.status;
+}
+
+int cpu_set_isa(const char* name, std::string* why) {
+  const int best = best_level();
+  const int level = level_of_name(name);
+  if (level < 0) {
+    *why = std::string("'") + name + "' is not avx512, avx2, portable or auto";
+    return 1;
+  }
+  if (level > best) {
+    *why = std::string("this CPU cannot run ") + kIsaNames[level] + " (best: " + kIsaNames[best] + ")";
+    return 1;
+  }
+  IsaState& st = isa_state();
+  std::lock_guard<std::mutex> guard(st.lock);
+  st.ops.store(ops_of_level(level), std::memory_order_release);
+  st.status = std::string(kIsaNames[level]) + " (set by diffrep_set_cpu_isa; this CPU has " + kIsaNames[best] + ")";
+  return 0;
+}
 
 namespace {
 
@@ -474,6 +749,7 @@ void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas
   const int64_t items = s * n * chunks;
   const uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
   advise_huge_pages(out, (size_t)(s * n * d) * sizeof(float));
+  const IsaOps& ops = isa_ops();
 #pragma omp parallel for schedule(static) num_threads(cpu_threads())
   for (int64_t it = 0; it < items; ++it) {
     const int64_t row = it / chunks, ch = it % chunks;
@@ -483,30 +759,32 @@ void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas
     const float* xr = x0 + i * d + k0;
     float* o = out + row * d + k0;
     if (clean) {
-      scale_row(xr, o, m, sc);
+      ops.scale_row(xr, o, m, sc);
       continue;
     }
     const uint64_t id = ids ? (uint64_t)ids[i] : (uint64_t)i;
-    noise_chunk(xr, o, m, sigmas[j], sc, key0, key1, (uint32_t)j, (uint32_t)id, (uint32_t)(id >> 32),
+    ops.noise_chunk(xr, o, m, sigmas[j], sc, key0, key1, (uint32_t)j, (uint32_t)id, (uint32_t)(id >> 32),
                 (uint32_t)(k0 / 4));
   }
 }
 
 void cpu_pool(const float* x, int64_t n, int64_t c, int64_t hw, float* mean, float* max, float* active,
               float threshold) {
+  const IsaOps& ops = isa_ops();
 #pragma omp parallel num_threads(cpu_threads())
   {
     int64_t r0, r1;
     thread_range(n * c, &r0, &r1);
-    if (max || active) pool_rows(x, r0, r1, hw, mean, max, active, threshold);
-    else mean_rows(x, r0, r1, hw, mean);
+    if (max || active) ops.pool_rows(x, r0, r1, hw, mean, max, active, threshold);
+    else ops.mean_rows(x, r0, r1, hw, mean);
   }
 }
 
 void cpu_topk(const float* x, int64_t n, int64_t c, int64_t k, int by, float* values, int64_t* indices) {
+  const IsaOps& ops = isa_ops();
 #pragma omp parallel num_threads(cpu_threads())
   {
-    TopkScratch scratch;
+    TopkScratch scratch(ops);
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < n; ++i) scratch.topk(x + i * c, c, k, by, values + i * k, indices + i * k);
   }
@@ -514,14 +792,15 @@ void cpu_topk(const float* x, int64_t n, int64_t c, int64_t k, int by, float* va
 
 void cpu_pool_topk(const float* x, int64_t n, int64_t c, int64_t hw, int64_t k, int by, float* mean,
                    float* values, int64_t* indices) {
+  const IsaOps& ops = isa_ops();
 #pragma omp parallel num_threads(cpu_threads())
   {
-    TopkScratch scratch;
+    TopkScratch scratch(ops);
     std::vector<float> row(mean ? 0 : (size_t)c);
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       float* m = mean ? mean + i * c : row.data();
-      mean_rows(x + i * c * hw, 0, c, hw, m);
+      ops.mean_rows(x + i * c * hw, 0, c, hw, m);
       scratch.topk(m, c, k, by, values + i * k, indices + i * k);
     }
   }
