@@ -55,6 +55,7 @@ void test_errors();
 void test_cuda();
 void test_ext();
 int bench_cpu(int threads);
+int bench_isa(int threads, int reps);
 int bench_cuda();
 
 }  // namespace dtest

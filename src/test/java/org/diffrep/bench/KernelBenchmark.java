@@ -116,10 +116,15 @@ public final class KernelBenchmark implements Callable<Integer> {
         }
         System.out.printf("threads: LibTorch %d, kernels %d; median of %d runs after %d warm-up%n",
                 Threads.torchThreads(), Threads.kernelThreads(), reps, warmup);
+        // Which vector paths ran (tools/bench-kernels --isa avx2 holds both to AVX2).
+        System.out.printf("kernels ISA: %s; LibTorch CPU capability: %s%n", Kernels.cpuIsaStatus(),
+                torch.get_cpu_capability().getString());
         printTable(results);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("threads", Threads.torchThreads());
         doc.put("reps", reps);
+        doc.put("cpuIsa", Kernels.cpuIsa());
+        doc.put("libtorchCpuCapability", torch.get_cpu_capability().getString());
         doc.put("results", results);
         common.writeJson(doc);
         return 0;
