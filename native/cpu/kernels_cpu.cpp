@@ -599,14 +599,6 @@ struct TopkScratch {
   }
 };
 
-// Contiguous [begin, end) of `total` rows for this OpenMP thread.
-inline void thread_range(int64_t total, int64_t* begin, int64_t* end) {
-  const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-  const int64_t q = total / nt, rem = total % nt;
-  *begin = t * q + std::min(t, rem);
-  *end = *begin + q + (t < rem ? 1 : 0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The ISA sets and the choice between them
 // ---------------------------------------------------------------------------------------------
@@ -750,7 +742,9 @@ void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas
   const uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
   advise_huge_pages(out, (size_t)(s * n * d) * sizeof(float));
   const IsaOps& ops = isa_ops();
-#pragma omp parallel for schedule(static) num_threads(cpu_threads())
+// Dynamic: on a shared machine a descheduled thread does not hold up the others (each item's result
+// depends only on its place, so the schedule never changes a bit).
+#pragma omp parallel for schedule(dynamic, 8) num_threads(cpu_threads())
   for (int64_t it = 0; it < items; ++it) {
     const int64_t row = it / chunks, ch = it % chunks;
     const int64_t j = row / n, i = row % n;
@@ -771,10 +765,11 @@ void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas
 void cpu_pool(const float* x, int64_t n, int64_t c, int64_t hw, float* mean, float* max, float* active,
               float threshold) {
   const IsaOps& ops = isa_ops();
-#pragma omp parallel num_threads(cpu_threads())
-  {
-    int64_t r0, r1;
-    thread_range(n * c, &r0, &r1);
+  // Blocks of about 64 KiB, handed out dynamically (as in cpu_noise_inject).
+  const int64_t rows = n * c, per = std::max<int64_t>(1, 16384 / hw), blocks = (rows + per - 1) / per;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(cpu_threads())
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t r0 = b * per, r1 = std::min(rows, r0 + per);
     if (max || active) ops.pool_rows(x, r0, r1, hw, mean, max, active, threshold);
     else ops.mean_rows(x, r0, r1, hw, mean);
   }
@@ -782,10 +777,11 @@ void cpu_pool(const float* x, int64_t n, int64_t c, int64_t hw, float* mean, flo
 
 void cpu_topk(const float* x, int64_t n, int64_t c, int64_t k, int by, float* values, int64_t* indices) {
   const IsaOps& ops = isa_ops();
+  const int64_t per = std::max<int64_t>(1, 16384 / c);  // rows per dynamic block, about 64 KiB
 #pragma omp parallel num_threads(cpu_threads())
   {
     TopkScratch scratch(ops);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, per)
     for (int64_t i = 0; i < n; ++i) scratch.topk(x + i * c, c, k, by, values + i * k, indices + i * k);
   }
 }
@@ -797,7 +793,7 @@ void cpu_pool_topk(const float* x, int64_t n, int64_t c, int64_t hw, int64_t k, 
   {
     TopkScratch scratch(ops);
     std::vector<float> row(mean ? 0 : (size_t)c);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < n; ++i) {
       float* m = mean ? mean + i * c : row.data();
       ops.mean_rows(x + i * c * hw, 0, c, hw, m);

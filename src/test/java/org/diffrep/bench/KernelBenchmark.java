@@ -25,7 +25,8 @@ import java.util.stream.Collectors;
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true, versionProvider = Bench.Version.class,
         description = {"Native kernels (noise inject over the 10-sigma grid, pool, top-k, pool+top-k) against "
-                + "plain LibTorch on the same tensors and threads: median of --reps runs after --warmup, "
+                + "plain LibTorch on the same tensors and threads: median of --reps runs after --warmup, the two "
+                + "sides' runs interleaved, "
                 + "ratio = LibTorch time / ours.",
                 "Baselines: x.add(randn_like(x).mul(sigma)) per sigma; mean({2,3}); topk; mean then topk."})
 public final class KernelBenchmark implements Callable<Integer> {
@@ -140,8 +141,9 @@ public final class KernelBenchmark implements Callable<Integer> {
 
     private Result run(Case c) {
         Tensor x = torch.randn(c.shape);
-        double ours = median(() -> ours(c, x));
-        double lib = median(() -> libtorch(c, x));
+        // interleaved, so that both sides see the same load (a shared machine)
+        double[] t = MedianTimer.pair(warmup, reps, () -> ours(c, x), () -> libtorch(c, x));
+        double ours = 1e3 * t[0], lib = 1e3 * t[1];
         return new Result(c.label(), c.size(), ours, lib, lib / ours);
     }
 
@@ -169,10 +171,5 @@ public final class KernelBenchmark implements Callable<Integer> {
             case TOPK -> x.topk(c.k, 1, true, true).get1().numel();
             case POOL_TOPK -> x.mean(new long[]{2, 3}, false, null).topk(c.k, 1, true, true).get1().numel();
         };
-    }
-
-    /** Median wall time in ms after the warm-up runs. */
-    private double median(Runnable r) {
-        return 1e3 * MedianTimer.seconds(warmup, reps, r);
     }
 }
