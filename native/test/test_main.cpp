@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   dtest::test_topk();
   dtest::test_pool_topk();
   dtest::test_errors();
+  dtest::test_isa();
   dtest::test_ext();
   dtest::test_cuda();
   std::printf("%d passed, %d failed\n", dtest::passed, dtest::failed);

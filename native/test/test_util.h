@@ -52,6 +52,7 @@ void test_pool();
 void test_topk();
 void test_pool_topk();
 void test_errors();
+void test_isa();
 void test_cuda();
 void test_ext();
 int bench_cpu(int threads);
