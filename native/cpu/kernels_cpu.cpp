@@ -403,8 +403,84 @@ DIFFREP_BODY void mean_rows_body(const float* x, int64_t r0, int64_t r1, int64_t
   const float fhw = (float)hw;
   for (int64_t r = r0; r < r1; ++r) mean[r] = row_sum(x + r * hw, hw) / fhw;
 }
-DIFFREP_VARIANTS(void, mean_rows, (const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean),
-                 (x, r0, r1, hw, mean))
+void mean_rows_portable(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) {
+  mean_rows_body(x, r0, r1, hw, mean);
+}
+
+#if defined(DIFFREP_HAVE_ISA_PATHS)
+// Means of 16 (AVX-512) or 8 (AVX2) rows at a time when hw is a multiple of 16: each row's 16 lane
+// sums stay in registers, and pool_tree_sum's four levels (l + 8, + 4, + 2, + 1) are done for
+// several rows per add by shuffling halves, quarters, pairs and neighbours side by side. The same
+// additions of the same operands as the scalar tree, so the same bits; for short rows (hw = 64)
+// the one-row-at-a-time horizontal tree cost more than the loads.
+// (GCC 12's false alarm about its own _mm512_undefined inside the intrinsics, as for Philox)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+DIFFREP_T_AVX512 void mean_rows_avx512(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) {
+  int64_t r = r0;
+  if (hw % kPoolLanes == 0) {
+    const __m512 vhw = _mm512_set1_ps((float)hw);
+    // after the tree, lane 4q + m holds row 4m + q
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (; r + 16 <= r1; r += 16) {
+      __m512 acc[16];
+      for (int i = 0; i < 16; ++i) {
+        const float* p = x + (r + i) * hw;
+        __m512 a = _mm512_setzero_ps();
+        for (int64_t t = 0; t < hw; t += 16) a = _mm512_add_ps(a, _mm512_loadu_ps(p + t));
+        acc[i] = a;
+      }
+      __m512 l1[8], l2[4], l3[2];
+      for (int i = 0; i < 8; ++i)  // lane l + lane l + 8: rows 2i, 2i + 1 side by side (8 lanes each)
+        l1[i] = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+      for (int i = 0; i < 4; ++i)  // + 4: rows 4i .. 4i + 3, one 128-bit quarter each
+        l2[i] = _mm512_add_ps(_mm512_shuffle_f32x4(l1[2 * i], l1[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_f32x4(l1[2 * i], l1[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+      for (int i = 0; i < 2; ++i)  // + 2
+        l3[i] = _mm512_add_ps(_mm512_shuffle_ps(l2[2 * i], l2[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_ps(l2[2 * i], l2[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+      const __m512 l4 = _mm512_add_ps(_mm512_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(2, 0, 2, 0)),  // + 1
+                                      _mm512_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+      _mm512_storeu_ps(mean + r, _mm512_div_ps(_mm512_permutexvar_ps(order, l4), vhw));
+    }
+  }
+  mean_rows_body(x, r, r1, hw, mean);
+}
+#pragma GCC diagnostic pop
+
+DIFFREP_T_AVX2 void mean_rows_avx2(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean) {
+  int64_t r = r0;
+  if (hw % kPoolLanes == 0) {
+    const __m256 vhw = _mm256_set1_ps((float)hw);
+    // after the tree, lane 4h + m holds row 2m + h
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (; r + 8 <= r1; r += 8) {
+      __m256 s8[8];
+      for (int i = 0; i < 8; ++i) {  // lanes 0-7 and 8-15 of a row, then lane l + lane l + 8
+        const float* p = x + (r + i) * hw;
+        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+        for (int64_t t = 0; t < hw; t += 16) {
+          lo = _mm256_add_ps(lo, _mm256_loadu_ps(p + t));
+          hi = _mm256_add_ps(hi, _mm256_loadu_ps(p + t + 8));
+        }
+        s8[i] = _mm256_add_ps(lo, hi);
+      }
+      __m256 l2[4], l3[2];
+      for (int i = 0; i < 4; ++i)  // + 4: rows 2i, 2i + 1, one 128-bit half each
+        l2[i] = _mm256_add_ps(_mm256_permute2f128_ps(s8[2 * i], s8[2 * i + 1], 0x20),
+                              _mm256_permute2f128_ps(s8[2 * i], s8[2 * i + 1], 0x31));
+      for (int i = 0; i < 2; ++i)  // + 2
+        l3[i] = _mm256_add_ps(_mm256_shuffle_ps(l2[2 * i], l2[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm256_shuffle_ps(l2[2 * i], l2[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+      const __m256 l4 = _mm256_add_ps(_mm256_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(2, 0, 2, 0)),  // + 1
+                                      _mm256_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+      _mm256_storeu_ps(mean + r, _mm256_div_ps(_mm256_permutevar8x32_ps(l4, order), vhw));
+    }
+  }
+  mean_rows_body(x, r, r1, hw, mean);
+}
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Top-k (ranking keys in topk_key.h, shared with the CUDA kernel)
