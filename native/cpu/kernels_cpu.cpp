@@ -56,8 +56,9 @@ namespace {
 // (isa_ops()), read once per kernel call.
 struct IsaOps {
   const char* name;
+  // nt: write o with non-temporal stores (a large output that would only evict the cache)
   void (*noise_chunk)(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0);
+                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt);
   void (*scale_row)(const float* xr, float* o, int64_t m, float sc);
   void (*pool_rows)(const float* x, int64_t r0, int64_t r1, int64_t hw, float* mean, float* max, float* active,
                     float threshold);
@@ -167,54 +168,81 @@ void philox_blocks_avx512(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo,
 #endif
 
 #if defined(DIFFREP_HAVE_ISA_PATHS)
-// Philox words of the eight blocks blk .. blk + 7 (the loop body of philox_blocks_avx2).
-__attribute__((target("avx2"), always_inline)) inline void philox8_avx2(uint32_t blk, uint32_t j, uint32_t id_lo,
-                                                                        uint32_t id_hi, uint32_t key0, uint32_t key1,
-                                                                        __m256i w[4]) {
+// The AVX2 noise works on G independent groups of eight blocks at once, every step written as a loop
+// over the groups: Philox's rounds and the Box-Muller polynomials are long chains of dependent
+// operations, and side by side the groups' chains fill the pipeline that one chain leaves idle.
+constexpr int kAvx2Groups = 2;  // 2 x 8 blocks = 64 elements per step
+constexpr int kAvx2Pairs = 2 * kAvx2Groups;
+
+// Philox words of the blocks blk .. blk + 8 G - 1: w[4 g + q] holds word q of blocks blk + 8 g .. + 7
+// (the loop body of philox_blocks_avx2, G times).
+__attribute__((target("avx2"), always_inline)) inline void philox_groups_avx2(uint32_t blk, uint32_t j,
+                                                                              uint32_t id_lo, uint32_t id_hi,
+                                                                              uint32_t key0, uint32_t key1,
+                                                                              __m256i* w) {
+  constexpr int G = kAvx2Groups;
   const __m256i M0 = _mm256_set1_epi32((int)0xD2511F53u), M1 = _mm256_set1_epi32((int)0xCD9E8D57u);
-  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)blk), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  __m256i c1 = _mm256_set1_epi32((int)j), c2 = _mm256_set1_epi32((int)id_lo), c3 = _mm256_set1_epi32((int)id_hi);
+  __m256i c0[G], c1[G], c2[G], c3[G];
+  for (int g = 0; g < G; ++g) {
+    c0[g] = _mm256_add_epi32(_mm256_set1_epi32((int)(blk + 8u * (uint32_t)g)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    c1[g] = _mm256_set1_epi32((int)j);
+    c2[g] = _mm256_set1_epi32((int)id_lo);
+    c3[g] = _mm256_set1_epi32((int)id_hi);
+  }
   uint32_t k0 = key0, k1 = key1;
   for (int r = 0; r < 10; ++r) {
-    const __m256i e0 = _mm256_mul_epu32(c0, M0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), M0);
-    const __m256i e1 = _mm256_mul_epu32(c2, M1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), M1);
-    const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
-    const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-    const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-    const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
-    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
-    c1 = lo1;
-    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
-    c3 = lo0;
+    const __m256i vk0 = _mm256_set1_epi32((int)k0), vk1 = _mm256_set1_epi32((int)k1);
+    for (int g = 0; g < G; ++g) {
+      const __m256i e0 = _mm256_mul_epu32(c0[g], M0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0[g], 32), M0);
+      const __m256i e1 = _mm256_mul_epu32(c2[g], M1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2[g], 32), M1);
+      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+      c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), vk0);
+      c1[g] = lo1;
+      c2[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), vk1);
+      c3[g] = lo0;
+    }
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  w[0] = c0;
-  w[1] = c1;
-  w[2] = c2;
-  w[3] = c3;
+  for (int g = 0; g < G; ++g) {
+    w[4 * g] = c0[g];
+    w[4 * g + 1] = c1[g];
+    w[4 * g + 2] = c2[g];
+    w[4 * g + 3] = c3[g];
+  }
 }
 
-// box_muller (philox.h) on eight word pairs: the same IEEE operations in the same order (each
-// intrinsic is one correctly rounded operation, no FMA), so the same bits as the scalar code.
-__attribute__((target("avx2"), always_inline)) inline void box_muller8_avx2(__m256i a, __m256i b, __m256* z0,
-                                                                            __m256* z1) {
+// box_muller (philox.h) on P x 8 word pairs (a[p], b[p]): the same IEEE operations in the same
+// order (each intrinsic is one correctly rounded operation, no FMA), so the same bits as the
+// scalar code.
+__attribute__((target("avx2"), always_inline)) inline void box_muller_avx2(const __m256i* a, const __m256i* b,
+                                                                           __m256* z0, __m256* z1) {
+  constexpr int P = kAvx2Pairs;
   const __m256i one = _mm256_set1_epi32(1);
+#define DIFFREP_EACH for (int p = 0; p < P; ++p)
+#define DIFFREP_STEP(y, t, c) DIFFREP_EACH y[p] = _mm256_add_ps(_mm256_mul_ps(y[p], t[p]), _mm256_set1_ps(c))
   // minus2_log_uniform(a)
-  const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_srli_epi32(a, 8), one)),
-                                 _mm256_set1_ps(5.9604644775390625e-8f));
-  const __m256i ub = _mm256_castps_si256(u);
-  const __m256i mant = _mm256_and_si256(ub, _mm256_set1_epi32(0x007fffff));
-  const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x003504f3), mant);  // -1 where small
-  const __m256i e = _mm256_add_epi32(
-      _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(ub, 23), _mm256_set1_epi32(0xff)), _mm256_set1_epi32(126)),
-      small);
-  const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_or_si256(mant, _mm256_set1_epi32(0x3f000000)),
-                                                        _mm256_and_si256(small, _mm256_set1_epi32(1 << 23))));
-  const __m256 x = _mm256_sub_ps(m, _mm256_set1_ps(1.0f));
-  const __m256 z = _mm256_mul_ps(x, x);
-#define DIFFREP_STEP(y, t, c) y = _mm256_add_ps(_mm256_mul_ps(y, t), _mm256_set1_ps(c))
-  __m256 y = _mm256_set1_ps(7.0376836292e-2f);
+  __m256 x[P], z[P], fe[P], r[P];
+  DIFFREP_EACH {
+    const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_srli_epi32(a[p], 8), one)),
+                                   _mm256_set1_ps(5.9604644775390625e-8f));
+    const __m256i ub = _mm256_castps_si256(u);
+    const __m256i mant = _mm256_and_si256(ub, _mm256_set1_epi32(0x007fffff));
+    const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x003504f3), mant);  // -1 where small
+    const __m256i e = _mm256_add_epi32(
+        _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(ub, 23), _mm256_set1_epi32(0xff)), _mm256_set1_epi32(126)),
+        small);
+    const __m256 m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_or_si256(mant, _mm256_set1_epi32(0x3f000000)),
+                                                          _mm256_and_si256(small, _mm256_set1_epi32(1 << 23))));
+    x[p] = _mm256_sub_ps(m, _mm256_set1_ps(1.0f));
+    z[p] = _mm256_mul_ps(x[p], x[p]);
+    fe[p] = _mm256_cvtepi32_ps(e);
+  }
+  __m256 y[P];
+  DIFFREP_EACH y[p] = _mm256_set1_ps(7.0376836292e-2f);
   DIFFREP_STEP(y, x, -1.1514610310e-1f);
   DIFFREP_STEP(y, x, 1.1676998740e-1f);
   DIFFREP_STEP(y, x, -1.2420140846e-1f);
@@ -223,82 +251,103 @@ __attribute__((target("avx2"), always_inline)) inline void box_muller8_avx2(__m2
   DIFFREP_STEP(y, x, 2.0000714765e-1f);
   DIFFREP_STEP(y, x, -2.4999993993e-1f);
   DIFFREP_STEP(y, x, 3.3333331174e-1f);
-  y = _mm256_mul_ps(_mm256_mul_ps(y, x), z);
-  const __m256 fe = _mm256_cvtepi32_ps(e);
-  y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-2.12194440e-4f), fe));
-  y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-0.5f), z));
-  __m256 l = _mm256_add_ps(x, y);
-  l = _mm256_add_ps(l, _mm256_mul_ps(_mm256_set1_ps(0.693359375f), fe));
-  const __m256 r = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), l));
+  DIFFREP_EACH {
+    __m256 v = _mm256_mul_ps(_mm256_mul_ps(y[p], x[p]), z[p]);
+    v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(-2.12194440e-4f), fe[p]));
+    v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(-0.5f), z[p]));
+    __m256 l = _mm256_add_ps(x[p], v);
+    l = _mm256_add_ps(l, _mm256_mul_ps(_mm256_set1_ps(0.693359375f), fe[p]));
+    r[p] = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), l));
+  }
   // cos_sin_turn(b)
-  const __m256i q = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x20000000)), 30);
-  const __m256i rem = _mm256_sub_epi32(b, _mm256_slli_epi32(q, 30));
-  const __m256 ya = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(rem, 6)), _mm256_set1_ps(9.362675707309822e-8f));
-  const __m256 za = _mm256_mul_ps(ya, ya);
-  __m256 sp = _mm256_set1_ps(-1.9515295891e-4f);
+  __m256i q[P];
+  __m256 ya[P], za[P], sp[P], cp[P];
+  DIFFREP_EACH {
+    q[p] = _mm256_srli_epi32(_mm256_add_epi32(b[p], _mm256_set1_epi32(0x20000000)), 30);
+    const __m256i rem = _mm256_sub_epi32(b[p], _mm256_slli_epi32(q[p], 30));
+    ya[p] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(rem, 6)), _mm256_set1_ps(9.362675707309822e-8f));
+    za[p] = _mm256_mul_ps(ya[p], ya[p]);
+    sp[p] = _mm256_set1_ps(-1.9515295891e-4f);
+    cp[p] = _mm256_set1_ps(2.443315711809948e-5f);
+  }
   DIFFREP_STEP(sp, za, 8.3321608736e-3f);
-  DIFFREP_STEP(sp, za, -1.6666654611e-1f);
-  const __m256 sy = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sp, za), ya), ya);
-  __m256 cp = _mm256_set1_ps(2.443315711809948e-5f);
   DIFFREP_STEP(cp, za, -1.388731625493765e-3f);
+  DIFFREP_STEP(sp, za, -1.6666654611e-1f);
   DIFFREP_STEP(cp, za, 4.166664568298827e-2f);
+  DIFFREP_EACH {
+    const __m256 sy = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sp[p], za[p]), ya[p]), ya[p]);
+    const __m256 cy = _mm256_add_ps(
+        _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(cp[p], za[p]), za[p]), _mm256_mul_ps(_mm256_set1_ps(0.5f), za[p])),
+        _mm256_set1_ps(1.0f));
+    const __m256i qq = _mm256_and_si256(q[p], _mm256_set1_epi32(3));
+    const __m256i swap = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(qq, one));
+    const __m256i cneg = _mm256_slli_epi32(_mm256_and_si256(_mm256_add_epi32(qq, one), _mm256_set1_epi32(2)), 30);
+    const __m256i sneg = _mm256_slli_epi32(_mm256_and_si256(qq, _mm256_set1_epi32(2)), 30);
+    const __m256i cb = _mm256_castps_si256(cy), sb = _mm256_castps_si256(sy);
+    const __m256 cc = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_blendv_epi8(cb, sb, swap), cneg));
+    const __m256 ss = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_blendv_epi8(sb, cb, swap), sneg));
+    z0[p] = _mm256_mul_ps(r[p], cc);
+    z1[p] = _mm256_mul_ps(r[p], ss);
+  }
 #undef DIFFREP_STEP
-  const __m256 cy = _mm256_add_ps(
-      _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(cp, za), za), _mm256_mul_ps(_mm256_set1_ps(0.5f), za)),
-      _mm256_set1_ps(1.0f));
-  const __m256i qq = _mm256_and_si256(q, _mm256_set1_epi32(3));
-  const __m256i swap = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(qq, one));
-  const __m256i cneg = _mm256_slli_epi32(_mm256_and_si256(_mm256_add_epi32(qq, one), _mm256_set1_epi32(2)), 30);
-  const __m256i sneg = _mm256_slli_epi32(_mm256_and_si256(qq, _mm256_set1_epi32(2)), 30);
-  const __m256i cb = _mm256_castps_si256(cy), sb = _mm256_castps_si256(sy);
-  const __m256 cc = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_blendv_epi8(cb, sb, swap), cneg));
-  const __m256 ss = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_blendv_epi8(sb, cb, swap), sneg));
-  *z0 = _mm256_mul_ps(r, cc);
-  *z1 = _mm256_mul_ps(r, ss);
+#undef DIFFREP_EACH
 }
 
-// The AVX2 noise chunk: Philox, Box-Muller and the scale-add for 32 elements at a time in
-// registers, with no pass through memory in between. A short last step (m not a multiple of 32)
-// computes the eight blocks anyway and writes only the m elements asked for.
+// The AVX2 noise chunk: Philox, Box-Muller and the scale-add for 64 elements at a time in
+// registers, with no pass through memory in between. A short last step (m not a multiple of 64)
+// computes all the blocks anyway and writes only the m elements asked for.
 __attribute__((target("avx2")))
 void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
+  constexpr int G = kAvx2Groups, P = kAvx2Pairs, E = 32 * G;  // E elements per step
   const __m256 vsig = _mm256_set1_ps(sig), vsc = _mm256_set1_ps(sc);
-  for (int64_t t = 0; t < m; t += 32) {
-    __m256i w[4];
-    philox8_avx2(blk0 + (uint32_t)(t / 4), j, id_lo, id_hi, key0, key1, w);
-    __m256 z0, z1, z2, z3;
-    box_muller8_avx2(w[0], w[1], &z0, &z1);  // outputs 0 and 1 of blocks 0..7
-    box_muller8_avx2(w[2], w[3], &z2, &z3);  // outputs 2 and 3
-    // 4x8 transpose: zv[q] holds the 8 elements of blocks 2q and 2q + 1 in element order.
-    const __m256 t0 = _mm256_unpacklo_ps(z0, z1), t1 = _mm256_unpackhi_ps(z0, z1);
-    const __m256 t2 = _mm256_unpacklo_ps(z2, z3), t3 = _mm256_unpackhi_ps(z2, z3);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 zv[4];
-    zv[0] = _mm256_permute2f128_ps(u0, u1, 0x20);
-    zv[1] = _mm256_permute2f128_ps(u2, u3, 0x20);
-    zv[2] = _mm256_permute2f128_ps(u0, u1, 0x31);
-    zv[3] = _mm256_permute2f128_ps(u2, u3, 0x31);
-    if (t + 32 <= m) {
-      for (int q = 0; q < 4; ++q) {
+  const bool stream = nt && ((uintptr_t)o & 31) == 0;  // steps of E floats keep the alignment
+  for (int64_t t = 0; t < m; t += E) {
+    __m256i w[4 * G];
+    philox_groups_avx2(blk0 + (uint32_t)(t / 4), j, id_lo, id_hi, key0, key1, w);
+    __m256i a[P], b[P];
+    for (int g = 0; g < G; ++g) {  // pairs (w0, w1) and (w2, w3) of each group
+      a[2 * g] = w[4 * g];
+      b[2 * g] = w[4 * g + 1];
+      a[2 * g + 1] = w[4 * g + 2];
+      b[2 * g + 1] = w[4 * g + 3];
+    }
+    __m256 z0[P], z1[P];
+    box_muller_avx2(a, b, z0, z1);
+    __m256 zv[4 * G];
+    for (int g = 0; g < G; ++g) {
+      // outputs 0, 1 (pair 2g) and 2, 3 (pair 2g + 1) of eight blocks; 4x8 transpose into element
+      // order: zv[4 g + h] holds blocks 2h, 2h + 1 of the group
+      const __m256 t0 = _mm256_unpacklo_ps(z0[2 * g], z1[2 * g]), t1 = _mm256_unpackhi_ps(z0[2 * g], z1[2 * g]);
+      const __m256 t2 = _mm256_unpacklo_ps(z0[2 * g + 1], z1[2 * g + 1]);
+      const __m256 t3 = _mm256_unpackhi_ps(z0[2 * g + 1], z1[2 * g + 1]);
+      const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      zv[4 * g] = _mm256_permute2f128_ps(u0, u1, 0x20);
+      zv[4 * g + 1] = _mm256_permute2f128_ps(u2, u3, 0x20);
+      zv[4 * g + 2] = _mm256_permute2f128_ps(u0, u1, 0x31);
+      zv[4 * g + 3] = _mm256_permute2f128_ps(u2, u3, 0x31);
+    }
+    if (t + E <= m) {
+      for (int q = 0; q < 4 * G; ++q) {
         const __m256 xv = _mm256_loadu_ps(xr + t + 8 * q);
-        _mm256_storeu_ps(o + t + 8 * q, _mm256_mul_ps(vsc, _mm256_add_ps(xv, _mm256_mul_ps(vsig, zv[q]))));
+        const __m256 r = _mm256_mul_ps(vsc, _mm256_add_ps(xv, _mm256_mul_ps(vsig, zv[q])));
+        if (stream) _mm256_stream_ps(o + t + 8 * q, r);
+        else _mm256_storeu_ps(o + t + 8 * q, r);
       }
     } else {
-      alignas(32) float z[32];
-      for (int q = 0; q < 4; ++q) _mm256_store_ps(z + 8 * q, zv[q]);
+      alignas(32) float z[E];
+      for (int q = 0; q < 4 * G; ++q) _mm256_store_ps(z + 8 * q, zv[q]);
       for (int64_t u = 0; t + u < m; ++u) o[t + u] = sc * (xr[t + u] + sig * z[u]);
     }
   }
+  if (stream) _mm_sfence();  // non-temporal stores are weakly ordered: finish them before the barrier
 }
 #endif
 
-// Box-Muller over the words, then the fused scale-add, for m elements of one output row.
-DIFFREP_BODY void noise_finish_body(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3,
-                                    const float* xr, float* o, int64_t m, float sig, float sc) {
-  alignas(64) float z[4 * kNoiseChunkBlocks];
-  const int64_t nb = (m + 3) / 4;
+// Box-Muller over the words of nb blocks into z [4 nb].
+DIFFREP_BODY void normals_body(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3, float* z,
+                               int64_t nb) {
   for (int64_t b = 0; b < nb; ++b) {
     float a0, a1, a2, a3;
     box_muller(w0[b], w1[b], &a0, &a1);
@@ -308,6 +357,13 @@ DIFFREP_BODY void noise_finish_body(const uint32_t* w0, const uint32_t* w1, cons
     z[4 * b + 2] = a2;
     z[4 * b + 3] = a3;
   }
+}
+
+// Box-Muller over the words, then the fused scale-add, for m elements of one output row.
+DIFFREP_BODY void noise_finish_body(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3,
+                                    const float* xr, float* o, int64_t m, float sig, float sc) {
+  alignas(64) float z[4 * kNoiseChunkBlocks];
+  normals_body(w0, w1, w2, w3, z, (m + 3) / 4);
   for (int64_t t = 0; t < m; ++t) o[t] = sc * (xr[t] + sig * z[t]);
 }
 DIFFREP_VARIANTS(void, noise_finish,
@@ -318,16 +374,39 @@ DIFFREP_VARIANTS(void, noise_finish,
 // Elements [4 * blk0, 4 * blk0 + m) of one output row (m <= 4 * kNoiseChunkBlocks): Philox into
 // four word arrays, then Box-Muller and the scale-add.
 #if defined(DIFFREP_HAVE_ISA_PATHS)
+DIFFREP_T_AVX512 void normals_avx512(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3,
+                                     float* z, int64_t nb) {
+  normals_body(w0, w1, w2, w3, z, nb);
+}
+
+// The scale-add with non-temporal stores from o's first 64-byte boundary on (the same operations as
+// noise_finish_body's loop, so the same bits).
+DIFFREP_T_AVX512 void scale_add_stream_avx512(const float* xr, const float* z, float* o, int64_t m, float sig,
+                                              float sc) {
+  int64_t t = 0;
+  for (; t < m && ((uintptr_t)(o + t) & 63) != 0; ++t) o[t] = sc * (xr[t] + sig * z[t]);
+  const __m512 vsig = _mm512_set1_ps(sig), vsc = _mm512_set1_ps(sc);
+  for (; t + 16 <= m; t += 16)
+    _mm512_stream_ps(o + t, _mm512_mul_ps(vsc, _mm512_add_ps(_mm512_loadu_ps(xr + t),
+                                                             _mm512_mul_ps(vsig, _mm512_loadu_ps(z + t)))));
+  for (; t < m; ++t) o[t] = sc * (xr[t] + sig * z[t]);
+  _mm_sfence();  // non-temporal stores are weakly ordered: finish them before the barrier
+}
+
 void noise_chunk_avx512(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                        uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+                        uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
   alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
   philox_blocks_avx512(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
-  noise_finish_avx512(w0, w1, w2, w3, xr, o, m, sig, sc);
+  if (!nt) return noise_finish_avx512(w0, w1, w2, w3, xr, o, m, sig, sc);
+  alignas(64) float z[4 * kNoiseChunkBlocks];
+  normals_avx512(w0, w1, w2, w3, z, (m + 3) / 4);
+  scale_add_stream_avx512(xr, z, o, m, sig, sc);
 }
 #endif
 
 void noise_chunk_portable(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                          uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0) {
+                          uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
+  (void)nt;  // plain stores: the portable path stays plain C++
   alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
   philox_blocks_scalar(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
   noise_finish_portable(w0, w1, w2, w3, xr, o, m, sig, sc);
@@ -810,6 +889,16 @@ void advise_huge_pages(void* p, size_t bytes) {
 
 }  // namespace
 
+namespace {
+int64_t noise_nt_bytes() {
+  const int64_t bytes = [] {  // EXPERIMENT: read every call
+    const char* v = std::getenv("DIFFREP_NOISE_NT_MIB");
+    return (int64_t)((v && *v ? std::atof(v) : 16.0) * (double)((int64_t)1 << 20));
+  }();
+  return bytes;
+}
+}  // namespace
+
 void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas, const float* scales,
                       int64_t s, const int64_t* ids, uint64_t seed, int clean, float* out) {
   const int64_t chunk = 4 * kNoiseChunkBlocks;
@@ -818,6 +907,9 @@ void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas
   const uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
   advise_huge_pages(out, (size_t)(s * n * d) * sizeof(float));
   const IsaOps& ops = isa_ops();
+  // A large output bypasses the cache (non-temporal stores): no read-for-ownership of lines that are
+  // only overwritten. DIFFREP_NOISE_NT_MIB moves the threshold (for measurements).
+  const bool nt = (s * n * d) * (int64_t)sizeof(float) >= noise_nt_bytes();
 // Dynamic: on a shared machine a descheduled thread does not hold up the others (each item's result
 // depends only on its place, so the schedule never changes a bit).
 #pragma omp parallel for schedule(dynamic, 8) num_threads(cpu_threads())
@@ -834,7 +926,7 @@ void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas
     }
     const uint64_t id = ids ? (uint64_t)ids[i] : (uint64_t)i;
     ops.noise_chunk(xr, o, m, sigmas[j], sc, key0, key1, (uint32_t)j, (uint32_t)id, (uint32_t)(id >> 32),
-                (uint32_t)(k0 / 4));
+                (uint32_t)(k0 / 4), nt);
   }
 }
 
