@@ -2,10 +2,11 @@
 // hot leaf function is one generic body compiled three times (AVX-512, AVX2, portable x86-64) by
 // thin wrappers with a target attribute; a table of function pointers picks one set at load time
 // (the best the CPU has, or DIFFREP_CPU_ISA=avx512|avx2|portable to force one for measurement and
-// tests; diffrep_set_cpu_isa switches it later). Philox has hand-written AVX-512 and AVX2 (32x32->64
-// multiplies on even and odd lanes), which g++ does not find by itself, and the AVX2 path has a
-// hand-written Box-Muller fused with the scale-add. No path uses FMA and all of them do the same IEEE
-// operations in the same order, so every path returns the same bits.
+// tests; diffrep_set_cpu_isa switches it later). Noise on AVX-512 and AVX2 is hand-written: Philox
+// (32x32->64 multiplies on even and odd lanes, which g++ does not find), Box-Muller and the
+// scale-add fused in registers, several independent groups per step. Pool's mean has hand-written
+// AVX-512/AVX2 for many rows at a time. No path uses FMA and all of them do the same IEEE
+// operations in the same order, so every path returns the same bits (native/test/test_isa.cpp).
 #include "backend.h"
 #include "diffrep_ops.h"
 #include "philox.h"
@@ -37,16 +38,14 @@
 #define DIFFREP_T_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
 #define DIFFREP_T_AVX2 __attribute__((target("avx2")))
 #define DIFFREP_VARIANTS(ret, name, params, args)                                 \
-  DIFFREP_T_AVX512 DIFFREP_MAYBE_UNUSED ret name##_avx512 params { return name##_body args; } \
-  DIFFREP_T_AVX2 DIFFREP_MAYBE_UNUSED ret name##_avx2 params { return name##_body args; } \
+  DIFFREP_T_AVX512 ret name##_avx512 params { return name##_body args; } \
+  DIFFREP_T_AVX2 ret name##_avx2 params { return name##_body args; } \
   ret name##_portable params { return name##_body args; }
 #else
 #define DIFFREP_VARIANTS(ret, name, params, args) \
   ret name##_portable params { return name##_body args; }
 #endif
 #define DIFFREP_BODY static inline __attribute__((always_inline))
-// (noise_finish's AVX2 set is not used: that path has its own fused noise loop)
-#define DIFFREP_MAYBE_UNUSED __attribute__((unused))
 
 namespace diffrep {
 
@@ -96,86 +95,15 @@ void philox_blocks_scalar(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo,
 }
 
 #if defined(DIFFREP_HAVE_ISA_PATHS)
-// The same, eight blocks per step: vpmuludq multiplies the even 32-bit lanes, a 64-bit shift
-// brings the odd ones down, blends put the low and high halves back in lane order.
-__attribute__((target("avx2")))
-void philox_blocks_avx2(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
-                        uint32_t key1, uint32_t* w0, uint32_t* w1, uint32_t* w2, uint32_t* w3) {
-  const __m256i M0 = _mm256_set1_epi32((int)0xD2511F53u), M1 = _mm256_set1_epi32((int)0xCD9E8D57u);
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  int64_t b = 0;
-  for (; b + 8 <= nb; b += 8) {
-    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(blk0 + (uint32_t)b)), lane);
-    __m256i c1 = _mm256_set1_epi32((int)j), c2 = _mm256_set1_epi32((int)id_lo), c3 = _mm256_set1_epi32((int)id_hi);
-    uint32_t k0 = key0, k1 = key1;
-    for (int r = 0; r < 10; ++r) {
-      const __m256i e0 = _mm256_mul_epu32(c0, M0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), M0);
-      const __m256i e1 = _mm256_mul_epu32(c2, M1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), M1);
-      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
-      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
-      c1 = lo1;
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
-      c3 = lo0;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    _mm256_storeu_si256((__m256i*)(w0 + b), c0);
-    _mm256_storeu_si256((__m256i*)(w1 + b), c1);
-    _mm256_storeu_si256((__m256i*)(w2 + b), c2);
-    _mm256_storeu_si256((__m256i*)(w3 + b), c3);
-  }
-  philox_blocks_scalar(blk0 + (uint32_t)b, nb - b, j, id_lo, id_hi, key0, key1, w0 + b, w1 + b, w2 + b, w3 + b);
-}
-
-// GCC 12 warns about its own _mm512_undefined_epi32() inside the intrinsics (a known false alarm).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f")))
-void philox_blocks_avx512(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t key0,
-                          uint32_t key1, uint32_t* w0, uint32_t* w1, uint32_t* w2, uint32_t* w3) {
-  const __m512i M0 = _mm512_set1_epi32((int)0xD2511F53u), M1 = _mm512_set1_epi32((int)0xCD9E8D57u);
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  int64_t b = 0;
-  for (; b + 16 <= nb; b += 16) {
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)(blk0 + (uint32_t)b)), lane);
-    __m512i c1 = _mm512_set1_epi32((int)j), c2 = _mm512_set1_epi32((int)id_lo), c3 = _mm512_set1_epi32((int)id_hi);
-    uint32_t k0 = key0, k1 = key1;
-    for (int r = 0; r < 10; ++r) {
-      const __m512i e0 = _mm512_mul_epu32(c0, M0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), M0);
-      const __m512i e1 = _mm512_mul_epu32(c2, M1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), M1);
-      const __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
-      const __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
-      const __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
-      const __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
-      c0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32((int)k0), 0x96);  // three-way xor
-      c1 = lo1;
-      c2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32((int)k1), 0x96);
-      c3 = lo0;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    _mm512_storeu_si512((void*)(w0 + b), c0);
-    _mm512_storeu_si512((void*)(w1 + b), c1);
-    _mm512_storeu_si512((void*)(w2 + b), c2);
-    _mm512_storeu_si512((void*)(w3 + b), c3);
-  }
-  philox_blocks_avx2(blk0 + (uint32_t)b, nb - b, j, id_lo, id_hi, key0, key1, w0 + b, w1 + b, w2 + b, w3 + b);
-}
-#pragma GCC diagnostic pop
-#endif
-
-#if defined(DIFFREP_HAVE_ISA_PATHS)
 // The AVX2 noise works on G independent groups of eight blocks at once, every step written as a loop
 // over the groups: Philox's rounds and the Box-Muller polynomials are long chains of dependent
 // operations, and side by side the groups' chains fill the pipeline that one chain leaves idle.
 constexpr int kAvx2Groups = 2;  // 2 x 8 blocks = 64 elements per step
 constexpr int kAvx2Pairs = 2 * kAvx2Groups;
 
-// Philox words of the blocks blk .. blk + 8 G - 1: w[4 g + q] holds word q of blocks blk + 8 g .. + 7
-// (the loop body of philox_blocks_avx2, G times).
+// Philox words of the blocks blk .. blk + 8 G - 1: w[4 g + q] holds word q of blocks blk + 8 g .. + 7.
+// vpmuludq multiplies the even 32-bit lanes, a 64-bit shift brings the odd ones down, blends put the
+// low and high halves back in lane order.
 __attribute__((target("avx2"), always_inline)) inline void philox_groups_avx2(uint32_t blk, uint32_t j,
                                                                               uint32_t id_lo, uint32_t id_hi,
                                                                               uint32_t key0, uint32_t key1,
@@ -343,11 +271,202 @@ void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc,
   }
   if (stream) _mm_sfence();  // non-temporal stores are weakly ordered: finish them before the barrier
 }
+
+// The same for AVX-512: G groups of sixteen blocks per step (template, so that a row's short tail
+// takes a one-group step and wastes less). Masks replace AVX2's compare results and blendv.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <int G>
+DIFFREP_T_AVX512 __attribute__((always_inline)) inline void philox_groups_avx512(uint32_t blk, uint32_t j,
+                                                                                 uint32_t id_lo, uint32_t id_hi,
+                                                                                 uint32_t key0, uint32_t key1,
+                                                                                 __m512i* w) {
+  const __m512i M0 = _mm512_set1_epi32((int)0xD2511F53u), M1 = _mm512_set1_epi32((int)0xCD9E8D57u);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i c0[G], c1[G], c2[G], c3[G];
+  for (int g = 0; g < G; ++g) {
+    c0[g] = _mm512_add_epi32(_mm512_set1_epi32((int)(blk + 16u * (uint32_t)g)), lane);
+    c1[g] = _mm512_set1_epi32((int)j);
+    c2[g] = _mm512_set1_epi32((int)id_lo);
+    c3[g] = _mm512_set1_epi32((int)id_hi);
+  }
+  uint32_t k0 = key0, k1 = key1;
+  for (int r = 0; r < 10; ++r) {
+    const __m512i vk0 = _mm512_set1_epi32((int)k0), vk1 = _mm512_set1_epi32((int)k1);
+    for (int g = 0; g < G; ++g) {
+      const __m512i e0 = _mm512_mul_epu32(c0[g], M0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0[g], 32), M0);
+      const __m512i e1 = _mm512_mul_epu32(c2[g], M1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2[g], 32), M1);
+      const __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
+      const __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
+      const __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
+      const __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
+      c0[g] = _mm512_ternarylogic_epi32(hi1, c1[g], vk0, 0x96);  // three-way xor
+      c1[g] = lo1;
+      c2[g] = _mm512_ternarylogic_epi32(hi0, c3[g], vk1, 0x96);
+      c3[g] = lo0;
+    }
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  for (int g = 0; g < G; ++g) {
+    w[4 * g] = c0[g];
+    w[4 * g + 1] = c1[g];
+    w[4 * g + 2] = c2[g];
+    w[4 * g + 3] = c3[g];
+  }
+}
+
+template <int P>
+DIFFREP_T_AVX512 __attribute__((always_inline)) inline void box_muller_avx512(const __m512i* a, const __m512i* b,
+                                                                              __m512* z0, __m512* z1) {
+  const __m512i one = _mm512_set1_epi32(1);
+#define DIFFREP_EACH for (int p = 0; p < P; ++p)
+#define DIFFREP_STEP(y, t, c) DIFFREP_EACH y[p] = _mm512_add_ps(_mm512_mul_ps(y[p], t[p]), _mm512_set1_ps(c))
+  __m512 x[P], z[P], fe[P], r[P];
+  DIFFREP_EACH {
+    const __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_srli_epi32(a[p], 8), one)),
+                                   _mm512_set1_ps(5.9604644775390625e-8f));
+    const __m512i ub = _mm512_castps_si512(u);
+    const __m512i mant = _mm512_and_si512(ub, _mm512_set1_epi32(0x007fffff));
+    const __mmask16 small = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(0x003504f3), mant);
+    __m512i e = _mm512_sub_epi32(_mm512_and_si512(_mm512_srli_epi32(ub, 23), _mm512_set1_epi32(0xff)),
+                                 _mm512_set1_epi32(126));
+    e = _mm512_mask_sub_epi32(e, small, e, one);
+    __m512i mb = _mm512_or_si512(mant, _mm512_set1_epi32(0x3f000000));
+    mb = _mm512_mask_add_epi32(mb, small, mb, _mm512_set1_epi32(1 << 23));
+    x[p] = _mm512_sub_ps(_mm512_castsi512_ps(mb), _mm512_set1_ps(1.0f));
+    z[p] = _mm512_mul_ps(x[p], x[p]);
+    fe[p] = _mm512_cvtepi32_ps(e);
+  }
+  __m512 y[P];
+  DIFFREP_EACH y[p] = _mm512_set1_ps(7.0376836292e-2f);
+  DIFFREP_STEP(y, x, -1.1514610310e-1f);
+  DIFFREP_STEP(y, x, 1.1676998740e-1f);
+  DIFFREP_STEP(y, x, -1.2420140846e-1f);
+  DIFFREP_STEP(y, x, 1.4249322787e-1f);
+  DIFFREP_STEP(y, x, -1.6668057665e-1f);
+  DIFFREP_STEP(y, x, 2.0000714765e-1f);
+  DIFFREP_STEP(y, x, -2.4999993993e-1f);
+  DIFFREP_STEP(y, x, 3.3333331174e-1f);
+  DIFFREP_EACH {
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(y[p], x[p]), z[p]);
+    v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(-2.12194440e-4f), fe[p]));
+    v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(-0.5f), z[p]));
+    __m512 l = _mm512_add_ps(x[p], v);
+    l = _mm512_add_ps(l, _mm512_mul_ps(_mm512_set1_ps(0.693359375f), fe[p]));
+    r[p] = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), l));
+  }
+  __m512i q[P];
+  __m512 ya[P], za[P], sp[P], cp[P];
+  DIFFREP_EACH {
+    q[p] = _mm512_srli_epi32(_mm512_add_epi32(b[p], _mm512_set1_epi32(0x20000000)), 30);
+    const __m512i rem = _mm512_sub_epi32(b[p], _mm512_slli_epi32(q[p], 30));
+    ya[p] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srai_epi32(rem, 6)), _mm512_set1_ps(9.362675707309822e-8f));
+    za[p] = _mm512_mul_ps(ya[p], ya[p]);
+    sp[p] = _mm512_set1_ps(-1.9515295891e-4f);
+    cp[p] = _mm512_set1_ps(2.443315711809948e-5f);
+  }
+  DIFFREP_STEP(sp, za, 8.3321608736e-3f);
+  DIFFREP_STEP(cp, za, -1.388731625493765e-3f);
+  DIFFREP_STEP(sp, za, -1.6666654611e-1f);
+  DIFFREP_STEP(cp, za, 4.166664568298827e-2f);
+  DIFFREP_EACH {
+    const __m512 sy = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(sp[p], za[p]), ya[p]), ya[p]);
+    const __m512 cy = _mm512_add_ps(
+        _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(cp[p], za[p]), za[p]), _mm512_mul_ps(_mm512_set1_ps(0.5f), za[p])),
+        _mm512_set1_ps(1.0f));
+    const __m512i qq = _mm512_and_si512(q[p], _mm512_set1_epi32(3));
+    const __mmask16 swap = _mm512_test_epi32_mask(qq, one);
+    const __m512i cneg = _mm512_slli_epi32(_mm512_and_si512(_mm512_add_epi32(qq, one), _mm512_set1_epi32(2)), 30);
+    const __m512i sneg = _mm512_slli_epi32(_mm512_and_si512(qq, _mm512_set1_epi32(2)), 30);
+    const __m512i cb = _mm512_castps_si512(cy), sb = _mm512_castps_si512(sy);
+    const __m512 cc = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_mask_blend_epi32(swap, cb, sb), cneg));
+    const __m512 ss = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_mask_blend_epi32(swap, sb, cb), sneg));
+    z0[p] = _mm512_mul_ps(r[p], cc);
+    z1[p] = _mm512_mul_ps(r[p], ss);
+  }
+#undef DIFFREP_STEP
+#undef DIFFREP_EACH
+}
+
+// One step of the AVX-512 noise: 64 G elements from o[t] on (fewer when m ends sooner).
+template <int G>
+DIFFREP_T_AVX512 __attribute__((always_inline)) inline void noise_step_avx512(const float* xr, float* o, int64_t t,
+                                                                              int64_t m, __m512 vsig, __m512 vsc,
+                                                                              float sig, float sc, uint32_t key0,
+                                                                              uint32_t key1, uint32_t j,
+                                                                              uint32_t id_lo, uint32_t id_hi,
+                                                                              uint32_t blk0, bool stream) {
+  constexpr int P = 2 * G, E = 64 * G;
+  __m512i w[4 * G];
+  philox_groups_avx512<G>(blk0 + (uint32_t)(t / 4), j, id_lo, id_hi, key0, key1, w);
+  __m512i a[P], b[P];
+  for (int g = 0; g < G; ++g) {
+    a[2 * g] = w[4 * g];
+    b[2 * g] = w[4 * g + 1];
+    a[2 * g + 1] = w[4 * g + 2];
+    b[2 * g + 1] = w[4 * g + 3];
+  }
+  __m512 z0[P], z1[P];
+  box_muller_avx512<P>(a, b, z0, z1);
+  __m512 zv[4 * G];
+  for (int g = 0; g < G; ++g) {
+    // outputs 0..3 of sixteen blocks into element order: per 128-bit lane L, u_k holds block 4L + k;
+    // then a 4x4 transpose of the 128-bit lanes
+    const __m512 t0 = _mm512_unpacklo_ps(z0[2 * g], z1[2 * g]), t1 = _mm512_unpackhi_ps(z0[2 * g], z1[2 * g]);
+    const __m512 t2 = _mm512_unpacklo_ps(z0[2 * g + 1], z1[2 * g + 1]);
+    const __m512 t3 = _mm512_unpackhi_ps(z0[2 * g + 1], z1[2 * g + 1]);
+    const __m512 u0 = _mm512_shuffle_ps(t0, t2, 0x44), u1 = _mm512_shuffle_ps(t0, t2, 0xEE);
+    const __m512 u2 = _mm512_shuffle_ps(t1, t3, 0x44), u3 = _mm512_shuffle_ps(t1, t3, 0xEE);
+    const __m512 v0 = _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v1 = _mm512_shuffle_f32x4(u2, u3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v2 = _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 v3 = _mm512_shuffle_f32x4(u2, u3, _MM_SHUFFLE(3, 2, 3, 2));
+    zv[4 * g] = _mm512_shuffle_f32x4(v0, v1, _MM_SHUFFLE(2, 0, 2, 0));
+    zv[4 * g + 1] = _mm512_shuffle_f32x4(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
+    zv[4 * g + 2] = _mm512_shuffle_f32x4(v2, v3, _MM_SHUFFLE(2, 0, 2, 0));
+    zv[4 * g + 3] = _mm512_shuffle_f32x4(v2, v3, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+  if (t + E <= m) {
+    for (int q = 0; q < 4 * G; ++q) {
+      const __m512 r = _mm512_mul_ps(vsc, _mm512_add_ps(_mm512_loadu_ps(xr + t + 16 * q), _mm512_mul_ps(vsig, zv[q])));
+      if (stream) _mm512_stream_ps(o + t + 16 * q, r);
+      else _mm512_storeu_ps(o + t + 16 * q, r);
+    }
+  } else {
+    alignas(64) float z[E];
+    for (int q = 0; q < 4 * G; ++q) _mm512_store_ps(z + 16 * q, zv[q]);
+    for (int64_t u = 0; t + u < m; ++u) o[t + u] = sc * (xr[t + u] + sig * z[u]);
+  }
+}
+#pragma GCC diagnostic pop
+
+// The AVX-512 noise chunk: Philox, Box-Muller and the scale-add in registers, two groups of sixteen
+// blocks per step (128 elements), the row's tail in steps of one group.
+DIFFREP_T_AVX512 void noise_chunk_avx512(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0,
+                                         uint32_t key1, uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0,
+                                         bool nt) {
+  const __m512 vsig = _mm512_set1_ps(sig), vsc = _mm512_set1_ps(sc);
+  const bool stream = nt && ((uintptr_t)o & 63) == 0;  // steps of 64 floats keep the alignment
+  int64_t t = 0;
+  for (; t + 128 <= m; t += 128)
+    noise_step_avx512<2>(xr, o, t, m, vsig, vsc, sig, sc, key0, key1, j, id_lo, id_hi, blk0, stream);
+  for (; t < m; t += 64)
+    noise_step_avx512<1>(xr, o, t, m, vsig, vsc, sig, sc, key0, key1, j, id_lo, id_hi, blk0, stream);
+  if (stream) _mm_sfence();  // non-temporal stores are weakly ordered: finish them before the barrier
+}
 #endif
 
-// Box-Muller over the words of nb blocks into z [4 nb].
-DIFFREP_BODY void normals_body(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3, float* z,
-                               int64_t nb) {
+// The portable noise: Philox into four word arrays, then Box-Muller (which g++ vectorises for SSE2)
+// and the scale-add, for elements [4 * blk0, 4 * blk0 + m) of one output row (m <= 4 *
+// kNoiseChunkBlocks).
+void noise_chunk_portable(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                          uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
+  (void)nt;  // plain stores: the portable path stays plain C++
+  alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
+  philox_blocks_scalar(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
+  alignas(64) float z[4 * kNoiseChunkBlocks];
+  const int64_t nb = (m + 3) / 4;
   for (int64_t b = 0; b < nb; ++b) {
     float a0, a1, a2, a3;
     box_muller(w0[b], w1[b], &a0, &a1);
@@ -357,59 +476,7 @@ DIFFREP_BODY void normals_body(const uint32_t* w0, const uint32_t* w1, const uin
     z[4 * b + 2] = a2;
     z[4 * b + 3] = a3;
   }
-}
-
-// Box-Muller over the words, then the fused scale-add, for m elements of one output row.
-DIFFREP_BODY void noise_finish_body(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3,
-                                    const float* xr, float* o, int64_t m, float sig, float sc) {
-  alignas(64) float z[4 * kNoiseChunkBlocks];
-  normals_body(w0, w1, w2, w3, z, (m + 3) / 4);
   for (int64_t t = 0; t < m; ++t) o[t] = sc * (xr[t] + sig * z[t]);
-}
-DIFFREP_VARIANTS(void, noise_finish,
-                 (const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3, const float* xr,
-                  float* o, int64_t m, float sig, float sc),
-                 (w0, w1, w2, w3, xr, o, m, sig, sc))
-
-// Elements [4 * blk0, 4 * blk0 + m) of one output row (m <= 4 * kNoiseChunkBlocks): Philox into
-// four word arrays, then Box-Muller and the scale-add.
-#if defined(DIFFREP_HAVE_ISA_PATHS)
-DIFFREP_T_AVX512 void normals_avx512(const uint32_t* w0, const uint32_t* w1, const uint32_t* w2, const uint32_t* w3,
-                                     float* z, int64_t nb) {
-  normals_body(w0, w1, w2, w3, z, nb);
-}
-
-// The scale-add with non-temporal stores from o's first 64-byte boundary on (the same operations as
-// noise_finish_body's loop, so the same bits).
-DIFFREP_T_AVX512 void scale_add_stream_avx512(const float* xr, const float* z, float* o, int64_t m, float sig,
-                                              float sc) {
-  int64_t t = 0;
-  for (; t < m && ((uintptr_t)(o + t) & 63) != 0; ++t) o[t] = sc * (xr[t] + sig * z[t]);
-  const __m512 vsig = _mm512_set1_ps(sig), vsc = _mm512_set1_ps(sc);
-  for (; t + 16 <= m; t += 16)
-    _mm512_stream_ps(o + t, _mm512_mul_ps(vsc, _mm512_add_ps(_mm512_loadu_ps(xr + t),
-                                                             _mm512_mul_ps(vsig, _mm512_loadu_ps(z + t)))));
-  for (; t < m; ++t) o[t] = sc * (xr[t] + sig * z[t]);
-  _mm_sfence();  // non-temporal stores are weakly ordered: finish them before the barrier
-}
-
-void noise_chunk_avx512(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                        uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
-  alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
-  philox_blocks_avx512(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
-  if (!nt) return noise_finish_avx512(w0, w1, w2, w3, xr, o, m, sig, sc);
-  alignas(64) float z[4 * kNoiseChunkBlocks];
-  normals_avx512(w0, w1, w2, w3, z, (m + 3) / 4);
-  scale_add_stream_avx512(xr, z, o, m, sig, sc);
-}
-#endif
-
-void noise_chunk_portable(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                          uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
-  (void)nt;  // plain stores: the portable path stays plain C++
-  alignas(64) uint32_t w0[kNoiseChunkBlocks], w1[kNoiseChunkBlocks], w2[kNoiseChunkBlocks], w3[kNoiseChunkBlocks];
-  philox_blocks_scalar(blk0, (m + 3) / 4, j, id_lo, id_hi, key0, key1, w0, w1, w2, w3);
-  noise_finish_portable(w0, w1, w2, w3, xr, o, m, sig, sc);
 }
 
 DIFFREP_BODY void scale_row_body(const float* xr, float* o, int64_t m, float sc) {
@@ -891,7 +958,7 @@ void advise_huge_pages(void* p, size_t bytes) {
 
 namespace {
 int64_t noise_nt_bytes() {
-  const int64_t bytes = [] {  // EXPERIMENT: read every call
+  static const int64_t bytes = [] {
     const char* v = std::getenv("DIFFREP_NOISE_NT_MIB");
     return (int64_t)((v && *v ? std::atof(v) : 16.0) * (double)((int64_t)1 << 20));
   }();
