@@ -31,8 +31,16 @@ import java.util.stream.Collectors;
                 "Baselines: x.add(randn_like(x).mul(sigma)) per sigma; mean({2,3}); topk; mean then topk."})
 public final class KernelBenchmark implements Callable<Integer> {
 
-    /** One measured case. */
-    public record Result(String kernel, String size, double oursMs, double libtorchMs, double ratio) {
+    /**
+     * One measured case: median wall times and their ratio; median process CPU times (all threads) of
+     * each side where measured (NaN otherwise), a figure a loaded machine inflates less than wall time.
+     */
+    public record Result(String kernel, String size, double oursMs, double libtorchMs, double ratio, double oursCpuMs,
+                         double libtorchCpuMs) {
+
+        public Result(String kernel, String size, double oursMs, double libtorchMs, double ratio) {
+            this(kernel, size, oursMs, libtorchMs, ratio, Double.NaN, Double.NaN);
+        }
     }
 
     /** The kinds of kernel the table compares. */
@@ -133,9 +141,13 @@ public final class KernelBenchmark implements Callable<Integer> {
 
     /** The table PERFORMANCE.md quotes: kernel, size, both times in ms, ratio. */
     static void printTable(List<Result> results) {
-        System.out.printf("%-16s %-18s %12s %12s %8s%n", "kernel", "size", "ours ms", "libtorch ms", "ratio");
+        boolean cpu = results.stream().anyMatch(r -> !Double.isNaN(r.oursCpuMs));
+        System.out.printf("%-16s %-18s %12s %12s %8s%s%n", "kernel", "size", "ours ms", "libtorch ms", "ratio",
+                cpu ? String.format(" | %12s %12s %8s", "ours cpu ms", "lib cpu ms", "cpu ratio") : "");
         for (Result r : results) {
-            System.out.printf("%-16s %-18s %12.3f %12.3f %7.2fx%n", r.kernel, r.size, r.oursMs, r.libtorchMs, r.ratio);
+            System.out.printf("%-16s %-18s %12.3f %12.3f %7.2fx%s%n", r.kernel, r.size, r.oursMs, r.libtorchMs, r.ratio,
+                    cpu ? String.format(" | %12.3f %12.3f %7.2fx", r.oursCpuMs, r.libtorchCpuMs,
+                            r.libtorchCpuMs / r.oursCpuMs) : "");
         }
     }
 
@@ -144,7 +156,7 @@ public final class KernelBenchmark implements Callable<Integer> {
         // interleaved, so that both sides see the same load (a shared machine)
         double[] t = MedianTimer.pair(warmup, reps, () -> ours(c, x), () -> libtorch(c, x));
         double ours = 1e3 * t[0], lib = 1e3 * t[1];
-        return new Result(c.label(), c.size(), ours, lib, lib / ours);
+        return new Result(c.label(), c.size(), ours, lib, lib / ours, 1e3 * t[2], 1e3 * t[3]);
     }
 
     /** Our kernel on x; returns something of the output so nothing is optimised away. */
