@@ -2,7 +2,10 @@ package org.diffrep.bench;
 
 import org.bytedeco.javacpp.PointerScope;
 
-import java.lang.management.ManagementFactory;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 /** Median wall time of repeated runs after warm-up; each run in its own scope, as a user's loop frees its outputs. */
@@ -49,23 +52,38 @@ final class MedianTimer {
                 ta[i] = once(a, ca, i);
             }
         }
-        for (double[] t : new double[][]{ta, tb, ca, cb}) {
+        // what reading the counters costs (tens of threads' files), so that it is not counted
+        double[] c0 = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            once(() -> { }, c0, i);
+        }
+        for (double[] t : new double[][]{ta, tb, ca, cb, c0}) {
             Arrays.sort(t);
         }
-        return new double[]{ta[reps / 2], tb[reps / 2], ca[reps / 2], cb[reps / 2]};
+        double over = c0[reps / 2];
+        return new double[]{ta[reps / 2], tb[reps / 2], ca[reps / 2] - over, cb[reps / 2] - over};
     }
 
     /**
-     * CPU seconds of the whole process (all threads, the kernels' OpenMP threads among them), or NaN
-     * where the JVM cannot tell. On a shared machine this does not grow with the load as wall time
-     * does.
+     * CPU seconds of the whole process (all threads, the kernels' OpenMP threads among them) from the
+     * scheduler's nanosecond counters (/proc/self/task/N/schedstat; the JVM's own figure ticks in 10 ms),
+     * or NaN where they cannot be read. On a shared machine this grows less with the load than wall time.
      */
     static double processCpuSeconds() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            long ns = os.getProcessCpuTime();
-            return ns < 0 ? Double.NaN : ns / 1e9;
+        long ns = 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path t : tasks) {
+                try {
+                    String stat = Files.readString(t.resolve("schedstat"));
+                    ns += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
         }
-        return Double.NaN;
+        return ns / 1e9;
     }
 
     /** Wall seconds of one run; its process CPU seconds go to cpu[i] when cpu is given. */
