@@ -5,9 +5,17 @@
 
 #include <stdint.h>
 
+#include <string>
+
 namespace diffrep {
 
 int cpu_threads();
+
+// The instruction set the CPU kernels run with ("avx512", "avx2" or "portable"), a line saying why,
+// and a switch for measurement and tests (name NULL or "auto": the best; 0, or 1 with *why set).
+const char* cpu_isa();
+std::string cpu_isa_status();
+int cpu_set_isa(const char* name, std::string* why);
 
 void cpu_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas, const float* scales,
                       int64_t s, const int64_t* ids, uint64_t seed, int clean, float* out);

@@ -112,6 +112,20 @@ int diffrep_get_num_threads(void) { return diffrep::cpu_threads(); }
 
 const char* diffrep_last_error(void) { return last_error.c_str(); }
 
+const char* diffrep_cpu_isa(void) { return diffrep::cpu_isa(); }
+
+const char* diffrep_cpu_isa_status(void) {
+  static thread_local std::string status;
+  status = diffrep::cpu_isa_status();
+  return status.c_str();
+}
+
+int diffrep_set_cpu_isa(const char* isa) {
+  std::string why;
+  if (diffrep::cpu_set_isa(isa, &why)) return fail(DIFFREP_EINVAL, "diffrep_set_cpu_isa: %s", why.c_str());
+  return ok();
+}
+
 int diffrep_noise_inject(const float* x0, int64_t n, int64_t d, const float* sigmas, const float* scales,
                          int64_t s, const int64_t* ids, uint64_t seed, int clean, float* out, int device,
                          void* stream) {

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define DIFFREP_ABI_VERSION 2
+#define DIFFREP_ABI_VERSION 3
 
 #define DIFFREP_OK 0
 #define DIFFREP_EINVAL 1   /* bad argument (null pointer, negative size, k > c, ...) */
@@ -47,6 +47,22 @@ int diffrep_cuda_device_count(void);
 
 /* One line saying why CUDA is or is not usable ("CUDA 13.0, 1 device", "no CUDA driver", ...). */
 const char* diffrep_cuda_status(void);
+
+/*
+ * The instruction set the CPU kernels run with: "avx512", "avx2" or "portable" (baseline x86-64).
+ * Chosen once when the library loads: the best the CPU has, or the one the environment variable
+ * DIFFREP_CPU_ISA names (avx512, avx2, portable, auto), for measuring and testing a path on a newer
+ * CPU; a name the CPU cannot run falls back to the best. Every path gives the same results, bit for
+ * bit for noise and pool. (ABI 3)
+ */
+const char* diffrep_cpu_isa(void);
+
+/* One line: the instruction set and why ("avx2 (DIFFREP_CPU_ISA=avx2; this CPU has avx512)"). */
+const char* diffrep_cpu_isa_status(void);
+
+/* Switches the CPU kernels' instruction set, process-wide: "avx512", "avx2", "portable", or NULL /
+ * "auto" for the best. DIFFREP_EINVAL for another name or one this CPU cannot run. (ABI 3) */
+int diffrep_set_cpu_isa(const char* isa);
 
 /* Threads of the CPU kernels (OpenMP); n <= 0 means all cores. Process-wide. */
 void diffrep_set_num_threads(int n);

@@ -44,6 +44,96 @@ static void row(const std::string& name, double sec, double elements, double byt
               sec * 1e3, sec * 1e9 / elements, bytes / sec / 1e9, cpu * 1e3, cpu * 1e9 / elements, bytes / cpu / 1e9);
 }
 
+// The same kernels on each instruction set this CPU runs (diffrep_set_cpu_isa), interleaved so that
+// all of them see the same load; plus a plain streaming read of the pooled tensor's bytes, the
+// memory bandwidth that pool and pool+top-k are measured against.
+int bench_isa(int threads, int reps) {
+  diffrep_set_num_threads(threads);
+  std::vector<const char*> isas;
+  for (const char* isa : {"avx512", "avx2", "portable"})
+    if (diffrep_set_cpu_isa(isa) == 0) isas.push_back(isa);
+  std::printf("CPU kernels per ISA, %d thread(s); median of %d interleaved runs (ms)\n", diffrep_get_num_threads(), reps);
+  std::printf("%-34s", "case");
+  for (const char* isa : isas) std::printf(" %10s", isa);
+  std::printf("\n");
+  Rng rng(11);
+  struct Case {
+    std::string name;
+    std::function<void()> run;
+  };
+  const float sig[10] = {0.002f, 0.008f, 0.023f, 0.060f, 0.140f, 0.296f, 0.585f, 1.088f, 1.923f, 3.257f};
+  std::vector<std::vector<float>> keep;
+  std::vector<std::vector<int64_t>> keep_idx;
+  std::vector<Case> cases;
+  for (int64_t d : {784, 8192}) {
+    const int64_t n = 256, s = 10;
+    keep.push_back(rng.floats((size_t)(n * d), -1, 1));
+    keep.emplace_back((size_t)(s * n * d));
+    const float* x = keep[keep.size() - 2].data();
+    float* out = keep.back().data();
+    cases.push_back({"noise x10 [256," + std::to_string(d) + "]",
+                     [=] { diffrep_noise_inject(x, n, d, sig, nullptr, s, nullptr, 1, 0, out, -1, nullptr); }});
+  }
+  for (auto p : {std::vector<int64_t>{256, 128, 64, 8}, std::vector<int64_t>{256, 512, 256, 32}}) {
+    const int64_t n = p[0], c = p[1], hw = p[2], k = p[3];
+    keep.push_back(rng.floats((size_t)(n * c * hw), -1, 1));
+    const float* x = keep.back().data();
+    keep.emplace_back((size_t)(n * c));
+    float* mean = keep.back().data();
+    keep.emplace_back((size_t)(n * k));
+    float* v = keep.back().data();
+    keep_idx.emplace_back((size_t)(n * k));
+    int64_t* idx = keep_idx.back().data();
+    const std::string shape = "[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(hw) + "]";
+    const int64_t total = n * c * hw;
+    cases.push_back({"pool " + shape, [=] { diffrep_pool(x, n, c, hw, mean, nullptr, nullptr, 0, -1, nullptr); }});
+    cases.push_back({"pool+topk k=" + std::to_string(k) + " " + shape,
+                     [=] { diffrep_pool_topk(x, n, c, hw, k, 0, nullptr, v, idx, -1, nullptr); }});
+    // Streaming read of the same bytes: xor of 32-bit words (no float rounding, so it vectorises).
+    cases.push_back({"stream read " + shape, [=] {
+                       const uint32_t* w = reinterpret_cast<const uint32_t*>(x);
+                       uint32_t acc = 0;
+#pragma omp parallel for reduction(^ : acc) num_threads(threads) schedule(static)
+                       for (int64_t t = 0; t < total; ++t) acc ^= w[t];
+                       volatile uint32_t sink = acc;
+                       (void)sink;
+                     }});
+  }
+  for (int64_t c : {16384, 512}) {
+    const int64_t n = 256, k = 32;
+    keep.push_back(rng.floats((size_t)(n * c), -1, 1));
+    const float* x = keep.back().data();
+    keep.emplace_back((size_t)(n * k));
+    float* v = keep.back().data();
+    keep_idx.emplace_back((size_t)(n * k));
+    int64_t* idx = keep_idx.back().data();
+    cases.push_back({"topk k=32 [256," + std::to_string(c) + "]",
+                     [=] { diffrep_topk(x, n, c, k, 0, v, idx, -1, nullptr); }});
+  }
+  for (auto& cs : cases) {
+    std::vector<std::vector<double>> t(isas.size());
+    for (size_t i = 0; i < isas.size(); ++i) {
+      diffrep_set_cpu_isa(isas[i]);
+      cs.run();  // warm-up
+    }
+    for (int r = 0; r < reps; ++r)
+      for (size_t i = 0; i < isas.size(); ++i) {
+        diffrep_set_cpu_isa(isas[i]);
+        auto a = std::chrono::steady_clock::now();
+        cs.run();
+        t[i].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+      }
+    std::printf("%-34s", cs.name.c_str());
+    for (auto& ti : t) {
+      std::sort(ti.begin(), ti.end());
+      std::printf(" %10.3f", 1e3 * ti[ti.size() / 2]);
+    }
+    std::printf("\n");
+  }
+  diffrep_set_cpu_isa(nullptr);
+  return 0;
+}
+
 int bench_cpu(int threads) {
   diffrep_set_num_threads(threads);
   bench_threads = diffrep_get_num_threads();

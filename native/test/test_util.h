@@ -52,9 +52,11 @@ void test_pool();
 void test_topk();
 void test_pool_topk();
 void test_errors();
+void test_isa();
 void test_cuda();
 void test_ext();
 int bench_cpu(int threads);
+int bench_isa(int threads, int reps);
 int bench_cuda();
 
 }  // namespace dtest

@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.Loader;
 import org.diffrep.BuildInfo;
 import org.diffrep.ops.CudaRuntime;
 import org.diffrep.ops.Devices;
+import org.diffrep.ops.Kernels;
 import org.diffrep.ops.NativeOps;
 import org.diffrep.ops.Threads;
 import org.bytedeco.pytorch.global.torch;
@@ -26,6 +27,8 @@ final class InfoCommand implements Runnable {
         out.printf("threads          libtorch intra-op %d, native kernels %d, openblas %d%n",
                 Threads.torchThreads(), Threads.kernelThreads(), Threads.blasThreads());
         out.printf("native library   %s (ABI %d)%n", nativeLibraryPath(), NativeOps.diffrep_abi_version());
+        out.printf("cpu kernels      %s%n", Kernels.cpuIsaStatus());
+        out.printf("libtorch cpu     %s%n", torch.get_cpu_capability().getString());
         out.printf("cuda kernels     %s%n", NativeOps.diffrep_cuda_compiled() == 1 ? "compiled in" : "not compiled in");
         out.printf("cuda status      %s%n", Devices.nativeCudaStatus());
         out.printf("libtorch cuda    %s%n", Devices.torchCudaAvailable() ? "available" : "not available (CPU LibTorch or no GPU)");

@@ -1,5 +1,6 @@
 package org.diffrep.ops;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -10,6 +11,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The safe face of the native kernels: takes LibTorch tensors, checks dtype, contiguity, device
@@ -19,6 +21,39 @@ import java.util.Arrays;
 public final class Kernels {
 
     private Kernels() {
+    }
+
+    /** The instruction sets of the CPU kernels, best first (diffrep_ops.h, diffrep_cpu_isa). */
+    public static final List<String> CPU_ISAS = List.of("avx512", "avx2", "portable");
+
+    /**
+     * The instruction set the CPU kernels run with: "avx512", "avx2" or "portable". The best the CPU
+     * has unless the environment variable DIFFREP_CPU_ISA named another when the library loaded.
+     */
+    public static String cpuIsa() {
+        return NativeOps.diffrep_cpu_isa().getString();
+    }
+
+    /** {@link #cpuIsa()} and why, one line ("avx2 (DIFFREP_CPU_ISA=avx2; this CPU has avx512)"). */
+    public static String cpuIsaStatus() {
+        return NativeOps.diffrep_cpu_isa_status().getString();
+    }
+
+    /**
+     * Switches the CPU kernels to {@code isa} (one of {@link #CPU_ISAS}, or "auto" for the best),
+     * process-wide; for measurements and tests, since every path gives the same results.
+     *
+     * @throws IllegalArgumentException for another name, or a set this CPU cannot run
+     */
+    public static void setCpuIsa(String isa) {
+        if (isa == null || !(isa.equals("auto") || CPU_ISAS.contains(isa))) {
+            throw new IllegalArgumentException("CPU ISA must be one of " + CPU_ISAS + " or auto, got " + isa);
+        }
+        try (BytePointer p = new BytePointer(isa)) {
+            if (NativeOps.diffrep_set_cpu_isa(p) != NativeOps.OK) {
+                throw new IllegalArgumentException(NativeOps.diffrep_last_error().getString());
+            }
+        }
     }
 
     /** How top-k ranks a row. */

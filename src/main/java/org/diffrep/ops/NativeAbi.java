@@ -13,7 +13,7 @@ import java.util.Map;
 public final class NativeAbi {
 
     /** The ABI version this Java code is written for: {@code DIFFREP_ABI_VERSION} in diffrep_ops.h. */
-    public static final int EXPECTED = 2;
+    public static final int EXPECTED = 3;
 
     private NativeAbi() {
     }

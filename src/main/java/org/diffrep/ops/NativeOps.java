@@ -43,6 +43,12 @@ public final class NativeOps {
 
     public static native @Cast("const char*") BytePointer diffrep_last_error();
 
+    public static native @Cast("const char*") BytePointer diffrep_cpu_isa();
+
+    public static native @Cast("const char*") BytePointer diffrep_cpu_isa_status();
+
+    public static native int diffrep_set_cpu_isa(@Cast("const char*") BytePointer isa);
+
     public static native int diffrep_noise_inject(@Const FloatPointer x0, long n, long d,
             @Const FloatPointer sigmas, @Const FloatPointer scales, long s,
             @Cast("const int64_t*") LongPointer ids, @Cast("uint64_t") long seed, int clean,

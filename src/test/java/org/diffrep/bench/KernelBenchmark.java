@@ -25,13 +25,22 @@ import java.util.stream.Collectors;
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true, versionProvider = Bench.Version.class,
         description = {"Native kernels (noise inject over the 10-sigma grid, pool, top-k, pool+top-k) against "
-                + "plain LibTorch on the same tensors and threads: median of --reps runs after --warmup, "
+                + "plain LibTorch on the same tensors and threads: median of --reps runs after --warmup, the two "
+                + "sides' runs interleaved, "
                 + "ratio = LibTorch time / ours.",
                 "Baselines: x.add(randn_like(x).mul(sigma)) per sigma; mean({2,3}); topk; mean then topk."})
 public final class KernelBenchmark implements Callable<Integer> {
 
-    /** One measured case. */
-    public record Result(String kernel, String size, double oursMs, double libtorchMs, double ratio) {
+    /**
+     * One measured case: median wall times and their ratio; median process CPU times (all threads) of
+     * each side where measured (NaN otherwise), a figure a loaded machine inflates less than wall time.
+     */
+    public record Result(String kernel, String size, double oursMs, double libtorchMs, double ratio, double oursCpuMs,
+                         double libtorchCpuMs) {
+
+        public Result(String kernel, String size, double oursMs, double libtorchMs, double ratio) {
+            this(kernel, size, oursMs, libtorchMs, ratio, Double.NaN, Double.NaN);
+        }
     }
 
     /** The kinds of kernel the table compares. */
@@ -116,10 +125,15 @@ public final class KernelBenchmark implements Callable<Integer> {
         }
         System.out.printf("threads: LibTorch %d, kernels %d; median of %d runs after %d warm-up%n",
                 Threads.torchThreads(), Threads.kernelThreads(), reps, warmup);
+        // Which vector paths ran (tools/bench-kernels --isa avx2 holds both to AVX2).
+        System.out.printf("kernels ISA: %s; LibTorch CPU capability: %s%n", Kernels.cpuIsaStatus(),
+                torch.get_cpu_capability().getString());
         printTable(results);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("threads", Threads.torchThreads());
         doc.put("reps", reps);
+        doc.put("cpuIsa", Kernels.cpuIsa());
+        doc.put("libtorchCpuCapability", torch.get_cpu_capability().getString());
         doc.put("results", results);
         common.writeJson(doc);
         return 0;
@@ -127,17 +141,22 @@ public final class KernelBenchmark implements Callable<Integer> {
 
     /** The table PERFORMANCE.md quotes: kernel, size, both times in ms, ratio. */
     static void printTable(List<Result> results) {
-        System.out.printf("%-16s %-18s %12s %12s %8s%n", "kernel", "size", "ours ms", "libtorch ms", "ratio");
+        boolean cpu = results.stream().anyMatch(r -> !Double.isNaN(r.oursCpuMs));
+        System.out.printf("%-16s %-18s %12s %12s %8s%s%n", "kernel", "size", "ours ms", "libtorch ms", "ratio",
+                cpu ? String.format(" | %12s %12s %8s", "ours cpu ms", "lib cpu ms", "cpu ratio") : "");
         for (Result r : results) {
-            System.out.printf("%-16s %-18s %12.3f %12.3f %7.2fx%n", r.kernel, r.size, r.oursMs, r.libtorchMs, r.ratio);
+            System.out.printf("%-16s %-18s %12.3f %12.3f %7.2fx%s%n", r.kernel, r.size, r.oursMs, r.libtorchMs, r.ratio,
+                    cpu ? String.format(" | %12.3f %12.3f %7.2fx", r.oursCpuMs, r.libtorchCpuMs,
+                            r.libtorchCpuMs / r.oursCpuMs) : "");
         }
     }
 
     private Result run(Case c) {
         Tensor x = torch.randn(c.shape);
-        double ours = median(() -> ours(c, x));
-        double lib = median(() -> libtorch(c, x));
-        return new Result(c.label(), c.size(), ours, lib, lib / ours);
+        // interleaved, so that both sides see the same load (a shared machine)
+        double[] t = MedianTimer.pair(warmup, reps, () -> ours(c, x), () -> libtorch(c, x));
+        double ours = 1e3 * t[0], lib = 1e3 * t[1];
+        return new Result(c.label(), c.size(), ours, lib, lib / ours, 1e3 * t[2], 1e3 * t[3]);
     }
 
     /** Our kernel on x; returns something of the output so nothing is optimised away. */
@@ -164,10 +183,5 @@ public final class KernelBenchmark implements Callable<Integer> {
             case TOPK -> x.topk(c.k, 1, true, true).get1().numel();
             case POOL_TOPK -> x.mean(new long[]{2, 3}, false, null).topk(c.k, 1, true, true).get1().numel();
         };
-    }
-
-    /** Median wall time in ms after the warm-up runs. */
-    private double median(Runnable r) {
-        return 1e3 * MedianTimer.seconds(warmup, reps, r);
     }
 }

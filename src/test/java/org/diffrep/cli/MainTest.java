@@ -21,6 +21,7 @@ class MainTest {
         assertTrue(r.out().contains("libtorch intra-op 1, native kernels 1"), r.out());
         assertTrue(r.out().contains("native library"), r.out());
         assertTrue(r.out().contains("cuda kernels"), r.out());
+        assertTrue(r.out().matches("(?s).*cpu kernels +(avx512|avx2|portable) \\(.*"), r.out());
         assertTrue(r.out().contains("default device"), r.out());
     }
 

@@ -49,6 +49,38 @@ class KernelsTest {
         }
     }
 
+    /** Each CPU path this machine runs gives the same bits as the portable one (DESIGN.md, one semantics). */
+    @Test
+    void everyCpuIsaGivesTheSameBits() {
+        String atStart = Kernels.cpuIsa();
+        assertTrue(Kernels.CPU_ISAS.contains(atStart), atStart);
+        Tensor x = torch.randn(3, 5, 9, 7);
+        Tensor ids = torch.arange(new Scalar(10), new Scalar(13)).to(ScalarType.Long);
+        float[] sigmas = {0.1f, 1f, 3f};
+        try {
+            Kernels.setCpuIsa("portable");
+            Tensor noise = Kernels.noiseInject(x, sigmas, null, ids, 42L, false);
+            Tensor mean = Kernels.pool(x, true, true, 0f).mean();
+            Tensor top = Kernels.poolTopk(x, 2, Kernels.Rank.MAGNITUDE, false).topk().indices();
+            for (String isa : Kernels.CPU_ISAS) {
+                try {
+                    Kernels.setCpuIsa(isa);
+                } catch (IllegalArgumentException e) {
+                    continue;  // this CPU lacks it (the message says so)
+                }
+                assertEquals(isa, Kernels.cpuIsa());
+                assertTrue(noise.equal(Kernels.noiseInject(x, sigmas, null, ids, 42L, false)), isa + " noise");
+                assertTrue(mean.equal(Kernels.pool(x, true, true, 0f).mean()), isa + " pool");
+                assertTrue(top.equal(Kernels.poolTopk(x, 2, Kernels.Rank.MAGNITUDE, false).topk().indices()), isa);
+            }
+        } finally {
+            Kernels.setCpuIsa(atStart);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Kernels.setCpuIsa("sse9"));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.setCpuIsa(null));
+        assertTrue(Kernels.cpuIsaStatus().startsWith(atStart), Kernels.cpuIsaStatus());
+    }
+
     @Test
     void poolSkipsOptionalOutputs() {
         Kernels.Pooled p = Kernels.pool(torch.randn(2, 3, 4, 4), false, false, 0f);
