@@ -432,6 +432,7 @@ public final class PlanRunner {
         Path storeDir = store.dir();
         String key;
         Path file;
+        // locked by store and tap, not by the stage key: the key needs the tap's width, read from the store here
         synchronized (lock(storeKey + " " + layer)) {
             try (PointerScope scope = new PointerScope()) {
                 SaeFeatures in = SaeFeatures.open(storeDir, layer, null, curve.best());
