@@ -27,6 +27,9 @@ public record ActiveChannels(Double threshold, Double mass) {
         }
     }
 
+    /** The rule of {@code diffrep sparsity} and a plan's analyses.sparsity when none is given: 90% of the positive mass. */
+    public static final ActiveChannels DEFAULT = holdingMass(0.9);
+
     public static ActiveChannels above(double threshold) {
         return new ActiveChannels(threshold, null);
     }

@@ -16,6 +16,12 @@ import java.util.Map;
  */
 public record SparsityAnalysis(String store, String layer, ActiveChannels rule, List<ChannelSparsity> perSigma) {
 
+    /** Images per class in the overlap sample, by default ({@code diffrep sparsity}, plans). */
+    public static final int DEFAULT_PER_CLASS = 200;
+
+    /** Seed of the overlap sample, by default. */
+    public static final long DEFAULT_SEED = 0;
+
     public static SparsityAnalysis run(FeatureStore store, String layer, ActiveChannels rule, int perClass, long seed) {
         long[] labels = store.labels();
         float[] sigmas = store.sigmas();

@@ -36,11 +36,11 @@ public final class SparsityCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Rule rule;
 
-    @Option(names = "--per-class", defaultValue = "200",
+    @Option(names = "--per-class", defaultValue = "" + SparsityAnalysis.DEFAULT_PER_CLASS,
             description = "Images per class sampled for the overlap matrix (default: ${DEFAULT-VALUE}).")
     int perClass;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the overlap sample (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "" + SparsityAnalysis.DEFAULT_SEED, description = "Seed of the overlap sample (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
@@ -49,7 +49,7 @@ public final class SparsityCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ActiveChannels r = rule == null || (rule.threshold == null && rule.mass == null)
-                ? ActiveChannels.holdingMass(0.9)
+                ? ActiveChannels.DEFAULT
                 : new ActiveChannels(rule.threshold, rule.mass);
         FeatureStore store = FeatureStore.open(features);
         OutputFiles.directory(out);

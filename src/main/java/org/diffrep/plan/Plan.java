@@ -1,8 +1,11 @@
 package org.diffrep.plan;
 
+import org.diffrep.analysis.ActiveChannels;
 import org.diffrep.analysis.KMeansConfig;
+import org.diffrep.analysis.SparsityAnalysis;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.InputMode;
+import org.diffrep.sae.SaeConfig;
 import org.diffrep.study.ProbeStudy;
 import org.diffrep.train.TrainConfig;
 
@@ -23,9 +26,11 @@ import java.util.Map;
  * @param cells    every cell, models outer, then datasets, then input modes
  * @param baseline whether each dataset also gets a linear probe on raw pixels (default true)
  * @param cluster  k-means at each tap's peak sigma, or null
+ * @param sparsity channel sparsity at each tap's peak sigma, or null
+ * @param sae      a TopK SAE trained on each tap at its peak sigma, or null
  */
 public record Plan(Path file, Path out, Map<String, ModelSource> models, Map<String, String> data, List<Cell> cells,
-                   boolean baseline, Cluster cluster) {
+                   boolean baseline, Cluster cluster, Sparsity sparsity, Sae sae) {
 
     /**
      * The optional k-means analysis of each cell's taps at their peak sigma (null: none).
@@ -34,6 +39,27 @@ public record Plan(Path file, Path out, Map<String, ModelSource> models, Map<Str
      * @param config the other k-means settings ({@code k} in it is replaced per cell)
      */
     public record Cluster(Integer k, KMeansConfig config) {
+    }
+
+    /**
+     * The optional channel-sparsity analysis of each cell's taps at their peak sigma (null: none).
+     *
+     * @param rule     which channels count as active
+     * @param perClass images per class in the overlap sample
+     * @param seed     seed of that sample
+     */
+    public record Sparsity(ActiveChannels rule, int perClass, long seed) {
+        /** Those of {@code diffrep sparsity}. */
+        public static final Sparsity DEFAULTS = new Sparsity(ActiveChannels.DEFAULT, SparsityAnalysis.DEFAULT_PER_CLASS,
+                SparsityAnalysis.DEFAULT_SEED);
+    }
+
+    /**
+     * The optional TopK SAE of each cell's taps at their peak sigma (null: none).
+     *
+     * @param config the SAE settings ({@code inputDim} in it is replaced by each store's width)
+     */
+    public record Sae(SaeConfig config) {
     }
 
     /** A model: a file, or a training recipe run (and cached) before the cells that use it. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import org.diffrep.Choice;
 import org.diffrep.InvalidInputException;
+import org.diffrep.analysis.ActiveChannels;
 import org.diffrep.analysis.KMeansConfig;
 import org.diffrep.data.DataSpec;
 import org.diffrep.extract.ExtractConfig;
@@ -14,6 +15,7 @@ import org.diffrep.noise.SigmaGrid;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.NeuralProbe;
 import org.diffrep.probe.ProbeKind;
+import org.diffrep.sae.SaeConfig;
 import org.diffrep.study.ProbeStudy;
 import org.diffrep.train.TrainConfig;
 
@@ -39,8 +41,10 @@ import java.util.function.Supplier;
 public final class PlanParser {
 
     static final Set<String> TOP = ordered("out", "models", "data", "extract", "probe", "baseline", "analyses");
-    static final Set<String> ANALYSES = ordered("cluster");
+    static final Set<String> ANALYSES = ordered("cluster", "sparsity", "sae");
     static final Set<String> CLUSTER = ordered("k", "n_init", "max_iter", "seed");
+    static final Set<String> SPARSITY = ordered("threshold", "mass", "per_class", "seed");
+    static final Set<String> SAE = ordered("latents", "k", "k_aux", "steps", "batch", "lr", "warmup", "seed");
     static final Set<String> EXTRACT = ordered("layers", "sigmas", "input", "limit", "seed", "batch", "noise_draws",
             "pool", "train_frac", "shard_size", "forward_rows", "topk");
     static final Set<String> PROBE = ordered("kind", "label_noise", "ensemble_width", "l2", "epochs", "seed", "scale");
@@ -97,7 +101,13 @@ public final class PlanParser {
             out = Path.of(o.text("a directory path"));
         }
         boolean baseline = top.get("baseline") == null || top.get("baseline").bool();
-        Plan.Cluster cluster = cluster(top.get("analyses"));
+        PlanNode analyses = top.get("analyses");
+        if (analyses != null) {
+            analyses.requireObject("a map with keys " + String.join(", ", ANALYSES), ANALYSES);
+        }
+        Plan.Cluster cluster = cluster(analysis(analyses, "cluster"));
+        Plan.Sparsity sparsity = sparsity(analysis(analyses, "sparsity"));
+        Plan.Sae sae = sae(analysis(analyses, "sae"));
 
         Map<String, String> data = new LinkedHashMap<>();
         Map<String, Map<String, PlanNode>> dataExtract = new LinkedHashMap<>(), dataProbe = new LinkedHashMap<>();
@@ -163,23 +173,18 @@ public final class PlanParser {
                 }
             }
         }
-        return new Plan(file, out, models, data, cells, baseline, cluster);
+        return new Plan(file, out, models, data, cells, baseline, cluster, sparsity, sae);
     }
 
-    /** {@code analyses: {cluster: true | {k, n_init, max_iter, seed}}}; sparsity and sae are not plan stages (yet). */
-    private static Plan.Cluster cluster(PlanNode a) {
-        if (a == null) {
-            return null;
-        }
-        for (String later : new String[]{"sparsity", "sae"}) {
-            if (a.isObject() && a.get(later) != null) {
-                throw a.get(later).error("not a plan stage yet; run diffrep " + later
-                        + " on a cell's store (stores/KEY/ in summary.json)");
-            }
-        }
-        a.requireObject("a map with keys " + String.join(", ", ANALYSES), ANALYSES);
-        PlanNode c = a.get("cluster");
-        if (c == null || (c.json().isBoolean() && !c.bool())) {
+    /** The node of analysis {@code name}, or null when the plan has none or sets it to false. */
+    private static PlanNode analysis(PlanNode analyses, String name) {
+        PlanNode n = analyses == null ? null : analyses.get(name);
+        return n == null || (n.json().isBoolean() && !n.bool()) ? null : n;
+    }
+
+    /** {@code analyses.cluster: true | {k, n_init, max_iter, seed}}. */
+    private static Plan.Cluster cluster(PlanNode c) {
+        if (c == null) {
             return null;
         }
         if (c.json().isBoolean()) {
@@ -192,6 +197,48 @@ public final class PlanParser {
         if (c.get("max_iter") != null) b.maxIter(c.get("max_iter").integer(1, 1 << 20));
         if (c.get("seed") != null) b.seed(c.get("seed").integer(0L, Long.MAX_VALUE));
         return new Plan.Cluster(k, wrap(c, b::build));
+    }
+
+    /** {@code analyses.sparsity: true | {threshold | mass, per_class, seed}}; defaults those of {@code diffrep sparsity}. */
+    private static Plan.Sparsity sparsity(PlanNode s) {
+        if (s == null) {
+            return null;
+        }
+        if (s.json().isBoolean()) {
+            return Plan.Sparsity.DEFAULTS;
+        }
+        s.requireObject("true or a map with keys " + String.join(", ", SPARSITY), SPARSITY);
+        Double threshold = s.get("threshold") == null ? null : s.get("threshold").number(-Double.MAX_VALUE, Double.MAX_VALUE, false);
+        Double mass = s.get("mass") == null ? null : s.get("mass").number(1e-12, 1, false);
+        ActiveChannels rule = threshold == null && mass == null ? Plan.Sparsity.DEFAULTS.rule()
+                : wrap(s, () -> new ActiveChannels(threshold, mass));
+        int perClass = s.get("per_class") == null ? Plan.Sparsity.DEFAULTS.perClass()
+                : s.get("per_class").integer(2, 1 << 20);
+        long seed = s.get("seed") == null ? Plan.Sparsity.DEFAULTS.seed() : s.get("seed").integer(0L, Long.MAX_VALUE);
+        return new Plan.Sparsity(rule, perClass, seed);
+    }
+
+    /** {@code analyses.sae: true | {latents, k, k_aux, steps, batch, lr, warmup, seed}}; defaults {@link SaeConfig}'s. */
+    private static Plan.Sae sae(PlanNode s) {
+        if (s == null) {
+            return null;
+        }
+        // the input width comes from each store; 1 stands in for it until then
+        SaeConfig.Builder b = SaeConfig.builder().inputDim(1);
+        if (s.json().isBoolean()) {
+            return new Plan.Sae(b.build());
+        }
+        s.requireObject("true or a map with keys " + String.join(", ", SAE), SAE);
+        PlanNode n;
+        if ((n = s.get("latents")) != null) b.latents(n.integer(1, 1 << 24));
+        if ((n = s.get("k")) != null) b.k(n.integer(1, 1 << 24));
+        if ((n = s.get("k_aux")) != null) b.kAux(n.integer(0, 1 << 24));
+        if ((n = s.get("steps")) != null) b.steps(n.integer(0, Integer.MAX_VALUE));
+        if ((n = s.get("batch")) != null) b.batch(n.integer(1, 1 << 20));
+        if ((n = s.get("lr")) != null) b.lr(n.number(1e-12, 10, false));
+        if ((n = s.get("warmup")) != null) b.warmup(n.integer(0, Integer.MAX_VALUE));
+        if ((n = s.get("seed")) != null) b.seed(n.integer(0L, Long.MAX_VALUE));
+        return new Plan.Sae(wrap(s, b::build));
     }
 
     private static Path modelFile(PlanNode n) {

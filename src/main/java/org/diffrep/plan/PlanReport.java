@@ -36,12 +36,17 @@ public final class PlanReport {
      *
      * @param peakInside    whether the peak sigma is inside the grid (not its first or last level)
      * @param labelNoiseDrop best accuracy at the first label-noise level minus at the last (null with one level)
+     * @param meanActive    mean active channels per image at the peak sigma (with analyses.sparsity)
+     * @param withinOverlap mean Jaccard overlap of active sets within classes, {@code betweenOverlap} between
+     * @param saeTestFvu    held-out FVU of the tap's TopK SAE (with analyses.sae); {@code saeDeadFraction}: share of
+     *                      latents never active on the train rows
      */
     public record Row(String model, String data, String input, String layer, String status, Double bestAccuracy,
                       Double peakSigma, Boolean peakInside, Double ensembleAccuracy, Double ensembleGain,
                       Double labelNoise, Double noisyBestAccuracy, Double labelNoiseDrop, Double pixelBaseline,
-                      Double clusterNmi, Double clusterPurity, String store, String probeJson, String figure,
-                      String clusterJson, String error) {
+                      Double clusterNmi, Double clusterPurity, Double meanActive, Double withinOverlap,
+                      Double betweenOverlap, Double saeTestFvu, Double saeDeadFraction, String store, String probeJson,
+                      String figure, String clusterJson, String sparsityJson, String saeFile, String error) {
     }
 
     /** summary.json. */
@@ -63,19 +68,26 @@ public final class PlanReport {
             for (String layer : c.layers()) {
                 if (!o.ok() || o.result() == null) {
                     rows.add(new Row(c.model(), c.data(), c.input().id(), layer, "failed", null, null, null, null, null,
-                            null, null, null, o.baseline(), null, null, store, null, null, null, o.error()));
+                            null, null, null, o.baseline(), null, null, null, null, null, null, null, store, null, null,
+                            null, null, null, o.error()));
                     continue;
                 }
                 CellResult.Curve first = o.result().curve(layer, noise[0]);
                 CellResult.Curve last = noise.length > 1 ? o.result().curve(layer, noise[noise.length - 1]) : null;
                 boolean inside = first.best() > 0 && first.best() < first.sigmas().length - 1;
                 PlanRunner.ClusterScore k = o.clusters().get(layer);
+                PlanRunner.SparsityScore sp = o.sparsity().get(layer);
+                PlanRunner.SaeScore sae = o.saes().get(layer);
                 rows.add(new Row(c.model(), c.data(), c.input().id(), layer, "ok", first.bestAccuracy(),
                         first.bestSigma(), inside, first.ensembleAccuracy(), first.gain(),
                         last == null ? null : last.labelNoise(), last == null ? null : last.bestAccuracy(),
                         last == null ? null : first.bestAccuracy() - last.bestAccuracy(), o.baseline(),
-                        k == null ? null : k.nmi(), k == null ? null : k.purity(), store,
-                        probeDir + "/probe.json", probeDir + "/accuracy_vs_sigma.png", k == null ? null : k.json(), null));
+                        k == null ? null : k.nmi(), k == null ? null : k.purity(),
+                        sp == null ? null : sp.meanActive(), sp == null ? null : sp.withinOverlap(),
+                        sp == null ? null : sp.betweenOverlap(), sae == null ? null : sae.testFvu(),
+                        sae == null ? null : sae.deadFraction(), store,
+                        probeDir + "/probe.json", probeDir + "/accuracy_vs_sigma.png", k == null ? null : k.json(),
+                        sp == null ? null : sp.json(), sae == null ? null : sae.file(), null));
             }
         }
         return rows;
@@ -121,10 +133,15 @@ public final class PlanReport {
     public static void print(PrintStream out, PlanRunner.Result r) {
         List<Row> rows = rows(r);
         boolean clusters = rows.stream().anyMatch(x -> x.clusterNmi() != null);
-        TextTable t = clusters
-                ? new TextTable("cell", "tap", "best acc", "peak sigma", "ensemble", "label-noise drop", "pixels",
-                "k-means NMI", "status")
-                : new TextTable("cell", "tap", "best acc", "peak sigma", "ensemble", "label-noise drop", "pixels", "status");
+        boolean sparsity = rows.stream().anyMatch(x -> x.meanActive() != null);
+        boolean sae = rows.stream().anyMatch(x -> x.saeFile() != null);
+        List<String> head = new ArrayList<>(List.of("cell", "tap", "best acc", "peak sigma", "ensemble",
+                "label-noise drop", "pixels"));
+        if (clusters) head.add("k-means NMI");
+        if (sparsity) head.addAll(List.of("active", "within J", "between J"));
+        if (sae) head.addAll(List.of("SAE FVU", "dead"));
+        head.add("status");
+        TextTable t = new TextTable(head.toArray(String[]::new));
         for (Row row : rows) {
             List<Object> cells = new ArrayList<>();
             cells.addAll(List.of(row.model() + "/" + row.data() + "/" + row.input(), row.layer(), num(row.bestAccuracy()),
@@ -136,6 +153,12 @@ public final class PlanReport {
                     num(row.pixelBaseline())));
             if (clusters) {
                 cells.add(num(row.clusterNmi()));
+            }
+            if (sparsity) {
+                cells.addAll(List.of(num(row.meanActive()), num(row.withinOverlap()), num(row.betweenOverlap())));
+            }
+            if (sae) {
+                cells.addAll(List.of(num(row.saeTestFvu()), num(row.saeDeadFraction())));
             }
             cells.add(row.error() == null ? row.status() : "failed: " + row.error());
             t.row(cells.toArray());
@@ -185,12 +208,14 @@ public final class PlanReport {
     private static String csv(List<Row> rows) {
         StringBuilder s = new StringBuilder("model,data,input,layer,status,best_accuracy,peak_sigma,peak_inside,"
                 + "ensemble_accuracy,ensemble_gain,label_noise,noisy_best_accuracy,label_noise_drop,pixel_baseline,"
-                + "cluster_nmi,cluster_purity,store,probe_json,figure,cluster_json,error\n");
+                + "cluster_nmi,cluster_purity,mean_active,within_overlap,between_overlap,sae_test_fvu,sae_dead_fraction,"
+                + "store,probe_json,figure,cluster_json,sparsity_json,sae_file,error\n");
         for (Row r : rows) {
             Object[] v = {r.model(), r.data(), r.input(), r.layer(), r.status(), r.bestAccuracy(), r.peakSigma(),
                     r.peakInside(), r.ensembleAccuracy(), r.ensembleGain(), r.labelNoise(), r.noisyBestAccuracy(),
-                    r.labelNoiseDrop(), r.pixelBaseline(), r.clusterNmi(), r.clusterPurity(), r.store(), r.probeJson(),
-                    r.figure(), r.clusterJson(), r.error()};
+                    r.labelNoiseDrop(), r.pixelBaseline(), r.clusterNmi(), r.clusterPurity(), r.meanActive(),
+                    r.withinOverlap(), r.betweenOverlap(), r.saeTestFvu(), r.saeDeadFraction(), r.store(), r.probeJson(),
+                    r.figure(), r.clusterJson(), r.sparsityJson(), r.saeFile(), r.error()};
             for (int i = 0; i < v.length; i++) {
                 s.append(i == 0 ? "" : ",").append(csvField(v[i]));
             }
@@ -209,6 +234,8 @@ public final class PlanReport {
 
     private static String html(Plan plan, PlanRunner.Result r, List<Row> rows, List<String> figures) {
         boolean clusters = rows.stream().anyMatch(x -> x.clusterNmi() != null);
+        boolean sparsity = rows.stream().anyMatch(x -> x.meanActive() != null);
+        boolean sae = rows.stream().anyMatch(x -> x.saeFile() != null);
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -233,9 +260,14 @@ public final class PlanReport {
                 + " be too narrow); the ensemble averages the logits of the probes at the peak and its neighbours;"
                 + " the label-noise drop is the best accuracy lost at the last label-noise level; pixels is the same"
                 + " probe on raw pixels of the same images" + (clusters ? "; k-means NMI and purity are those of k-means"
-                + " on the tap at its peak sigma" : "") + ".</p>\n<table>\n<tr><th>model</th><th>data</th><th>input</th>"
+                + " on the tap at its peak sigma" : "") + (sparsity ? "; active channels (mean per image) and the"
+                + " Jaccard overlap of active sets within and between classes are at the peak sigma" : "")
+                + (sae ? "; SAE FVU is the held-out FVU of a TopK SAE trained on the tap at its peak sigma, dead the"
+                + " share of its latents never active on the train rows" : "") + ".</p>\n<table>\n<tr><th>model</th><th>data</th><th>input</th>"
                 + "<th>tap</th><th>best accuracy</th><th>peak sigma</th><th>ensemble</th><th>ensemble gain</th>"
                 + "<th>label-noise drop</th><th>pixels</th>" + (clusters ? "<th>k-means NMI</th><th>purity</th>" : "")
+                + (sparsity ? "<th>active channels</th><th>within J</th><th>between J</th>" : "")
+                + (sae ? "<th>SAE FVU</th><th>dead</th>" : "")
                 + "<th>files</th><th>status</th></tr>\n");
         for (Row row : rows) {
             h.append(row.error() == null ? "<tr>" : "<tr class=\"failed\">");
@@ -258,12 +290,26 @@ public final class PlanReport {
             if (clusters) {
                 h.append("<td>").append(num(row.clusterNmi())).append("</td><td>").append(num(row.clusterPurity())).append("</td>");
             }
+            if (sparsity) {
+                h.append("<td>").append(num(row.meanActive())).append("</td><td>").append(num(row.withinOverlap()))
+                        .append("</td><td>").append(num(row.betweenOverlap())).append("</td>");
+            }
+            if (sae) {
+                h.append("<td>").append(num(row.saeTestFvu())).append("</td><td>").append(num(row.saeDeadFraction()))
+                        .append("</td>");
+            }
             h.append("<td class=\"l\">");
             if (row.probeJson() != null) {
                 h.append("<a href=\"../").append(esc(row.probeJson())).append("\">JSON</a> <a href=\"../")
                         .append(esc(row.figure())).append("\">figure</a>");
                 if (row.clusterJson() != null) {
                     h.append(" <a href=\"../").append(esc(row.clusterJson())).append("\">k-means</a>");
+                }
+                if (row.sparsityJson() != null) {
+                    h.append(" <a href=\"../").append(esc(row.sparsityJson())).append("\">sparsity</a>");
+                }
+                if (row.saeFile() != null) {
+                    h.append(" <a href=\"../").append(esc(row.saeFile())).append("\">SAE</a>");
                 }
             }
             h.append("</td>");

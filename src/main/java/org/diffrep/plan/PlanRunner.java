@@ -4,8 +4,10 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
+import org.diffrep.analysis.ChannelSparsity;
 import org.diffrep.analysis.ClusterAnalysis;
 import org.diffrep.analysis.KMeansConfig;
+import org.diffrep.analysis.SparsityAnalysis;
 import org.diffrep.data.DataSpec;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
@@ -23,6 +25,10 @@ import org.diffrep.model.UNet;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import org.diffrep.probe.Probe;
+import org.diffrep.sae.SaeConfig;
+import org.diffrep.sae.SaeFeatures;
+import org.diffrep.sae.SaeTrainer;
+import org.diffrep.sae.SaeTraining;
 import org.diffrep.study.ProbeStudy;
 import org.diffrep.study.ProbeStudyReport;
 import org.diffrep.train.DatasetImages;
@@ -55,7 +61,9 @@ import java.util.concurrent.Future;
  * out/stores/KEY/                   feature stores (resumed shard by shard when a run was killed)
  * out/baselines/KEY.json            linear probe on raw pixels per dataset selection
  * out/probes/KEY/                   result.json (what the report reads), probe.json, accuracy_vs_sigma.png/.svg
- * out/analyses/KEY/                 k-means of a tap at its peak sigma (with analyses.cluster): cluster.json, ...
+ * out/analyses/KEY/                 k-means of a tap at its peak sigma (with analyses.cluster): cluster.json, ...;
+ *                                   or its channel sparsity (analyses.sparsity): sparsity.json, active_counts.npy, figures;
+ *                                   or a TopK SAE trained on it (analyses.sae): sae.safetensors, sae.safetensors.metrics.json
  * </pre>
  *
  * A finished stage is never computed again; a cell whose stage fails is reported with its error and
@@ -64,7 +72,7 @@ import java.util.concurrent.Future;
 public final class PlanRunner {
 
     /** The kinds of stage, in the order a cell runs them. */
-    public enum StageKind { TRAIN, EXTRACT, BASELINE, PROBE, CLUSTER }
+    public enum StageKind { TRAIN, EXTRACT, BASELINE, PROBE, CLUSTER, SPARSITY, SAE }
 
     /** A stage of a run: computed, or found in the cache. */
     public record Stage(StageKind kind, String subject, String key, boolean cached) {
@@ -83,10 +91,12 @@ public final class PlanRunner {
 
     /**
      * How a cell ended. {@code error} is null when it finished; {@code baseline} is null when not computed;
-     * {@code clusters} (tap -> k-means at its peak sigma) is empty without {@code analyses.cluster}.
+     * {@code clusters} (tap -> k-means at its peak sigma) is empty without {@code analyses.cluster}, and so are
+     * {@code sparsity} and {@code saes} without {@code analyses.sparsity} and {@code analyses.sae}.
      */
     public record CellOutcome(Plan.Cell cell, String storeKey, String probeKey, CellResult result, Double baseline,
-                              Map<String, ClusterScore> clusters, String error) {
+                              Map<String, ClusterScore> clusters, Map<String, SparsityScore> sparsity,
+                              Map<String, SaeScore> saes, String error) {
         public boolean ok() {
             return error == null;
         }
@@ -110,6 +120,22 @@ public final class PlanRunner {
 
     /** k-means on one tap at its peak sigma, scored against the labels; {@code json}: its cluster.json under out. */
     public record ClusterScore(double sigma, int k, double purity, double nmi, double ari, String json) {
+    }
+
+    /**
+     * Channel sparsity of one tap at its peak sigma: mean active channels per image and the mean Jaccard overlap
+     * of active sets within and between classes; {@code json}: its sparsity.json under out.
+     */
+    public record SparsityScore(double sigma, double meanActive, double withinOverlap, double betweenOverlap,
+                                String json) {
+    }
+
+    /**
+     * A TopK SAE trained on one tap at its peak sigma: FVU on the test rows (null when the store has none) and
+     * the share of latents never active on the train rows; {@code file}: the SAE under out.
+     */
+    public record SaeScore(double sigma, int latents, int k, Double testFvu, double trainFvu, double deadFraction,
+                           String file) {
     }
 
     /** A cell before a run: its store key (null while its model is still to be trained) and which stages are cached. */
@@ -207,7 +233,8 @@ public final class PlanRunner {
             for (Plan.Cell c : plan.cells()) {
                 futures.add(pool.submit(() -> {
                     if (modelErrors.containsKey(c.model())) {
-                        return new CellOutcome(c, null, null, null, null, Map.of(), modelErrors.get(c.model()));
+                        return new CellOutcome(c, null, null, null, null, Map.of(), Map.of(), Map.of(),
+                                modelErrors.get(c.model()));
                     }
                     return runCell(c, modelFiles.get(c.model()), modelIds);
                 }));
@@ -260,6 +287,8 @@ public final class PlanRunner {
         Double baseline = null;
         CellResult result = null;
         Map<String, ClusterScore> clusters = new LinkedHashMap<>();
+        Map<String, SparsityScore> sparsity = new LinkedHashMap<>();
+        Map<String, SaeScore> saes = new LinkedHashMap<>();
         try {
             String id = modelIds.computeIfAbsent(c.model(), k -> fileId(modelFile));
             storeKey = StageKeys.store(c, id);
@@ -274,10 +303,20 @@ public final class PlanRunner {
                     clusters.put(layer, cluster(c, store, storeKey, layer, result));
                 }
             }
-            return new CellOutcome(c, storeKey, probeKey, result, baseline, clusters, null);
+            if (plan.sparsity() != null) {
+                for (String layer : c.layers()) {
+                    sparsity.put(layer, sparsity(c, store, storeKey, layer, result));
+                }
+            }
+            if (plan.sae() != null) {
+                for (String layer : c.layers()) {
+                    saes.put(layer, sae(c, store, storeKey, layer, result));
+                }
+            }
+            return new CellOutcome(c, storeKey, probeKey, result, baseline, clusters, sparsity, saes, null);
         } catch (RuntimeException e) {
             say("plan: cell %s failed: %s", c.id(), message(e));
-            return new CellOutcome(c, storeKey, probeKey, result, baseline, clusters, message(e));
+            return new CellOutcome(c, storeKey, probeKey, result, baseline, clusters, sparsity, saes, message(e));
         }
     }
 
@@ -348,6 +387,99 @@ public final class PlanRunner {
             com.fasterxml.jackson.databind.JsonNode s = read(json, com.fasterxml.jackson.databind.JsonNode.class);
             return new ClusterScore(s.get("sigma").asDouble(), k, s.get("purity").asDouble(), s.get("nmi").asDouble(),
                     s.get("ari").asDouble(), "analyses/" + StageKeys.shortKey(key) + "/cluster.json");
+        }
+    }
+
+    /**
+     * Channel sparsity of {@code layer} at its peak sigma, as {@code diffrep sparsity} measures it at one sigma.
+     * Written into a temporary directory renamed into place, so that sparsity.json marks a whole stage.
+     */
+    private SparsityScore sparsity(Plan.Cell c, FeatureStore store, String storeKey, String layer, CellResult r) {
+        CellResult.Curve curve = r.curve(layer, c.probe().labelNoise()[0]);
+        Plan.Sparsity cfg = plan.sparsity();
+        String key = StageKeys.sparsity(storeKey, layer, curve.best(), cfg);
+        Path dir = analysisDir(key);
+        Path json = dir.resolve("sparsity.json");
+        synchronized (lock(key)) {
+            if (Files.isRegularFile(json)) {
+                stages.add(new Stage(StageKind.SPARSITY, c.id() + " " + layer, key, true));
+            } else {
+                Stage stage = new Stage(StageKind.SPARSITY, c.id() + " " + layer, key, false);
+                listener.beforeStage(stage);
+                say("plan: %s: channel sparsity (%s) of %s at sigma %.4g", c.id(), cfg.rule().describe(), layer,
+                        curve.bestSigma());
+                float sigma = store.sigmas()[curve.best()];
+                ChannelSparsity one = ChannelSparsity.measure(sigma, store.features(layer, curve.best()), store.labels(),
+                        cfg.rule(), cfg.perClass(), cfg.seed());
+                writeWhole(dir, tmp -> new SparsityAnalysis(store.dir().toString(), layer, cfg.rule(), List.of(one))
+                        .write(tmp));
+                stages.add(stage);
+            }
+            com.fasterxml.jackson.databind.JsonNode s = read(json, com.fasterxml.jackson.databind.JsonNode.class)
+                    .get("per_sigma").get(0);
+            return new SparsityScore(s.get("sigma").asDouble(), s.get("mean_active").asDouble(),
+                    s.get("within_class_overlap").asDouble(), s.get("between_class_overlap").asDouble(),
+                    "analyses/" + StageKeys.shortKey(key) + "/sparsity.json");
+        }
+    }
+
+    /**
+     * A TopK SAE trained on the train rows of {@code layer} at its peak sigma, as {@code diffrep sae train} does;
+     * its metrics file, written after the SAE, marks the stage done.
+     */
+    private SaeScore sae(Plan.Cell c, FeatureStore store, String storeKey, String layer, CellResult r) {
+        CellResult.Curve curve = r.curve(layer, c.probe().labelNoise()[0]);
+        Path storeDir = store.dir();
+        String key;
+        Path file;
+        // locked by store and tap, not by the stage key: the key needs the tap's width, read from the store here
+        synchronized (lock(storeKey + " " + layer)) {
+            try (PointerScope scope = new PointerScope()) {
+                SaeFeatures in = SaeFeatures.open(storeDir, layer, null, curve.best());
+                SaeConfig cfg = plan.sae().config().toBuilder().inputDim((int) in.features().size(1)).build();
+                key = StageKeys.sae(storeKey, layer, curve.best(), cfg);
+                file = analysisDir(key).resolve("sae.safetensors");
+                if (Files.isRegularFile(SaeTraining.metricsFile(file))) {
+                    stages.add(new Stage(StageKind.SAE, c.id() + " " + layer, key, true));
+                } else {
+                    Stage stage = new Stage(StageKind.SAE, c.id() + " " + layer, key, false);
+                    listener.beforeStage(stage);
+                    say("plan: %s: TopK SAE (%d latents, k %d, %d steps) on %s at sigma %.4g", c.id(), cfg.latents(),
+                            cfg.k(), cfg.steps(), layer, curve.bestSigma());
+                    SaeTrainer.checkMemory(cfg, in.ids(true).length);
+                    createDirectories(file.getParent());
+                    SaeTraining.run(in, cfg, log == null ? nullStream() : log, Math.max(1, cfg.steps() / 10)).write(file);
+                    stages.add(stage);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        com.fasterxml.jackson.databind.JsonNode m = read(SaeTraining.metricsFile(file),
+                com.fasterxml.jackson.databind.JsonNode.class);
+        com.fasterxml.jackson.databind.JsonNode test = m.get("test");
+        return new SaeScore(curve.bestSigma(), m.get("config").get("latents").asInt(), m.get("config").get("k").asInt(),
+                test == null || test.isNull() ? null : test.get("fvu").asDouble(), m.get("train").get("fvu").asDouble(),
+                m.get("train").get("dead_fraction").asDouble(),
+                "analyses/" + StageKeys.shortKey(key) + "/sae.safetensors");
+    }
+
+    private Path analysisDir(String key) {
+        return plan.out().resolve("analyses").resolve(StageKeys.shortKey(key));
+    }
+
+    /** Writes a directory whole or not at all: into DIR.tmp (emptied first), then renamed onto {@code dir}. */
+    private static void writeWhole(Path dir, java.util.function.Consumer<Path> writer) {
+        try {
+            Path tmp = AtomicFiles.tempOf(dir);
+            AtomicFiles.deleteTree(tmp);
+            createDirectories(tmp);
+            writer.accept(tmp);
+            createDirectories(dir.getParent());
+            AtomicFiles.deleteTree(dir); // a leftover without its marker file
+            AtomicFiles.moveInto(tmp, dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

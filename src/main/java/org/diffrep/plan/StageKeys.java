@@ -6,6 +6,7 @@ import org.diffrep.analysis.KMeansConfig;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.io.Hashes;
 import org.diffrep.io.Json;
+import org.diffrep.sae.SaeConfig;
 import org.diffrep.study.ProbeStudy;
 
 import java.nio.charset.StandardCharsets;
@@ -62,6 +63,27 @@ final class StageKeys {
         m.put("layer", layer);
         m.put("sigmaIndex", sigmaIndex);
         m.put("kmeans", cfg);
+        return hash(m);
+    }
+
+    static String sparsity(String storeKey, String layer, int sigmaIndex, Plan.Sparsity s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("stage", "sparsity");
+        m.put("store", storeKey);
+        m.put("layer", layer);
+        m.put("sigmaIndex", sigmaIndex);
+        m.put("sparsity", s);
+        return hash(m);
+    }
+
+    /** {@code cfg}: with the store's input width. */
+    static String sae(String storeKey, String layer, int sigmaIndex, SaeConfig cfg) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("stage", "sae");
+        m.put("store", storeKey);
+        m.put("layer", layer);
+        m.put("sigmaIndex", sigmaIndex);
+        m.put("sae", cfg);
         return hash(m);
     }
 

@@ -84,7 +84,15 @@ class PlanParserTest {
                 "p.yaml: models.t.train.steps: expected a whole number >= 0, got the number -1");
         assertMessage("- 1\n- 2\n", "p.yaml: expected a map with keys out, models");
         assertMessage("", "p.yaml: the plan is empty");
-        assertMessage(base.replace("{}", "{a: b}") + "analyses: {sae: true}\n", "p.yaml: analyses.sae: not a plan stage yet");
+        String one = base.replace("{}", "{a: b}");
+        assertMessage(one + "analyses: {sae: {k: 0}}\n",
+                "p.yaml: analyses.sae.k: expected a whole number in [1, 16777216], got the number 0");
+        assertMessage(one + "analyses: {sae: {latents: 8, k: 9}}\n", "p.yaml: analyses.sae: k must be in [1, latents=8], got 9");
+        assertMessage(one + "analyses: {sae: {topk: 4}}\n", "p.yaml: analyses.sae.topk: unknown key");
+        assertMessage(one + "analyses: {sparsity: {mass: 2}}\n", "p.yaml: analyses.sparsity.mass: expected a number in");
+        assertMessage(one + "analyses: {sparsity: {mass: 0.5, threshold: 0}}\n",
+                "p.yaml: analyses.sparsity: give exactly one of threshold and mass");
+        assertMessage(one + "analyses: {pca: true}\n", "p.yaml: analyses.pca: unknown key");
         assertMessage(base.replace("{}", "{a: b}") + "analyses: {cluster: {k: 0}}\n",
                 "p.yaml: analyses.cluster.k: expected a whole number in [1, 65536], got the number 0");
     }

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.diffrep.plan.PlanRunner.StageKind.BASELINE;
 import static org.diffrep.plan.PlanRunner.StageKind.EXTRACT;
 import static org.diffrep.plan.PlanRunner.StageKind.PROBE;
+import static org.diffrep.plan.PlanRunner.StageKind.SAE;
+import static org.diffrep.plan.PlanRunner.StageKind.SPARSITY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -116,6 +118,46 @@ class PlanRunnerTest {
         PlanRunner.Result again = new PlanRunner(PlanParser.read(file, null)).log(null).run();
         assertEquals(2, again.computed(PlanRunner.StageKind.CLUSTER), "new k-means settings: new clusters");
         assertEquals(0, again.computed(EXTRACT) + again.computed(PROBE), "the same stores and probes");
+    }
+
+    @Test
+    void sparsityAndSaeAtThePeakAreCachedStagesOfTheirOwn() throws Exception {
+        Path out = tmp.resolve("run");
+        String base = PlanFixtures.plan(out, Map.of("a", a));
+        Path file = PlanFixtures.write(tmp.resolve("plan.yaml"), base
+                + "analyses: {sparsity: {per_class: 5}, sae: {latents: 16, k: 4, steps: 20, batch: 32}}\n");
+        PlanRunner.Result r = new PlanRunner(PlanParser.read(file, null)).log(null).run();
+        assertEquals(0, r.failed(), r.cells().toString());
+        assertEquals(2, r.computed(SPARSITY), "one per tap");
+        assertEquals(2, r.computed(SAE), "one per tap");
+        PlanRunner.CellOutcome o = r.cells().get(0);
+        double peak = o.result().curve("mid", 0).bestSigma();
+        PlanRunner.SparsityScore sp = o.sparsity().get("mid");
+        assertEquals(peak, sp.sigma(), 1e-6, "at the peak sigma");
+        assertTrue(sp.meanActive() > 0 && sp.withinOverlap() >= 0 && sp.withinOverlap() <= 1, sp.toString());
+        PlanRunner.SaeScore sae = o.saes().get("mid");
+        assertEquals(16, sae.latents());
+        assertNotNull(sae.testFvu(), "the store has test rows");
+        assertTrue(Files.isRegularFile(out.resolve(sae.file())), sae.file());
+        assertTrue(Files.isRegularFile(out.resolve(sp.json())), sp.json());
+        JsonNode row = Json.COMPACT.readTree(out.resolve("summary.json").toFile()).get("rows").get(0);
+        assertEquals(sp.meanActive(), row.get("meanActive").asDouble(), 1e-9);
+        assertEquals(sae.testFvu(), row.get("saeTestFvu").asDouble(), 1e-9);
+        assertTrue(Files.readString(out.resolve("summary.csv")).lines().findFirst().orElseThrow().contains("sae_test_fvu"));
+        assertTrue(Files.readString(out.resolve("report/index.html")).contains("SAE FVU"));
+
+        PlanRunner.Result same = new PlanRunner(PlanParser.read(file, null)).log(null).run();
+        assertEquals(0, same.computed(SPARSITY) + same.computed(SAE) + same.computed(EXTRACT) + same.computed(PROBE),
+                "a rerun computes nothing");
+        assertEquals(2, same.cached(SAE));
+        assertEquals(sae, same.cells().get(0).saes().get("mid"), "the cached SAE gives the same numbers");
+
+        PlanFixtures.write(file, base
+                + "analyses: {sparsity: {per_class: 5}, sae: {latents: 16, k: 2, steps: 20, batch: 32}}\n");
+        PlanRunner.Result again = new PlanRunner(PlanParser.read(file, null)).log(null).run();
+        assertEquals(2, again.computed(SAE), "new SAE settings: new SAEs");
+        assertEquals(0, again.computed(SPARSITY) + again.computed(EXTRACT) + again.computed(PROBE), "nothing else");
+        assertEquals(2, again.cached(SPARSITY));
     }
 
     /** Thrown by the test's listener to stop a run the way a kill would: not caught by the cell. */
