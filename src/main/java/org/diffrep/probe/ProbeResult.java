@@ -1,5 +1,7 @@
 package org.diffrep.probe;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * What a probe scores on a test set; plain data, written to JSON as is.
  *
@@ -17,4 +19,30 @@ package org.diffrep.probe;
 public record ProbeResult(double accuracy, Double top5Accuracy, double[] perClassAccuracy, long[][] confusion,
                           long count, double l2, boolean l2Searched, int iterations, boolean converged,
                           double fitSeconds) {
+
+    /** z of a two-sided 95% normal interval. */
+    static final double Z95 = 1.959963984540054;
+
+    /**
+     * The 95% Wilson score interval of the accuracy over the {@link #count} test samples, [low, high]: how far
+     * the test set's size alone lets the accuracy move (written to JSON as {@code accuracyInterval95}).
+     */
+    @JsonProperty("accuracyInterval95")
+    public double[] accuracyInterval95() {
+        return wilson(accuracy, count, Z95);
+    }
+
+    /**
+     * Wilson's score interval for a proportion {@code p} observed on {@code n} trials at normal quantile {@code z}:
+     * unlike p +- z sqrt(p(1-p)/n) it stays inside [0, 1] and is not empty at p = 0 or 1. NaN bounds for n = 0.
+     */
+    public static double[] wilson(double p, long n, double z) {
+        if (n <= 0 || Double.isNaN(p)) {
+            return new double[]{Double.NaN, Double.NaN};
+        }
+        double z2n = z * z / n;
+        double centre = (p + z2n / 2) / (1 + z2n);
+        double half = z * Math.sqrt(p * (1 - p) / n + z2n / (4.0 * n)) / (1 + z2n);
+        return new double[]{Math.max(0, centre - half), Math.min(1, centre + half)};
+    }
 }

@@ -1,6 +1,7 @@
 package org.diffrep.study;
 
 import org.diffrep.io.Json;
+import org.diffrep.probe.ProbeResult;
 import org.diffrep.report.LinePlot;
 import org.diffrep.report.TextTable;
 import org.diffrep.study.ProbeStudy;
@@ -49,14 +50,14 @@ public final class ProbeStudyReport {
             row.add(TextTable.num(r.curves().get(0).points().get(i).sigma(), 4));
             for (ProbeStudy.Curve c : r.curves()) {
                 String mark = c.ensemble().bestSigmaIndex() == i ? " *" : "";
-                row.add(TextTable.num(c.points().get(i).result().accuracy(), 4) + mark);
+                row.add(withInterval(c.points().get(i).result()) + mark);
             }
             t.row(row.toArray());
         }
         List<Object> ens = new ArrayList<>();
         ens.add("ensemble");
         for (ProbeStudy.Curve c : r.curves()) {
-            ens.add(TextTable.num(c.ensemble().result().accuracy(), 4)
+            ens.add(withInterval(c.ensemble().result())
                     + String.format(Locale.ROOT, " (%+.2f)", 100 * c.ensemble().gain()));
         }
         t.row(ens.toArray());
@@ -68,7 +69,14 @@ public final class ProbeStudyReport {
         out.printf("%s: %s probe, %d classes, %d train / %d test, ensemble of best sigma +/- %d%n", title, r.probe(),
                 r.numClasses(), r.trainCount(), r.testCount(), r.ensembleWidth());
         table(r).print(out);
-        out.println("(* best sigma; ensemble gain over it in points)");
+        out.println("(* best sigma; ensemble gain over it in points; in brackets the 95% Wilson interval over the "
+                + r.testCount() + " test images)");
+    }
+
+    /** "0.9120 [0.894, 0.928]": the accuracy and its 95% interval from the test set's size. */
+    static String withInterval(ProbeResult r) {
+        double[] ci = r.accuracyInterval95();
+        return TextTable.num(r.accuracy(), 4) + String.format(Locale.ROOT, " [%.3f, %.3f]", ci[0], ci[1]);
     }
 
     private static LinePlot.Panel panel(String title, ProbeStudy.Report r) {
