@@ -319,8 +319,11 @@ public final class MolrgExperiment {
                         Stat mseLinear, Stat mseGap) {
     }
 
-    /** Where each curve (mean over seeds) is highest. */
-    public record Peak(String curve, int t, double sigma, double value, boolean interior) {
+    /**
+     * Where each curve (mean over seeds) is highest; {@code interior}: not at either end of the grid;
+     * {@code unimodal}: it rises (not strictly) to that point and falls after it.
+     */
+    public record Peak(String curve, int t, double sigma, double value, boolean interior, boolean unimodal) {
     }
 
     /** One gap measurement of the stopping rule: the step, the held-out gap, the rate's share then. */
@@ -492,7 +495,8 @@ public final class MolrgExperiment {
                 + " in the table; CSNR = ratio of means; noise space: " + r.settings().noiseSpace().id());
         for (Peak p : r.peaks()) {
             lines.add(String.format(java.util.Locale.ROOT, "%-44s peaks at t=%d (sigma %.3f): %.3f%s", p.curve(), p.t(),
-                    p.sigma(), p.value(), p.interior() ? "" : "  [at the edge of the grid]"));
+                    p.sigma(), p.value(), (p.interior() ? "" : "  [at the edge of the grid]")
+                            + (p.unimodal() ? "" : "  [not unimodal]")));
         }
         Input headline = r.settings().input().clean() ? Input.CLEAN : Input.NOISY;
         int[] perSeed = mlpPeakPerSeed(r, headline);
@@ -631,7 +635,7 @@ public final class MolrgExperiment {
     }
 
     /** The network's denoised estimate [N, n] and its probed activations [N, hidden], in batches, without autograd. */
-    private static Tensor[] network(MlpDenoiser mlp, Tensor xt, double sigma) {
+    static Tensor[] network(MlpDenoiser mlp, Tensor xt, double sigma) {
         long n = xt.size(0);
         int batch = 4096;
         TensorVector denoised = new TensorVector();
@@ -738,7 +742,18 @@ public final class MolrgExperiment {
             }
         }
         Point p = points.get(best);
-        return new Peak(name, p.t(), p.sigma(), f.applyAsDouble(p), best > 0 && best < points.size() - 1);
+        double[] v = points.stream().mapToDouble(f).toArray();
+        return new Peak(name, p.t(), p.sigma(), v[best], best > 0 && best < points.size() - 1, unimodal(v, best));
+    }
+
+    /** Whether v rises (not strictly) up to index {@code peak} and falls (not strictly) after it. */
+    static boolean unimodal(double[] v, int peak) {
+        for (int i = 1; i < v.length; i++) {
+            if (i <= peak ? v[i] < v[i - 1] : v[i] > v[i - 1]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void plot(Path base, List<Point> points, Input input) {
@@ -758,10 +773,10 @@ public final class MolrgExperiment {
                             std(points, q -> m.apply(q).csnrMlp())))));
             panels.add(new LinePlot.Panel("MoLRG, " + what + ": linear-probe accuracy (mean +- std over seeds)",
                     "timestep t", "test accuracy", false, false, List.of(
-                    new LinePlot.Series("Bayes ceiling", t, mean(points, q -> m.apply(q).accBayes()),
-                            std(points, q -> m.apply(q).accBayes())),
                     new LinePlot.Series("optimum |E[x0|x]|", t, mean(points, q -> m.apply(q).accOptimum()),
                             std(points, q -> m.apply(q).accOptimum())),
+                    new LinePlot.Series("Bayes ceiling", t, mean(points, q -> m.apply(q).accBayes()),
+                            std(points, q -> m.apply(q).accBayes())),
                     new LinePlot.Series("MLP layer 2", t, mean(points, q -> m.apply(q).accMlp()),
                             std(points, q -> m.apply(q).accMlp())))));
         }

@@ -37,4 +37,12 @@ class GapStoppingTest {
         assertEquals("plateau", rule.reason());
         assertEquals(0.5, rule.best());
     }
+
+    @Test
+    void unimodalMeansRiseThenFall() {
+        assertTrue(MolrgExperiment.unimodal(new double[]{1, 2, 2, 3, 1}, 3));
+        assertTrue(MolrgExperiment.unimodal(new double[]{3, 2, 1}, 0));
+        assertFalse(MolrgExperiment.unimodal(new double[]{1, 3, 2, 3, 1}, 1));
+        assertFalse(MolrgExperiment.unimodal(new double[]{1, 3, 2, 2.5, 1}, 1));
+    }
 }
