@@ -321,9 +321,11 @@ public final class MolrgExperiment {
 
     /**
      * Where each curve (mean over seeds) is highest; {@code interior}: not at either end of the grid;
-     * {@code unimodal}: it rises (not strictly) to that point and falls after it.
+     * {@code unimodal}: it rises (not strictly) to that point and falls after it; {@code flat}: it is
+     * constant to 1e-9 (then where it "peaks" says nothing).
      */
-    public record Peak(String curve, int t, double sigma, double value, boolean interior, boolean unimodal) {
+    public record Peak(String curve, int t, double sigma, double value, boolean interior, boolean unimodal,
+                       boolean flat) {
     }
 
     /** One gap measurement of the stopping rule: the step, the held-out gap, the rate's share then. */
@@ -494,6 +496,10 @@ public final class MolrgExperiment {
         lines.add("input: " + (r.settings().input().clean() ? "clean (x0, conditioned on sigma)" : "noisy (x_t)")
                 + " in the table; CSNR = ratio of means; noise space: " + r.settings().noiseSpace().id());
         for (Peak p : r.peaks()) {
+            if (p.flat()) {
+                lines.add(String.format(java.util.Locale.ROOT, "%-44s is flat: %.3f", p.curve(), p.value()));
+                continue;
+            }
             lines.add(String.format(java.util.Locale.ROOT, "%-44s peaks at t=%d (sigma %.3f): %.3f%s", p.curve(), p.t(),
                     p.sigma(), p.value(), (p.interior() ? "" : "  [at the edge of the grid]")
                             + (p.unimodal() ? "" : "  [not unimodal]")));
@@ -743,7 +749,9 @@ public final class MolrgExperiment {
         }
         Point p = points.get(best);
         double[] v = points.stream().mapToDouble(f).toArray();
-        return new Peak(name, p.t(), p.sigma(), v[best], best > 0 && best < points.size() - 1, unimodal(v, best));
+        double min = Arrays.stream(v).min().orElse(v[best]);
+        boolean flat = v[best] - min <= 1e-9 * Math.abs(v[best]);
+        return new Peak(name, p.t(), p.sigma(), v[best], best > 0 && best < points.size() - 1, unimodal(v, best), flat);
     }
 
     /** Whether v rises (not strictly) up to index {@code peak} and falls (not strictly) after it. */
