@@ -413,8 +413,9 @@ public final class MolrgExperiment {
                     MolrgModels.Loaded loaded = MolrgModels.load(s.models(), modelFile(j), s.n(), s.hidden());
                     MlpDenoiser mlp = loaded.mlp();
                     double gap = meter.gap(mlp);
-                    trainings.add(MolrgModels.training(j, loaded, gap, s.models() + modelFile(j)));
-                    log.printf("  seed %d: loaded %s%s, held-out MSE gap %.4f%n", j, s.models(), modelFile(j), gap);
+                    String where = MolrgModels.where(s.models(), modelFile(j));
+                    trainings.add(MolrgModels.training(j, loaded, gap, where));
+                    log.printf("  seed %d: loaded %s, held-out MSE gap %.4f%n", j, where, gap);
                     mlps.add(mlp);
                 }
             }
@@ -511,12 +512,13 @@ public final class MolrgExperiment {
             sb.append(j == 0 ? "" : ", ").append(perSeed[j]);
         }
         lines.add(sb.toString());
-        double gap = 0;
+        double gap = 0, linearGap = 0;
         for (Point p : r.points()) {
             gap += p.mseGap().mean();
+            linearGap += p.mseLinear().mean() / p.mseOptimum().mean() - 1;
         }
-        lines.add(String.format(java.util.Locale.ROOT, "MLP denoising MSE over the optimum's, minus 1, mean over the grid: %.4f",
-                gap / r.points().size()));
+        lines.add(String.format(java.util.Locale.ROOT, "denoising MSE over the optimum's, minus 1, mean over the grid: MLP %.4f,"
+                + " linear denoiser %.4f", gap / r.points().size(), linearGap / r.points().size()));
         for (Training t : r.training()) {
             lines.add(String.format(java.util.Locale.ROOT, "seed %d: %s, %d steps, stopped: %s, held-out gap %.4f%s", t.seedIndex(),
                     t.source() == null ? "trained" : "loaded " + t.source(), t.steps(), t.stopReason(), t.finalGap(),

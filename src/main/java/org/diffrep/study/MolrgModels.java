@@ -29,6 +29,11 @@ final class MolrgModels {
      * Loads {@code source + file} and checks that it is the experiment's MLP (VP, 2 hidden layers) on
      * vectors of {@code n} with width {@code hidden}; otherwise an input error naming {@code models}.
      */
+    /** Where {@code file} of {@code source} is, for people: the resource name or the file's path. */
+    static String where(String source, String file) {
+        return source.startsWith(CLASSPATH) ? source + file : Path.of(source).resolve(file).toString();
+    }
+
     /** A loaded network with what its provenance says: training steps (-1 if unknown) and why training stopped. */
     record Loaded(MlpDenoiser mlp, long steps, String stopReason) {
     }
@@ -86,7 +91,7 @@ final class MolrgModels {
 
     /** The training record of a loaded network: steps and stop reason from its provenance, the gap measured now. */
     static MolrgExperiment.Training training(int seedIndex, Loaded l, double gap, String source) {
-        return new MolrgExperiment.Training(seedIndex, l.steps(), "loaded (trained: " + l.stopReason() + ")", gap,
+        return new MolrgExperiment.Training(seedIndex, l.steps(), l.stopReason(), gap,
                 Double.NaN, 0, List.of(), source);
     }
 }
