@@ -134,7 +134,7 @@ public final class MolrgExperiment {
 
         /** The command that trained the shipped demo networks (then copy OUT/mlp_seed*.safetensors to the resources). */
         public static final String DEMO_MODELS_COMMAND = "diffrep --threads 1 molrg --samples 6000 --test-samples 2000"
-                + " --hidden 256 --batch 1024 --lr 4e-3 --epochs 1000 --eval-every 250 --patience 3 --tolerance 0.1"
+                + " --hidden 256 --batch 1024 --lr 4e-3 --epochs 2500 --eval-every 250 --patience 3 --tolerance 0.1"
                 + " --seeds 3 --l2 1e-3 --probe-samples 3000 --out OUT";
 
         public static Builder builder() {
@@ -154,7 +154,7 @@ public final class MolrgExperiment {
          * 6000 samples, width 256, 3 seeds, probes with a fixed penalty on 3000 samples, clean input.
          */
         public static Settings demoTraining() {
-            return builder().samples(6000).testSamples(2000).hidden(256).batch(1024).lr(4e-3).epochs(1000).evalEvery(250)
+            return builder().samples(6000).testSamples(2000).hidden(256).batch(1024).lr(4e-3).epochs(2500).evalEvery(250)
                     .patience(3).tolerance(0.1).seeds(3).probeL2(1e-3).probeSamples(3000).build();
         }
 
