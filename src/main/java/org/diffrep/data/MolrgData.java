@@ -28,10 +28,15 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
 
     /** Generates the bases and N samples for the parameters; same parameters, same result. */
     public static MolrgData generate(MolrgParams p) {
+        return generate(p, MolrgNoiseSpace.OTHERS);
+    }
+
+    /** As {@link #generate(MolrgParams)}, with the small component in {@code space} (same bases). */
+    public static MolrgData generate(MolrgParams p, MolrgNoiseSpace space) {
         // The samples as rows, then once more as one flat array: both fit in the heap or nothing is allocated.
         Limits.inMemory(4L * p.samples() * p.n(), 2, "molrg:" + p.toSpec(), p.samples() + " samples of " + p.n() + " floats");
         double[][][] bases = bases(p.n(), p.d(), p.k(), Seeds.derive(p.seed(), BASES));
-        Samples s = draw(bases, p.delta(), p.samples(), p.seed());
+        Samples s = draw(bases, p.delta(), p.samples(), p.seed(), space);
         return new MolrgData(p, s.x0(), s.labels(), bases);
     }
 
@@ -45,6 +50,15 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
      * @param count the number of samples, at least 0
      */
     public static Samples draw(double[][][] bases, double delta, int count, long seed) {
+        return draw(bases, delta, count, seed, MolrgNoiseSpace.OTHERS);
+    }
+
+    /**
+     * As {@link #draw(double[][][], double, int, long)}, with the small component in {@code space}:
+     * {@link MolrgNoiseSpace#OTHERS} gives exactly that method's samples; {@link MolrgNoiseSpace#COMPLEMENT}
+     * draws {@code x0 = U_k a + delta (I - U_k U_k^T) e}, {@code e ~ N(0, I_n)}.
+     */
+    public static Samples draw(double[][][] bases, double delta, int count, long seed, MolrgNoiseSpace space) {
         int k = bases.length;
         int[] labels = new int[count];
         for (int i = 0; i < labels.length; i++) {
@@ -54,7 +68,9 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
         float[][] x = new float[count][];
         long sampleSeed = Seeds.derive(seed, SAMPLES);
         for (int i = 0; i < x.length; i++) {
-            x[i] = sample(bases, labels[i], delta, new SplittableRandom(Seeds.derive(sampleSeed, i)));
+            SplittableRandom rng = new SplittableRandom(Seeds.derive(sampleSeed, i));
+            x[i] = space == MolrgNoiseSpace.COMPLEMENT ? sampleComplement(bases, labels[i], delta, rng)
+                    : sample(bases, labels[i], delta, rng);
         }
         return new Samples(x, labels);
     }
@@ -135,6 +151,31 @@ public record MolrgData(MolrgParams params, float[][] x0, int[] labels, double[]
         float[] out = new float[n];
         for (int r = 0; r < n; r++) {
             out[r] = (float) x[r];
+        }
+        return out;
+    }
+
+    /** U_k a + delta (I - U_k U_k^T) e with a ~ N(0, I_d), e ~ N(0, I_n). */
+    private static float[] sampleComplement(double[][][] u, int k, double delta, SplittableRandom rng) {
+        int n = u[0].length;
+        int d = u[0][0].length;
+        double[] a = new double[d];
+        fillGaussian(a, rng);
+        double[] e = new double[n];
+        fillGaussian(e, rng);
+        double[] proj = new double[d]; // U_k^T e
+        for (int j = 0; j < d; j++) {
+            for (int r = 0; r < n; r++) {
+                proj[j] += u[k][r][j] * e[r];
+            }
+        }
+        float[] out = new float[n];
+        for (int r = 0; r < n; r++) {
+            double s = delta * e[r];
+            for (int j = 0; j < d; j++) {
+                s += u[k][r][j] * (a[j] - delta * proj[j]);
+            }
+            out[r] = (float) s;
         }
         return out;
     }

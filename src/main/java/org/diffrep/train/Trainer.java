@@ -47,12 +47,32 @@ public final class Trainer {
     public record Result(long steps, double recentLoss, double seconds, double imagesPerSecond) {
     }
 
+    /**
+     * Looks at the model every few steps (see {@link #monitor}) and says whether to stop, and the share of
+     * the configured learning rate to use from then on.
+     */
+    public interface Monitor {
+        Decision check(long step);
+    }
+
+    /** A {@link Monitor}'s answer: stop now, or go on at {@code lrScale} times the configured rate. */
+    public record Decision(boolean stop, double lrScale) {
+        public Decision {
+            if (!(lrScale > 0) || Double.isInfinite(lrScale)) {
+                throw new IllegalArgumentException("lrScale must be finite and > 0, got " + lrScale);
+            }
+        }
+    }
+
     private final NetworkDenoiser model;
     private final TrainConfig cfg;
     private final AdamOptimizer adam;
     private final Ema ema;
     private Map<String, Object> provenance; // null until set, or recorded by run
     private VpSchedule vpSchedule = VpSchedule.DDPM;
+    private Monitor monitor;
+    private long monitorEvery;
+    private double lrScale = 1;
 
     public Trainer(NetworkDenoiser model, TrainConfig cfg) {
         checkMemory(model, cfg);
@@ -123,6 +143,21 @@ public final class Trainer {
     }
 
     /**
+     * Calls {@code m} after every {@code every} steps (before the last): a stopping rule on a held-out
+     * measure, and a learning-rate schedule that depends on it. A run that stops early ends like one that
+     * reached {@code cfg.steps()} (checkpoint saved, EMA weights copied), with {@link Result#steps} the
+     * step it stopped at.
+     */
+    public Trainer monitor(long every, Monitor m) {
+        if (every < 1) {
+            throw new IllegalArgumentException("every must be >= 1, got " + every);
+        }
+        this.monitorEvery = every;
+        this.monitor = m;
+        return this;
+    }
+
+    /**
      * Runs training up to {@code cfg.steps()}. If {@code resume} and the checkpoint exists, continues
      * from it. At the end the model holds the EMA weights.
      */
@@ -151,7 +186,8 @@ public final class Trainer {
         double[] recent = new double[100];
         int recentCount = 0;
         long done = 0;
-        for (long step = start; step < cfg.steps(); step++) {
+        long end = cfg.steps();
+        for (long step = start; step < end; step++) {
             double loss;
             try (PointerScope scope = new PointerScope()) {
                 loss = step(data, step);
@@ -166,13 +202,20 @@ public final class Trainer {
             if (progress != null) {
                 progress.accept(new StepReport(step + 1, cfg.steps(), loss, done * cfg.batch() / Math.max(secs, 1e-9)));
             }
-            boolean last = step + 1 == cfg.steps();
+            if (monitor != null && (step + 1) % monitorEvery == 0 && step + 1 < end) {
+                Decision d = monitor.check(step + 1);
+                lrScale = d.lrScale();
+                if (d.stop()) {
+                    end = step + 1;
+                }
+            }
+            boolean last = step + 1 == end;
             if (checkpoint != null && (last || cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0)) {
                 requireFiniteWeights(step + 1, checkpoint, start);
                 Checkpoint.save(checkpoint, model, ema, adam, step + 1, cfg, provenance);
             }
         }
-        requireFiniteWeights(Math.max(start, cfg.steps()), checkpoint, start);
+        requireFiniteWeights(Math.max(start, end), checkpoint, start);
         ema.copyToParams();
         model.train(false);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -180,7 +223,7 @@ public final class Trainer {
         for (int i = 0; i < recentCount; i++) {
             mean += recent[i];
         }
-        return new Result(Math.max(start, cfg.steps()), recentCount == 0 ? Double.NaN : mean / recentCount, secs,
+        return new Result(Math.max(start, end), recentCount == 0 ? Double.NaN : mean / recentCount, secs,
                 done * cfg.batch() / Math.max(secs, 1e-9));
     }
 
@@ -235,7 +278,7 @@ public final class Trainer {
         Tensor perSample = d.sub(x0).square().reshape(cfg.batch(), -1).mean(1);
         Tensor loss = perSample.mul(Tensors.fromFloats(w)).mean();
         loss.backward();
-        adam.step(cfg.lr() * Math.min(1.0, (step + 1) / (double) Math.max(1, cfg.warmupSteps())));
+        adam.step(cfg.lr() * lrScale * Math.min(1.0, (step + 1) / (double) Math.max(1, cfg.warmupSteps())));
         ema.update(step);
         return loss.item_double();
     }

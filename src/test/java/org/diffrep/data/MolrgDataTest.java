@@ -136,4 +136,51 @@ class MolrgDataTest {
         e = assertThrows(InvalidInputException.class, () -> DataSpec.open("molrg:n=abc"));
         assertTrue(e.getMessage().contains("field n"), e.getMessage());
     }
+
+    @Test
+    void complementNoiseSpacePutsTheSmallPartInTheWholeComplement() {
+        int n = 12, d = 2, k = 3, count = 6000;
+        double delta = 0.3;
+        double[][][] u = MolrgData.bases(n, d, k, 7);
+        // OTHERS is the three-argument draw, unchanged
+        MolrgData.Samples a = MolrgData.draw(u, delta, 50, 3);
+        MolrgData.Samples b = MolrgData.draw(u, delta, 50, 3, MolrgNoiseSpace.OTHERS);
+        assertArrayEquals(a.x0Flat(), b.x0Flat());
+        assertArrayEquals(a.labels(), b.labels());
+        for (MolrgNoiseSpace space : MolrgNoiseSpace.values()) {
+            MolrgData.Samples s = MolrgData.draw(u, delta, count, 5, space);
+            double own = 0, others = 0, rest = 0;
+            for (int i = 0; i < count; i++) {
+                float[] x = s.x0()[i];
+                double total = 0;
+                for (float v : x) {
+                    total += v * v;
+                }
+                double in = 0;
+                for (int c = 0; c < k; c++) {
+                    double e = 0;
+                    for (int j = 0; j < d; j++) {
+                        double dot = 0;
+                        for (int r = 0; r < n; r++) {
+                            dot += u[c][r][j] * x[r];
+                        }
+                        e += dot * dot;
+                    }
+                    in += e;
+                    if (c == s.labels()[i]) {
+                        own += e / count;
+                    } else {
+                        others += e / count;
+                    }
+                }
+                rest += (total - in) / count;
+            }
+            double d2 = delta * delta;
+            assertEquals(d, own, 0.05 * d, space + " own");
+            assertEquals(d2 * (k - 1) * d, others, 0.05 * d2 * (k - 1) * d, space + " other classes");
+            double wantRest = space == MolrgNoiseSpace.COMPLEMENT ? d2 * (n - k * d) : 0;
+            assertEquals(wantRest, rest, 0.05 * d2 * (n - k * d) + 1e-9, space + " outside every basis");
+        }
+        assertEquals(MolrgNoiseSpace.COMPLEMENT, MolrgNoiseSpace.parse(" Complement", "noiseSpace"));
+    }
 }
