@@ -48,6 +48,11 @@ final class ProbeOptions {
             description = "Seed of the label noise, the l2 search split and the probes' initialisation (default: ${DEFAULT-VALUE}).")
     long seed = D.seed();
 
+    @Option(names = "--pixel-baseline", negatable = true, fallbackValue = "true",
+            description = "Also probe the raw input pixels of the same rows and split (linear probe, clean labels), printed"
+                    + " under the table; --no-pixel-baseline skips it (default: ${DEFAULT-VALUE}).")
+    boolean pixelBaseline = D.pixelBaseline();
+
     ProbeStudy.Settings settings() {
         if (epochs < 1) {
             throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
@@ -62,6 +67,6 @@ final class ProbeOptions {
         NeuralProbe.Settings neural = NeuralProbe.Settings.builder().seed(seed).epochs(epochs).build();
         return ProbeStudy.Settings.builder().kind(probe)
                 .labelNoise(labelNoise.stream().mapToDouble(Double::doubleValue).toArray())
-                .ensembleWidth(ensembleWidth).logistic(logistic.build()).neural(neural).seed(seed).build();
+                .ensembleWidth(ensembleWidth).logistic(logistic.build()).neural(neural).seed(seed).pixelBaseline(pixelBaseline).build();
     }
 }

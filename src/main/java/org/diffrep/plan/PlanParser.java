@@ -374,7 +374,7 @@ public final class PlanParser {
     }
 
     private static ProbeStudy.Settings probeSettings(Map<String, PlanNode> pr) {
-        ProbeStudy.Settings.Builder b = ProbeStudy.Settings.builder();
+        ProbeStudy.Settings.Builder b = ProbeStudy.Settings.builder().pixelBaseline(false); // the plan's own baseline stage
         long seed = ProbeStudy.Settings.DEFAULTS.seed();
         PlanNode n;
         if ((n = pr.get("kind")) != null) {

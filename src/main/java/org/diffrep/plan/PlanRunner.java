@@ -1,8 +1,6 @@
 package org.diffrep.plan;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.diffrep.InvalidInputException;
 import org.diffrep.analysis.ChannelSparsity;
 import org.diffrep.analysis.ClusterAnalysis;
@@ -22,13 +20,12 @@ import org.diffrep.model.ModelFiles;
 import org.diffrep.model.ModelSize;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.UNet;
-import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
-import org.diffrep.probe.Probe;
 import org.diffrep.sae.SaeConfig;
 import org.diffrep.sae.SaeFeatures;
 import org.diffrep.sae.SaeTrainer;
 import org.diffrep.sae.SaeTraining;
+import org.diffrep.study.PixelBaseline;
 import org.diffrep.study.ProbeStudy;
 import org.diffrep.study.ProbeStudyReport;
 import org.diffrep.train.DatasetImages;
@@ -495,30 +492,10 @@ public final class PlanRunner {
             Stage stage = new Stage(StageKind.BASELINE, c.data(), key, false);
             listener.beforeStage(stage);
             say("plan: %s: pixel baseline", c.data());
-            long[] indices = store.map(StoreLayout.INDICES).toLongs();
-            long[] labels = store.labels();
-            boolean[] train = store.trainMask();
-            int k = 0;
-            for (long y : labels) {
-                k = (int) Math.max(k, y + 1);
-            }
-            List<Long> tr = new ArrayList<>(), te = new ArrayList<>();
-            for (int i = 0; i < train.length; i++) {
-                (train[i] ? tr : te).add((long) i);
-            }
-            double acc;
-            Dataset data = DataSpec.open(c.extract().data());
-            try (PointerScope scope = new PointerScope()) {
-                Tensor x = data.batch(indices).images().reshape(indices.length, -1).to(torch.ScalarType.Float);
-                long[] trRows = tr.stream().mapToLong(Long::longValue).toArray();
-                long[] teRows = te.stream().mapToLong(Long::longValue).toArray();
-                Tensor xTrain = x.index_select(0, Tensors.fromLongs(trRows));
-                Tensor xTest = x.index_select(0, Tensors.fromLongs(teRows));
-                Probe p = ProbeStudy.fit(c.probe(), xTrain, pick(labels, trRows), k);
-                acc = p.evaluate(xTest, pick(labels, teRows)).accuracy();
-            }
+            double acc = PixelBaseline.fit(store, DataSpec.open(c.extract().data()), c.probe()).accuracy();
+            int rows = store.count();
             createDirectories(file.getParent());
-            Json.write(file, new Baseline(c.extract().data(), indices.length, c.probe().kind().id(), acc));
+            Json.write(file, new Baseline(c.extract().data(), rows, c.probe().kind().id(), acc));
             stages.add(stage);
             return acc;
         }
@@ -616,14 +593,6 @@ public final class PlanRunner {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static long[] pick(long[] a, long[] idx) {
-        long[] out = new long[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            out[i] = a[(int) idx[i]];
-        }
-        return out;
     }
 
     /** The first line of an exception's message, with its type when it is not an input error. */

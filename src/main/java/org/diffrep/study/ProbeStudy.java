@@ -39,9 +39,11 @@ public final class ProbeStudy {
      * @param logistic      settings of the linear probe (default {@link LogisticProbe.Settings#DEFAULTS})
      * @param neural        settings of the bn-linear and mlp probes (default {@link NeuralProbe.Settings#DEFAULTS})
      * @param seed          label-noise seed (default 0)
+     * @param pixelBaseline also fit a linear probe on the raw input pixels of the store's rows, same split, clean
+     *                      labels ({@link PixelBaseline}; default true)
      */
     public record Settings(ProbeKind kind, double[] labelNoise, int ensembleWidth, LogisticProbe.Settings logistic,
-                           NeuralProbe.Settings neural, long seed) {
+                           NeuralProbe.Settings neural, long seed, boolean pixelBaseline) {
         public Settings {
             for (double f : labelNoise) {
                 if (!(f >= 0 && f < 1)) {
@@ -63,7 +65,7 @@ public final class ProbeStudy {
         /** A builder holding these settings. */
         public Builder toBuilder() {
             return new Builder().kind(kind).labelNoise(labelNoise).ensembleWidth(ensembleWidth).logistic(logistic)
-                    .neural(neural).seed(seed);
+                    .neural(neural).seed(seed).pixelBaseline(pixelBaseline);
         }
 
         /** The fields with their defaults; every setter returns the builder; the record's constructor validates. */
@@ -74,6 +76,7 @@ public final class ProbeStudy {
             private LogisticProbe.Settings logistic = LogisticProbe.Settings.DEFAULTS;
             private NeuralProbe.Settings neural = NeuralProbe.Settings.DEFAULTS;
             private long seed = 0;
+            private boolean pixelBaseline = true;
 
             public Builder kind(ProbeKind v) { kind = v; return this; }
             public Builder labelNoise(double... v) { labelNoise = v.clone(); return this; }
@@ -81,9 +84,10 @@ public final class ProbeStudy {
             public Builder logistic(LogisticProbe.Settings v) { logistic = v; return this; }
             public Builder neural(NeuralProbe.Settings v) { neural = v; return this; }
             public Builder seed(long v) { seed = v; return this; }
+            public Builder pixelBaseline(boolean v) { pixelBaseline = v; return this; }
 
             public Settings build() {
-                return new Settings(kind, labelNoise.clone(), ensembleWidth, logistic, neural, seed);
+                return new Settings(kind, labelNoise.clone(), ensembleWidth, logistic, neural, seed, pixelBaseline);
             }
         }
     }
@@ -108,9 +112,12 @@ public final class ProbeStudy {
         }
     }
 
-    /** Everything a study measured, written to JSON as is. */
+    /**
+     * Everything a study measured, written to JSON as is; {@code pixelBaseline} is null when not asked for
+     * ({@link Settings#pixelBaseline}).
+     */
     public record Report(String store, String probe, int numClasses, int trainCount, int testCount, int ensembleWidth,
-                         List<Curve> curves) {
+                         List<Curve> curves, PixelBaseline.Result pixelBaseline) {
     }
 
     private ProbeStudy() {
@@ -176,8 +183,17 @@ public final class ProbeStudy {
                         ensemble(points, logits, testLabels, k, s.ensembleWidth())));
             }
         }
+        PixelBaseline.Result pixels = null;
+        if (s.pixelBaseline()) {
+            pixels = PixelBaseline.of(store, s.toBuilder().kind(ProbeKind.LINEAR).build());
+            if (log != null) {
+                log.println(pixels.result() == null ? "probe: no raw-pixel baseline: " + pixels.skipped()
+                        : String.format("probe linear on raw pixels: accuracy %.4f (%.1f s)", pixels.result().accuracy(),
+                        pixels.result().fitSeconds()));
+            }
+        }
         return new Report(store.dir().toString(), s.kind().id(), k, trainRows.length, testRows.length,
-                s.ensembleWidth(), curves);
+                s.ensembleWidth(), curves, pixels);
     }
 
     /** Fits the probe of the chosen kind. */

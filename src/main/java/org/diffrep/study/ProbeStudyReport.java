@@ -69,6 +69,11 @@ public final class ProbeStudyReport {
         out.printf("%s: %s probe, %d classes, %d train / %d test, ensemble of best sigma +/- %d%n", title, r.probe(),
                 r.numClasses(), r.trainCount(), r.testCount(), r.ensembleWidth());
         table(r).print(out);
+        PixelBaseline.Result px = r.pixelBaseline();
+        if (px != null) {
+            out.println(px.result() != null ? "raw pixels, linear probe, same split: " + withInterval(px.result())
+                    : "raw pixels: no baseline (" + px.skipped() + ")");
+        }
         out.println("(* best sigma; ensemble gain over it in points; in brackets the 95% Wilson interval over the "
                 + r.testCount() + " test images)");
     }

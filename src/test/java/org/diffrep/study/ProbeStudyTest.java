@@ -135,4 +135,30 @@ class ProbeStudyTest {
         }
         return y;
     }
+
+    @Test
+    void theRawPixelBaselineUsesTheSameRowsSplitAndLabels() {
+        ProbeStudy.Settings s = ProbeStudy.Settings.builder().logistic(LogisticProbe.Settings.builder().l2(1e-2).build())
+                .build();
+        ProbeStudy.Report r = ProbeStudy.run(store, List.of("enc.0"), s, null);
+        PixelBaseline.Result px = r.pixelBaseline();
+        assertEquals(MNIST, px.data());
+        assertEquals("linear", px.probe());
+        assertEquals(null, px.skipped());
+        assertEquals(r.testCount(), px.result().count(), "scored on the study's test rows");
+        assertTrue(px.result().accuracy() > 0.75, "a linear probe on 490 real digits: " + px.result().accuracy());
+        // the same probe on the same pixels, fitted directly
+        ProbeResult direct = PixelBaseline.fit(store, DataSpec.open(MNIST), s);
+        assertEquals(direct.accuracy(), px.result().accuracy(), 1e-12);
+        assertEquals(null, ProbeStudy.run(store, List.of("enc.0"), s.toBuilder().pixelBaseline(false).build(), null)
+                .pixelBaseline());
+        StringBuilder printed = new StringBuilder();
+        ProbeStudyReport.print(new java.io.PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                printed.append((char) b);
+            }
+        }), "t", r);
+        assertTrue(printed.toString().contains("raw pixels, linear probe, same split: "), printed.toString());
+    }
 }
