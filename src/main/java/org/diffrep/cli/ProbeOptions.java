@@ -53,6 +53,11 @@ final class ProbeOptions {
                     + " under the table; --no-pixel-baseline skips it (default: ${DEFAULT-VALUE}).")
     boolean pixelBaseline = D.pixelBaseline();
 
+    @Option(names = "--csnr", negatable = true, fallbackValue = "true",
+            description = "Also print each layer's class-specific SNR per sigma (class bases from the train rows, measured"
+                    + " on the test rows), in the table, the JSON and the plot; --no-csnr skips it (default: ${DEFAULT-VALUE}).")
+    boolean csnr = D.csnr();
+
     ProbeStudy.Settings settings() {
         if (epochs < 1) {
             throw new InvalidInputException("--epochs must be >= 1, got " + epochs);
@@ -67,6 +72,6 @@ final class ProbeOptions {
         NeuralProbe.Settings neural = NeuralProbe.Settings.builder().seed(seed).epochs(epochs).build();
         return ProbeStudy.Settings.builder().kind(probe)
                 .labelNoise(labelNoise.stream().mapToDouble(Double::doubleValue).toArray())
-                .ensembleWidth(ensembleWidth).logistic(logistic.build()).neural(neural).seed(seed).pixelBaseline(pixelBaseline).build();
+                .ensembleWidth(ensembleWidth).logistic(logistic.build()).neural(neural).seed(seed).pixelBaseline(pixelBaseline).csnr(csnr).build();
     }
 }

@@ -15,6 +15,8 @@ import org.diffrep.probe.ProbeKind;
 import org.diffrep.probe.ProbeResult;
 import org.diffrep.probe.ProbeScoring;
 import org.diffrep.probe.SoftVoting;
+import org.diffrep.theory.Csnr;
+import org.diffrep.theory.FeatureBases;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -41,9 +43,10 @@ public final class ProbeStudy {
      * @param seed          label-noise seed (default 0)
      * @param pixelBaseline also fit a linear probe on the raw input pixels of the store's rows, same split, clean
      *                      labels ({@link PixelBaseline}; default true)
+     * @param csnr          also measure each layer's class-specific SNR per sigma ({@link LayerCsnr}; default true)
      */
     public record Settings(ProbeKind kind, double[] labelNoise, int ensembleWidth, LogisticProbe.Settings logistic,
-                           NeuralProbe.Settings neural, long seed, boolean pixelBaseline) {
+                           NeuralProbe.Settings neural, long seed, boolean pixelBaseline, boolean csnr) {
         public Settings {
             for (double f : labelNoise) {
                 if (!(f >= 0 && f < 1)) {
@@ -65,7 +68,7 @@ public final class ProbeStudy {
         /** A builder holding these settings. */
         public Builder toBuilder() {
             return new Builder().kind(kind).labelNoise(labelNoise).ensembleWidth(ensembleWidth).logistic(logistic)
-                    .neural(neural).seed(seed).pixelBaseline(pixelBaseline);
+                    .neural(neural).seed(seed).pixelBaseline(pixelBaseline).csnr(csnr);
         }
 
         /** The fields with their defaults; every setter returns the builder; the record's constructor validates. */
@@ -77,6 +80,7 @@ public final class ProbeStudy {
             private NeuralProbe.Settings neural = NeuralProbe.Settings.DEFAULTS;
             private long seed = 0;
             private boolean pixelBaseline = true;
+            private boolean csnr = true;
 
             public Builder kind(ProbeKind v) { kind = v; return this; }
             public Builder labelNoise(double... v) { labelNoise = v.clone(); return this; }
@@ -85,9 +89,10 @@ public final class ProbeStudy {
             public Builder neural(NeuralProbe.Settings v) { neural = v; return this; }
             public Builder seed(long v) { seed = v; return this; }
             public Builder pixelBaseline(boolean v) { pixelBaseline = v; return this; }
+            public Builder csnr(boolean v) { csnr = v; return this; }
 
             public Settings build() {
-                return new Settings(kind, labelNoise.clone(), ensembleWidth, logistic, neural, seed, pixelBaseline);
+                return new Settings(kind, labelNoise.clone(), ensembleWidth, logistic, neural, seed, pixelBaseline, csnr);
             }
         }
     }
@@ -113,11 +118,23 @@ public final class ProbeStudy {
     }
 
     /**
+     * The class-specific SNR of one layer's features at each sigma (Li et al.'s Figure 6 for real features): rows
+     * L2-normalised and centred, class bases of rank {@code rank} from the train rows and their true labels
+     * ({@link FeatureBases}), the CSNR measured on the test rows ({@link Csnr}); NaN where a layer is wider than
+     * {@link #MAX_CSNR_WIDTH} (a flattened map).
+     */
+    public record LayerCsnr(String layer, int rank, double[] ratioOfMeans, double[] meanOfRatios) {
+    }
+
+    /** Features wider than this are not decomposed for the CSNR (one SVD per class and sigma). */
+    static final long MAX_CSNR_WIDTH = 4096;
+
+    /**
      * Everything a study measured, written to JSON as is; {@code pixelBaseline} is null when not asked for
-     * ({@link Settings#pixelBaseline}).
+     * ({@link Settings#pixelBaseline}), {@code csnr} empty when not asked for ({@link Settings#csnr}).
      */
     public record Report(String store, String probe, int numClasses, int trainCount, int testCount, int ensembleWidth,
-                         List<Curve> curves, PixelBaseline.Result pixelBaseline) {
+                         List<Curve> curves, PixelBaseline.Result pixelBaseline, List<LayerCsnr> csnr) {
     }
 
     private ProbeStudy() {
@@ -192,8 +209,36 @@ public final class ProbeStudy {
                         pixels.result().fitSeconds()));
             }
         }
+        List<LayerCsnr> csnr = new ArrayList<>();
+        if (s.csnr()) {
+            for (String layer : chosen) {
+                csnr.add(layerCsnr(store, layer, trainRows, testRows, pick(labels, trainRows), testLabels, k));
+            }
+        }
         return new Report(store.dir().toString(), s.kind().id(), k, trainRows.length, testRows.length,
-                s.ensembleWidth(), curves, pixels);
+                s.ensembleWidth(), curves, pixels, csnr);
+    }
+
+    private static LayerCsnr layerCsnr(FeatureStore store, String layer, int[] trainRows, int[] testRows,
+                                       long[] trainLabels, long[] testLabels, int k) {
+        float[] sigmas = store.sigmas();
+        double[] rom = new double[sigmas.length], mor = new double[sigmas.length];
+        for (int j = 0; j < sigmas.length; j++) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor all = store.featuresTensor(layer, j);
+                if (all.size(1) > MAX_CSNR_WIDTH) {
+                    rom[j] = mor[j] = Double.NaN;
+                    continue;
+                }
+                Tensor prepared = FeatureBases.prepare(all);
+                List<Tensor> bases = FeatureBases.fit(prepared.index_select(0, Tensors.fromLongs(toLongs(trainRows))),
+                        trainLabels, k, FeatureBases.DEFAULT_RANK);
+                Csnr.Result r = Csnr.of(prepared.index_select(0, Tensors.fromLongs(toLongs(testRows))), bases, testLabels);
+                rom[j] = r.ratioOfMeans();
+                mor[j] = r.meanOfRatios();
+            }
+        }
+        return new LayerCsnr(layer, FeatureBases.DEFAULT_RANK, rom, mor);
     }
 
     /** Fits the probe of the chosen kind. */

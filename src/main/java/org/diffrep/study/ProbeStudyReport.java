@@ -28,6 +28,9 @@ public final class ProbeStudyReport {
         List<LinePlot.Panel> panels = new ArrayList<>();
         for (Titled t : studies) {
             panels.add(panel(t.title(), t.report()));
+            if (!t.report().csnr().isEmpty()) {
+                panels.add(csnrPanel(t.title(), t.report()));
+            }
         }
         LinePlot.write(dir.resolve(plotName), panels);
     }
@@ -43,6 +46,9 @@ public final class ProbeStudyReport {
         for (ProbeStudy.Curve c : r.curves()) {
             header.add(label(c));
         }
+        for (ProbeStudy.LayerCsnr c : r.csnr()) {
+            header.add("CSNR " + c.layer());
+        }
         TextTable t = new TextTable(header.toArray(String[]::new));
         int rows = r.curves().isEmpty() ? 0 : r.curves().get(0).points().size();
         for (int i = 0; i < rows; i++) {
@@ -52,6 +58,9 @@ public final class ProbeStudyReport {
                 String mark = c.ensemble().bestSigmaIndex() == i ? " *" : "";
                 row.add(withInterval(c.points().get(i).result()) + mark);
             }
+            for (ProbeStudy.LayerCsnr c : r.csnr()) {
+                row.add(TextTable.num(c.ratioOfMeans()[i], 3));
+            }
             t.row(row.toArray());
         }
         List<Object> ens = new ArrayList<>();
@@ -59,6 +68,9 @@ public final class ProbeStudyReport {
         for (ProbeStudy.Curve c : r.curves()) {
             ens.add(withInterval(c.ensemble().result())
                     + String.format(Locale.ROOT, " (%+.2f)", 100 * c.ensemble().gain()));
+        }
+        for (int i = 0; i < r.csnr().size(); i++) {
+            ens.add("");
         }
         t.row(ens.toArray());
         return t;
@@ -75,7 +87,8 @@ public final class ProbeStudyReport {
                     : "raw pixels: no baseline (" + px.skipped() + ")");
         }
         out.println("(* best sigma; ensemble gain over it in points; in brackets the 95% Wilson interval over the "
-                + r.testCount() + " test images)");
+                + r.testCount() + " test images" + (r.csnr().isEmpty() ? ")" : "; CSNR: ratio of means on the test rows,"
+                + " class bases of rank " + r.csnr().get(0).rank() + " from the train rows)"));
     }
 
     /** "0.9120 [0.894, 0.928]": the accuracy and its 95% interval from the test set's size. */
@@ -96,6 +109,16 @@ public final class ProbeStudyReport {
                     new double[]{acc, acc}));
         }
         return new LinePlot.Panel(title + " (" + r.probe() + " probe)", "sigma", "test accuracy", true, false, series);
+    }
+
+    private static LinePlot.Panel csnrPanel(String title, ProbeStudy.Report r) {
+        List<LinePlot.Series> series = new ArrayList<>();
+        double[] x = r.curves().get(0).sigmas();
+        for (ProbeStudy.LayerCsnr c : r.csnr()) {
+            series.add(LinePlot.Series.of(c.layer(), x, c.ratioOfMeans()));
+        }
+        return new LinePlot.Panel(title + ": CSNR of the features (ratio of means, test rows)", "sigma", "CSNR", true,
+                false, series);
     }
 
     private static String label(ProbeStudy.Curve c) {

@@ -160,5 +160,38 @@ class ProbeStudyTest {
             }
         }), "t", r);
         assertTrue(printed.toString().contains("raw pixels, linear probe, same split: "), printed.toString());
+        assertTrue(printed.toString().contains("CSNR enc.0"), printed.toString());
+    }
+
+    @Test
+    void csnrOfEachLayerPerSigmaFromTrainBasesOnTestRows() {
+        ProbeStudy.Settings s = ProbeStudy.Settings.builder().pixelBaseline(false)
+                .logistic(LogisticProbe.Settings.builder().l2(1e-2).build()).build();
+        ProbeStudy.Report r = ProbeStudy.run(store, List.of("enc.0", "enc.1"), s, null);
+        assertEquals(2, r.csnr().size());
+        for (ProbeStudy.LayerCsnr c : r.csnr()) {
+            assertEquals(4, c.ratioOfMeans().length);
+            for (int j = 0; j < 4; j++) {
+                // own-class energy over the other nine classes' on real digits: finite, positive, and above the
+                // 5/C-per-class share a class basis would catch of random directions
+                assertTrue(Double.isFinite(c.ratioOfMeans()[j]) && c.ratioOfMeans()[j] > 0.2, c.layer() + " " + j
+                        + ": " + c.ratioOfMeans()[j]);
+                assertTrue(c.meanOfRatios()[j] >= c.ratioOfMeans()[j] * 0.2);
+            }
+        }
+        // the same measurement by hand for one layer and sigma
+        try (PointerScope scope = new PointerScope()) {
+            boolean[] train = store.trainMask();
+            long[] labels = store.labels();
+            long[] tr = java.util.stream.IntStream.range(0, train.length).filter(i -> train[i]).asLongStream().toArray();
+            long[] te = java.util.stream.IntStream.range(0, train.length).filter(i -> !train[i]).asLongStream().toArray();
+            Tensor prepared = org.diffrep.theory.FeatureBases.prepare(store.featuresTensor("enc.1", 2));
+            var bases = org.diffrep.theory.FeatureBases.fit(prepared.index_select(0, org.diffrep.ops.Tensors.fromLongs(tr)),
+                    Arrays.stream(tr).map(i -> labels[(int) i]).toArray(), 10, 5);
+            double expected = org.diffrep.theory.Csnr.of(prepared.index_select(0, org.diffrep.ops.Tensors.fromLongs(te)),
+                    bases, Arrays.stream(te).map(i -> labels[(int) i]).toArray()).ratioOfMeans();
+            assertEquals(expected, r.csnr().get(1).ratioOfMeans()[2], 1e-12);
+        }
+        assertTrue(ProbeStudy.run(store, List.of("enc.0"), s.toBuilder().csnr(false).build(), null).csnr().isEmpty());
     }
 }
