@@ -30,7 +30,8 @@ public final class ExtractOptions {
 
 
     @Option(names = "--layers", split = ",", paramLabel = "TAP",
-            description = "Taps to read, comma-separated (default: ${DEFAULT-VALUE}).")
+            description = "Taps to read, comma-separated; join taps with '+' to store their pooled rows side by side as one"
+                    + " layer, e.g. mid,enc.1+mid+dec.0 (default: ${DEFAULT-VALUE}).")
     List<String> layers = D.layers();
 
 

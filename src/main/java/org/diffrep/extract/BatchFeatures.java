@@ -69,7 +69,7 @@ public final class BatchFeatures {
         int f = cfg.forwardRows();
         Tensor x = onDevice(images).contiguous();
         Tensor idT = onDevice(Tensors.fromLongs(ids));
-        Set<String> taps = new LinkedHashSet<>(cfg.layers());
+        Set<String> taps = ConcatTaps.forwardTaps(cfg.layers());
         boolean clean = cfg.input() == InputMode.CLEAN;
         int draws = clean ? 1 : cfg.noiseDraws();
         long rowFrom = first * s, rowTo = rowFrom + rows;
@@ -111,9 +111,14 @@ public final class BatchFeatures {
                 forwardNanos += System.nanoTime() - fa;
                 long pa = System.nanoTime();
                 for (String layer : cfg.layers()) {
-                    Tensor tap = out.taps().get(layer);
-                    Tensor mine = len < f ? tap.narrow(0, lead, len) : tap;
-                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pool(layer, mine));
+                    Tensor[] pooled;
+                    if (ConcatTaps.isConcat(layer)) {
+                        pooled = poolConcat(layer, out.taps(), lead, len, f);
+                    } else {
+                        Tensor tap = out.taps().get(layer);
+                        pooled = pool(layer, len < f ? tap.narrow(0, lead, len) : tap);
+                    }
+                    pieces.computeIfAbsent(layer, k -> new ArrayList<>()).add(pooled);
                 }
                 poolNanos += System.nanoTime() - pa;
             }
@@ -265,6 +270,32 @@ public final class BatchFeatures {
         }
         Kernels.Pooled p = Kernels.pool(maps, pooling == Pooling.MEAN_MAX, false, 0f);
         return new Tensor[]{p.mean(), p.max(), flat, null, null};
+    }
+
+    /**
+     * A concatenated tap ({@link ConcatTaps}): each part pooled with the layer's built-in pooling, side by side in
+     * the order named: {mean, max or null, flattened maps or null, null, null}; top-k, if asked for, is taken over
+     * the concatenated means when the rows are written.
+     */
+    private Tensor[] poolConcat(String layer, Map<String, Tensor> taps, int lead, int len, int f) {
+        Pooling pooling = reductions().get(layer).builtin();
+        TensorVector means = new TensorVector(), maxes = new TensorVector(), flats = new TensorVector();
+        for (String part : ConcatTaps.parts(layer)) {
+            Tensor tap = taps.get(part);
+            Tensor m = (len < f ? tap.narrow(0, lead, len) : tap).to(torch.ScalarType.Float).contiguous();
+            long rows = m.size(0);
+            Kernels.Pooled p = Kernels.pool(m.dim() == 2 ? m.reshape(rows, m.size(1), 1) : m,
+                    pooling == Pooling.MEAN_MAX, false, 0f);
+            means.push_back(p.mean());
+            if (pooling == Pooling.MEAN_MAX) {
+                maxes.push_back(p.max());
+            }
+            if (pooling == Pooling.NONE) {
+                flats.push_back(m.reshape(rows, -1));
+            }
+        }
+        return new Tensor[]{torch.cat(means, 1), pooling == Pooling.MEAN_MAX ? torch.cat(maxes, 1) : null,
+                pooling == Pooling.NONE ? torch.cat(flats, 1) : null, null, null};
     }
 
     /** The rows of a user's reduction for maps m [M, ...], checked to be float32 [M, F] on m's device. */

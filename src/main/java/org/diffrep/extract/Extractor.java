@@ -359,9 +359,20 @@ public final class Extractor {
     private void checkModelAndData(Denoiser model, Dataset data) {
         List<String> available = model.taps();
         for (String layer : cfg.layers()) {
-            if (!available.contains(layer)) {
-                throw InvalidInputException.field("layers", ": unknown layer '" + layer + "'; the model has "
-                        + String.join(", ", available));
+            List<String> parts = ConcatTaps.parts(layer);
+            for (String part : parts) {
+                if (!available.contains(part)) {
+                    throw InvalidInputException.field("layers", ": unknown layer '" + part + "'"
+                            + (parts.size() > 1 ? " in '" + layer + "'" : "") + "; the model has "
+                            + String.join(", ", available) + " (join taps with '+', e.g. enc.1+mid)");
+                }
+            }
+            if (parts.size() > 1 && parts.stream().distinct().count() < parts.size()) {
+                throw InvalidInputException.field("layers", ": '" + layer + "' names a tap twice");
+            }
+            if (parts.size() > 1 && cfg.reduce().containsKey(layer)) {
+                throw InvalidInputException.field("reduce", ": a concatenated tap ('" + layer + "') takes the built-in"
+                        + " pooling (--pool) only; reduce its parts as separate layers instead");
             }
         }
         long[] dataShape = Arrays.stream(data.imageShape()).asLongStream().toArray();
@@ -412,8 +423,12 @@ public final class Extractor {
             Batch b = data.batch(new long[]{index});
             Denoiser.Output out = model.forward(features.onDevice(b.images()),
                     features.onDevice(Tensors.fromFloats(new float[]{cfg.sigmas()[0]})),
-                    new LinkedHashSet<>(cfg.layers()), false);
+                    ConcatTaps.forwardTaps(cfg.layers()), false);
             for (String layer : cfg.layers()) {
+                if (ConcatTaps.isConcat(layer)) {
+                    shapes.put(layer, concatShape(layer, out.taps()));
+                    continue;
+                }
                 long[] shape = Tensors.shape(out.taps().get(layer));
                 List<Long> map = new ArrayList<>();
                 long flat = 1;
@@ -440,6 +455,26 @@ public final class Extractor {
             }
         }
         return shapes;
+    }
+
+    /** A concatenated tap's stored width: the parts' channels (or flattened maps) summed; its map is [width]. */
+    private StoreManifest.LayerShape concatShape(String layer, Map<String, Tensor> taps) {
+        long channels = 0, flat = 0;
+        for (String part : ConcatTaps.parts(layer)) {
+            long[] shape = Tensors.shape(taps.get(part));
+            long f = 1;
+            for (int i = 1; i < shape.length; i++) {
+                f *= shape[i];
+            }
+            channels += shape[1];
+            flat += f;
+        }
+        if (cfg.topk() > channels) {
+            throw InvalidInputException.field("topk", cfg.topk() + " exceeds the " + channels + " channels of layer "
+                    + layer);
+        }
+        long width = features.reductions().get(layer).builtin() == Pooling.NONE ? flat : channels;
+        return new StoreManifest.LayerShape(List.of(width), width);
     }
 
     /** F of a user's reduction for a map shape: a refused shape or a missing kernel is the user's input error. */
