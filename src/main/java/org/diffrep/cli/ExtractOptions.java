@@ -1,6 +1,10 @@
 package org.diffrep.cli;
 
+import org.diffrep.Choice;
+import org.diffrep.InvalidInputException;
+import org.diffrep.extract.ConcatTaps;
 import org.diffrep.extract.ExtractConfig;
+import org.diffrep.extract.GridMeanReduction;
 import org.diffrep.extract.Pooling;
 import org.diffrep.extract.SplitSelection;
 import org.diffrep.noise.SigmaGrid;
@@ -46,8 +50,10 @@ public final class ExtractOptions {
 
 
     @Option(names = "--pool", paramLabel = "P",
-            description = "mean, mean+max or none (full flattened maps) (default: ${DEFAULT-VALUE}).")
-    Pooling pool = D.pool();
+            description = "mean, mean+max, none (full flattened maps) or a grid mean:GHxGW (each channel averaged over"
+                    + " GH x GW cells, e.g. mean:2x2 = 4 values per channel; the same as --reduce TAP=mean:2x2 for every tap)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String pool = D.pool().id();
 
 
     @Option(names = "--topk", paramLabel = "K",
@@ -118,11 +124,35 @@ public final class ExtractOptions {
 
     /** A config builder with every option here set; the caller adds input mode and output. */
     public ExtractConfig.Builder builder() {
+        // --pool mean:GHxGW is the grid reduction on every tap not given its own --reduce
+        GridMeanReduction gridPool;
+        try {
+            gridPool = GridMeanReduction.parse(pool);
+        } catch (IllegalArgumentException e) {
+            throw InvalidInputException.field("pool", ": " + e.getMessage());
+        }
+        Map<String, String> reductions = new LinkedHashMap<>(reduce);
+        Pooling pooling = Pooling.MEAN;
+        if (gridPool == null) {
+            try {
+                pooling = Choice.parse(Pooling.class, pool);
+            } catch (InvalidInputException e) {
+                throw InvalidInputException.field("pool", ": expected mean, mean+max, none or mean:GHxGW, got '" + pool + "'");
+            }
+        } else {
+            for (String layer : layers) {
+                if (ConcatTaps.isConcat(layer)) {
+                    throw InvalidInputException.field("pool", ": a pooling grid does not apply to the concatenated tap "
+                            + layer + "; extract it in a run of its own");
+                }
+                reductions.putIfAbsent(layer, gridPool.name());
+            }
+        }
         return ExtractConfig.builder()
                 .model(model).data(data).layers(layers).sigmas(grid())
-                .noiseDraws(noiseDraws).pool(pool).topk(topk)
+                .noiseDraws(noiseDraws).pool(pooling).topk(topk)
                 .batch(batch).forwardRows(forwardRows).shardSize(shardSize).decodeThreads(decodeThreads).device(device).seed(seed).limit(limit)
-                .split(split).trainFrac(trainFrac).resume(resume).reduce(reduce).kernelFiles(kernelFiles);
+                .split(split).trainFrac(trainFrac).resume(resume).reduce(reductions).kernelFiles(kernelFiles);
     }
 
     SigmaGrid grid() {

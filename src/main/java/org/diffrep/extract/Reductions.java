@@ -62,10 +62,19 @@ public final class Reductions {
 
     /** The reduction named {@code name} for tap {@code layer}; an unknown name lists the known ones. */
     public Selected select(String name, String layer) {
+        GridMeanReduction grid;
+        try {
+            grid = GridMeanReduction.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw InvalidInputException.field("reduce", ": " + e.getMessage());
+        }
+        if (grid != null) {
+            return new Selected(grid, new ReductionRecord(grid.name(), "builtin", null, null), null);
+        }
         Selected s = all.get(name);
         if (s == null) {
             throw InvalidInputException.field("reduce", ": unknown reduction '" + name + "' for layer " + layer
-                    + "; known: " + String.join(", ", all.keySet())
+                    + "; known: " + String.join(", ", all.keySet()) + ", mean:GHxGW (a pooling grid)"
                     + " (Java reductions come from META-INF/services, kernels from --kernel-file; docs/KERNELS.md)");
         }
         return s;
