@@ -4,6 +4,7 @@ upsampling, skip concatenation): the TorchScript file for timing `diffrep extrac
 Export (Debian python3-torch is enough):
   PYTHONPATH=tools python3 tools/export_torchscript.py torchscript_small_unet:make --taps mid,dec1 \
       --input-shape 1,28,28 --out small_unet.pt
+  (make_no_attention for the variant without attention, e.g. --out small_unet_noattn.pt)
 """
 import math, torch
 import torch.nn as nn
@@ -35,14 +36,20 @@ class Mid(nn.Module):
     def forward(s, x, e):
         return s.r2(s.a(s.r1(x, e)), e)
 
+class MidNoAttn(nn.Module):
+    def __init__(s, c, emb):
+        super().__init__(); s.r1 = Res(c, c, emb); s.r2 = Res(c, c, emb)
+    def forward(s, x, e):
+        return s.r2(s.r1(x, e), e)
+
 class UNet(nn.Module):
-    def __init__(s, ch=(32, 64, 64), emb=128):
+    def __init__(s, ch=(32, 64, 64), emb=128, attention=True):
         super().__init__()
         s.emb = nn.Sequential(nn.Linear(64, emb), nn.SiLU(), nn.Linear(emb, emb))
         s.inp = nn.Conv2d(1, ch[0], 3, padding=1)
         s.enc0 = Res(ch[0], ch[0], emb); s.down0 = nn.Conv2d(ch[0], ch[1], 3, stride=2, padding=1)
         s.enc1 = Res(ch[1], ch[1], emb); s.down1 = nn.Conv2d(ch[1], ch[2], 3, stride=2, padding=1)
-        s.mid = Mid(ch[2], emb)
+        s.mid = Mid(ch[2], emb) if attention else MidNoAttn(ch[2], emb)
         s.up1 = nn.Conv2d(ch[2], ch[1], 3, padding=1); s.dec1 = Res(2 * ch[1], ch[1], emb)
         s.up0 = nn.Conv2d(ch[1], ch[0], 3, padding=1); s.dec0 = Res(2 * ch[0], ch[0], emb)
         s.out = nn.Sequential(nn.GroupNorm(8, ch[0]), nn.SiLU(), nn.Conv2d(ch[0], 1, 3, padding=1))
@@ -63,3 +70,13 @@ class UNet(nn.Module):
 def make():
     torch.manual_seed(0)
     return UNet()
+
+def make_no_attention():
+    """The same UNet with GroupNorm only: two residual blocks in the middle instead of block, attention, block."""
+    torch.manual_seed(0)
+    return UNet(attention=False)
+
+def make_wide():
+    """Channels 32,64,128 with attention: the width of the UNet in the AMD EPYC report of issue 20."""
+    torch.manual_seed(0)
+    return UNet(ch=(32, 64, 128))

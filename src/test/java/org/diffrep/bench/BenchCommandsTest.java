@@ -118,7 +118,7 @@ class BenchCommandsTest {
     @Test
     void extractComparesWithThePlainLoopAndMeasuresMemoryInAFreshJvm() throws IOException {
         Path file = tmp.resolve("extract.json");
-        Run r = ok("extract", "--threads", "1", "--images", "4", "--batch", "4", "--memory-sizes", "4",
+        Run r = ok("extract", "--threads", "1", "--images", "4", "--batch", "4", "--memory-sizes", "4", "--python-images", "0",
                 "--json", file.toString());
         assertTrue(r.out().contains("diffrep extract") && r.out().contains("libtorch loop"), r.out());
         assertTrue(r.out().contains("memory: 4 images"), r.out());

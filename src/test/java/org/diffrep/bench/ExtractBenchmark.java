@@ -73,6 +73,13 @@ public final class ExtractBenchmark implements Callable<Integer> {
             description = "Noise levels (the first S of the grid) in the memory runs (default: ${DEFAULT-VALUE}).")
     int memorySigmas;
 
+    @Option(names = "--python-images", paramLabel = "N", defaultValue = "1000",
+            description = "Images of the TorchScript-vs-Python lines: the UNets of tools/torchscript_small_unet.py (with"
+                    + " attention, without, wider), exported and run by PyTorch's own loop (tools/torchscript_reference_loop.py)"
+                    + " and by diffrep extract; skipped when no python3 with torch is found (DIFFREP_PYTHON, /usr/bin/python3,"
+                    + " python3); 0 skips them (default: ${DEFAULT-VALUE}).")
+    int pythonImages;
+
     @Option(names = "--memory", paramLabel = "N",
             description = "Only one memory run of N images, in this JVM (what each fresh JVM runs).")
     Integer memory;
@@ -90,6 +97,12 @@ public final class ExtractBenchmark implements Callable<Integer> {
         } else {
             if (images > 0) {
                 doc.put("speed", speedRun());
+            }
+            if (pythonImages > 0) {
+                Object py = TorchScriptVsPython.run(pythonImages, batch);
+                if (py != null) {
+                    doc.put("torchscript_vs_python", py);
+                }
             }
             List<Object> mem = new ArrayList<>();
             for (int n : memorySizes) {
