@@ -10,7 +10,6 @@ import org.diffrep.data.ShardPacker;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.ExtractSummary;
 import org.diffrep.extract.Extractor;
-import org.diffrep.io.Json;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.UNet;
@@ -21,7 +20,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -210,28 +208,9 @@ public final class DataBenchmark implements Callable<Integer> {
     private Object freshJvmMemoryRun(int n) throws IOException, InterruptedException {
         // the shards are made here first, so that the fresh JVM's peak is the extraction's alone
         shards(n, 64, ShardPacker.Format.PNG);
-        Path json = Files.createTempFile("bench-data-memory", ".json");
-        try {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.add("-Xmx" + MEMORY_HEAP);
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Bench.class.getName(), "data",
-                    "--memory", Integer.toString(n), "--threads", Integer.toString(common.threads),
-                    "--batch", Integer.toString(batch), "--work", work.toString(), "--json", json.toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8))) {
-                lines.lines().filter(l -> !l.equals("wrote " + json)).forEach(System.out::println);
-            }
-            int rc = p.waitFor();
-            if (rc != 0) {
-                throw new IllegalStateException("the memory run of " + n + " images failed (exit code " + rc + ")");
-            }
-            return Json.COMPACT.readValue(json.toFile(), Object.class);
-        } finally {
-            Files.deleteIfExists(json);
-        }
+        return FreshJvm.run(MEMORY_HEAP, "the memory run of " + n + " images", List.of("data", "--memory",
+                Integer.toString(n), "--threads", Integer.toString(common.threads), "--batch", Integer.toString(batch),
+                "--work", work.toString()));
     }
 
     /** Shards of n generated images (kept in --work, made once): 1000 per shard. */

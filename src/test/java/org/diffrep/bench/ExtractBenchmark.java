@@ -9,7 +9,6 @@ import org.diffrep.data.Dataset;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.ExtractSummary;
 import org.diffrep.extract.Extractor;
-import org.diffrep.io.Json;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
@@ -22,7 +21,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -192,31 +190,9 @@ public final class ExtractBenchmark implements Callable<Integer> {
 
     /** Runs {@code --memory n} in a fresh JVM (same classpath and JVM options, -Xmx1g) and returns its figures. */
     private Object freshJvmMemoryRun(int n) throws IOException, InterruptedException {
-        Path json = Files.createTempFile("bench-extract-memory", ".json");
-        try {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.add("-Xmx1g");
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Bench.class.getName(), "extract",
-                    "--memory", Integer.toString(n), "--memory-sigmas", Integer.toString(memorySigmas),
-                    "--threads", Integer.toString(common.threads), "--batch", Integer.toString(batch),
-                    "--data", spec, "--json", json.toString()));
-            // its output through this JVM's System.out (not the inherited descriptor: under a test runner
-            // that is the runner's channel), without the line about the temporary JSON
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8))) {
-                lines.lines().filter(l -> !l.equals("wrote " + json)).forEach(System.out::println);
-            }
-            int rc = p.waitFor();
-            if (rc != 0) {
-                throw new IllegalStateException("the memory run of " + n + " images failed (exit code " + rc + ")");
-            }
-            return Json.COMPACT.readValue(json.toFile(), Object.class);
-        } finally {
-            Files.deleteIfExists(json);
-        }
+        return FreshJvm.run("1g", "the memory run of " + n + " images", List.of("extract", "--memory", Integer.toString(n),
+                "--memory-sigmas", Integer.toString(memorySigmas), "--threads", Integer.toString(common.threads),
+                "--batch", Integer.toString(batch), "--data", spec));
     }
 
     private static ExtractSummary extract(Denoiser model, Dataset data, String spec, float[] sigmas, int n, int batch,
