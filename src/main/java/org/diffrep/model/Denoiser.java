@@ -47,10 +47,12 @@ public interface Denoiser {
 
     /**
      * Moves the parameters and buffers to {@code device} ({@code cpu}, {@code cuda} or {@code cuda:N}); inputs must
-     * then be on that device too.
+     * then be on that device too. The default refuses (an input error naming device), for denoisers that cannot move.
      */
     default void to(Device device) {
-        throw new UnsupportedOperationException(source() + " cannot move to " + device.str().getString());
+        // a user's own Denoiser that keeps its weights elsewhere: the run stays on the CPU
+        throw org.diffrep.InvalidInputException.field("device", ": " + source() + " cannot move to "
+                + device.str().getString() + "; use cpu");
     }
 
     /** A denoiser's result: the denoised batch (null when not wanted) and the requested taps. */
