@@ -57,33 +57,27 @@ final class StageKeys {
     }
 
     static String cluster(String storeKey, String layer, int sigmaIndex, KMeansConfig cfg) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("stage", "cluster");
-        m.put("store", storeKey);
-        m.put("layer", layer);
-        m.put("sigmaIndex", sigmaIndex);
-        m.put("kmeans", cfg);
-        return hash(m);
+        return analysis("cluster", storeKey, layer, sigmaIndex, "kmeans", cfg);
     }
 
     static String sparsity(String storeKey, String layer, int sigmaIndex, Plan.Sparsity s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("stage", "sparsity");
-        m.put("store", storeKey);
-        m.put("layer", layer);
-        m.put("sigmaIndex", sigmaIndex);
-        m.put("sparsity", s);
-        return hash(m);
+        return analysis("sparsity", storeKey, layer, sigmaIndex, "sparsity", s);
     }
 
     /** {@code cfg}: with the store's input width. */
     static String sae(String storeKey, String layer, int sigmaIndex, SaeConfig cfg) {
+        return analysis("sae", storeKey, layer, sigmaIndex, "sae", cfg);
+    }
+
+    /** An analysis of one tap at one sigma of a store: the stage, where it reads, and its settings under {@code key}. */
+    private static String analysis(String stage, String storeKey, String layer, int sigmaIndex, String key,
+                                   Object settings) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("stage", "sae");
+        m.put("stage", stage);
         m.put("store", storeKey);
         m.put("layer", layer);
         m.put("sigmaIndex", sigmaIndex);
-        m.put("sae", cfg);
+        m.put(key, settings);
         return hash(m);
     }
 

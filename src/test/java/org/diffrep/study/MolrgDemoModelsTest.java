@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.diffrep.CurveShape.argmax;
 
 /** The networks shipped for the demo load, and on clean input their CSNR (ratio of means) peaks inside the grid. */
 class MolrgDemoModelsTest {
@@ -51,15 +52,5 @@ class MolrgDemoModelsTest {
             int p = argmax(mean);
             assertTrue(p > 0 && p < ts.length - 1, Arrays.toString(mean));
         }
-    }
-
-    private static int argmax(double[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
     }
 }

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.diffrep.CurveShape.argmax;
+import static org.diffrep.CurveShape.unimodal;
 
 /** The research's claim on the analytic denoiser: its CSNR rises, then falls, over the noise level. */
 class MolrgCsnrCurveTest {
@@ -57,30 +59,5 @@ class MolrgCsnrCurveTest {
             assertTrue(sigma[pm] > 0.45 && sigma[pm] < 1.1, "mean-of-ratios peak at sigma " + sigma[pm]);
             assertTrue(sigma[pr] > 0.18 && sigma[pr] < 0.5, "ratio-of-means peak at sigma " + sigma[pr]);
         }
-    }
-
-    private static int argmax(double[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
-    }
-
-    private static boolean unimodal(double[] v) {
-        int p = argmax(v);
-        for (int i = 1; i <= p; i++) {
-            if (v[i] < v[i - 1]) {
-                return false;
-            }
-        }
-        for (int i = p + 1; i < v.length; i++) {
-            if (v[i] > v[i - 1]) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -15,6 +15,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.diffrep.CurveShape.argmax;
+import static org.diffrep.CurveShape.unimodal;
 
 /**
  * The reference curves of the MoLRG experiment: the optimum (posterior mean) and the best linear
@@ -285,30 +287,5 @@ class MolrgReferenceCurvesTest {
             labels[i] = data.labels()[i];
         }
         return labels;
-    }
-
-    private static int argmax(double[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
-    }
-
-    private static boolean unimodal(double[] v) {
-        int p = argmax(v);
-        for (int i = 1; i <= p; i++) {
-            if (v[i] < v[i - 1]) {
-                return false;
-            }
-        }
-        for (int i = p + 1; i < v.length; i++) {
-            if (v[i] > v[i - 1]) {
-                return false;
-            }
-        }
-        return true;
     }
 }
