@@ -90,12 +90,22 @@ public final class Kernels {
      */
     public static Tensor noiseInject(Tensor x0, float[] sigmas, float[] scales, Tensor ids, long seed, boolean clean) {
         requireFloat("x0", x0);
-        if (x0.dim() < 1) {
-            throw new IllegalArgumentException("x0 must have a batch dimension, got a scalar");
-        }
-        if (sigmas == null || sigmas.length == 0) {
-            throw new IllegalArgumentException("sigmas must hold at least one noise level");
-        }
+        Tensor out = torch.empty(noiseShape(x0, sigmas), x0.options(), null);
+        return noiseInject(x0, sigmas, scales, ids, seed, clean, out);
+    }
+
+    /**
+     * {@link #noiseInject(Tensor, float[], float[], Tensor, long, boolean)} into {@code out}, a contiguous
+     * float tensor of shape [S, N, ...] on x0's device (every element is overwritten), which a caller can
+     * keep across batches: a fresh large output costs the operating system's zeroing of its pages on first
+     * write (about a third of the kernel's CPU time for 84 MB, docs/PERFORMANCE.md).
+     *
+     * @return out
+     */
+    public static Tensor noiseInject(Tensor x0, float[] sigmas, float[] scales, Tensor ids, long seed, boolean clean,
+                                     Tensor out) {
+        requireFloat("x0", x0);
+        long[] outShape = noiseShape(x0, sigmas);
         for (float s : sigmas) {
             if (!Float.isFinite(s) || s < 0) {
                 throw new IllegalArgumentException("sigmas must be finite and >= 0, got " + Arrays.toString(sigmas));
@@ -113,12 +123,11 @@ public final class Kernels {
                 throw new IllegalArgumentException("ids must have shape [" + n + "], got " + shape(ids));
             }
         }
-        long[] outShape = new long[(int) x0.dim() + 1];
-        outShape[0] = sigmas.length;
-        for (int i = 0; i < x0.dim(); i++) {
-            outShape[i + 1] = x0.size(i);
+        requireFloat("out", out);
+        requireSameDevice("out", out, x0);
+        if (!shape(out).equals(Arrays.toString(outShape))) {
+            throw new IllegalArgumentException("out must have shape " + Arrays.toString(outShape) + ", got " + shape(out));
         }
-        Tensor out = torch.empty(outShape, x0.options(), null);
         try (DeviceArray sig = DeviceArray.of(sigmas, x0);
              DeviceArray sc = scales == null ? null : DeviceArray.of(scales, x0)) {
             int rc = NativeOps.diffrep_noise_inject(floats(x0), n, d, sig.pointer(),
@@ -128,6 +137,22 @@ public final class Kernels {
             check(rc);
         }
         return out;
+    }
+
+    /** [S, N, ...] for x0 [N, ...] over S levels; checks that there is a batch dimension and a level. */
+    private static long[] noiseShape(Tensor x0, float[] sigmas) {
+        if (x0.dim() < 1) {
+            throw new IllegalArgumentException("x0 must have a batch dimension, got a scalar");
+        }
+        if (sigmas == null || sigmas.length == 0) {
+            throw new IllegalArgumentException("sigmas must hold at least one noise level");
+        }
+        long[] outShape = new long[(int) x0.dim() + 1];
+        outShape[0] = sigmas.length;
+        for (int i = 0; i < x0.dim(); i++) {
+            outShape[i + 1] = x0.size(i);
+        }
+        return outShape;
     }
 
     /** Pools x [N, C, H, W] (or [N, C, L]) over its spatial positions in one pass. */

@@ -83,11 +83,11 @@ class BenchCommandsTest {
         Path file = tmp.resolve("kernels.json");
         Run r = ok("kernels", "--threads", "1", "--batch", "4", "--reps", "1", "--warmup", "0", "--json", file.toString());
         assertTrue(r.out().contains("ours ms  libtorch ms"), r.out());
-        for (String row : new String[]{"noise x10        [4,1,28,28]", "pool             [4,512,16,16]",
+        for (String row : new String[]{"noise x10        [4,1,28,28]", "noise x10 fresh  [4,128,8,8]", "pool             [4,512,16,16]",
                 "topk k=64        [4,16384]", "pool+topk k=32   [4,512,16,16]"}) {
             assertTrue(r.out().contains(row), r.out());
         }
-        assertEquals(10, json(file).get("results").size());
+        assertEquals(11, json(file).get("results").size());
     }
 
     @Test

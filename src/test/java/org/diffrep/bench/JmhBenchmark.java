@@ -98,6 +98,9 @@ public final class JmhBenchmark implements Callable<Integer> {
         // the cases of the table at --batch rows, one JMH parameter per kind of input
         Map<Kind, List<String>> params = new LinkedHashMap<>();
         for (Case c : KernelBenchmark.cases(batch)) {
+            if (paramName(c.kind()) == null) {
+                continue;
+            }
             params.computeIfAbsent(c.kind(), k -> new ArrayList<>()).add(c.param());
         }
         params.forEach((kind, values) -> opt.param(paramName(kind), values.toArray(String[]::new)));
@@ -124,10 +127,11 @@ public final class JmhBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** The JMH parameter that holds the cases of one kind of input. */
+    /** The JMH parameter that holds the cases of one kind of input (null: the kind has no JMH benchmark). */
     static String paramName(Kind kind) {
         return switch (kind) {
             case NOISE -> "noiseShape";
+            case NOISE_FRESH -> null;
             case POOL -> "poolShape";
             case TOPK -> "topkCase";
             case POOL_TOPK -> "poolTopkCase";
@@ -143,7 +147,7 @@ public final class JmhBenchmark implements Callable<Integer> {
             method = method.substring(method.lastIndexOf('.') + 1);
             double ms = r.getPrimaryResult().getScore();
             for (Kind kind : Kind.values()) {
-                String value = r.getParams().getParam(paramName(kind));
+                String value = paramName(kind) == null ? null : r.getParams().getParam(paramName(kind));
                 if (value != null) {
                     String key = kind + " " + value;
                     if (method.endsWith("Ours")) {

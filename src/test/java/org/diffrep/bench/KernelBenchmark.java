@@ -43,8 +43,13 @@ public final class KernelBenchmark implements Callable<Integer> {
         }
     }
 
-    /** The kinds of kernel the table compares. */
-    enum Kind { NOISE, POOL, TOPK, POOL_TOPK }
+    /**
+     * The kinds of kernel the table compares. NOISE writes into an output made once per case and reused,
+     * as a caller that keeps its buffer does ({@link Kernels#noiseInject(Tensor, float[], float[], Tensor, long,
+     * boolean, Tensor)}); NOISE_FRESH allocates it per call, so its time includes the operating system's
+     * zeroing of the fresh pages (LibTorch's per-level temporaries come back from the allocator).
+     */
+    enum Kind { NOISE, NOISE_FRESH, POOL, TOPK, POOL_TOPK }
 
     /**
      * One row of the table: a kernel on a tensor of {@code shape}, keeping {@code k} values (top-k kinds).
@@ -55,6 +60,7 @@ public final class KernelBenchmark implements Callable<Integer> {
         String label() {
             return switch (kind) {
                 case NOISE -> "noise x" + GRID.length;
+                case NOISE_FRESH -> "noise x" + GRID.length + " fresh";
                 case POOL -> "pool";
                 case TOPK -> "topk k=" + k;
                 case POOL_TOPK -> "pool+topk k=" + k;
@@ -86,6 +92,7 @@ public final class KernelBenchmark implements Callable<Integer> {
         List<Case> out = new ArrayList<>();
         out.add(new Case(Kind.NOISE, new long[]{batch, 1, 28, 28}, 0));
         out.add(new Case(Kind.NOISE, new long[]{batch, 128, 8, 8}, 0));
+        out.add(new Case(Kind.NOISE_FRESH, new long[]{batch, 128, 8, 8}, 0));
         out.add(new Case(Kind.POOL, new long[]{batch, 128, 8, 8}, 0));
         out.add(new Case(Kind.POOL, new long[]{batch, 512, 16, 16}, 0));
         for (int k : new int[]{8, 32, 64}) {
@@ -153,16 +160,32 @@ public final class KernelBenchmark implements Callable<Integer> {
 
     private Result run(Case c) {
         Tensor x = torch.randn(c.shape);
+        Tensor out = noiseOutput(c, x);
         // interleaved, so that both sides see the same load (a shared machine)
-        double[] t = MedianTimer.pair(warmup, reps, () -> ours(c, x), () -> libtorch(c, x));
+        double[] t = MedianTimer.pair(warmup, reps, () -> ours(c, x, out), () -> libtorch(c, x));
         double ours = 1e3 * t[0], lib = 1e3 * t[1];
         return new Result(c.label(), c.size(), ours, lib, lib / ours, 1e3 * t[2], 1e3 * t[3]);
     }
 
-    /** Our kernel on x; returns something of the output so nothing is optimised away. */
-    static long ours(Case c, Tensor x) {
+    /** The reused output of a NOISE case ([levels, ...x's shape]), else null. */
+    static Tensor noiseOutput(Case c, Tensor x) {
+        if (c.kind != Kind.NOISE) {
+            return null;
+        }
+        long[] shape = new long[c.shape.length + 1];
+        shape[0] = GRID.length;
+        System.arraycopy(c.shape, 0, shape, 1, c.shape.length);
+        return torch.empty(shape, x.options(), null);
+    }
+
+    /**
+     * Our kernel on x (noise into {@code out}, from {@link #noiseOutput}); returns something of the output so
+     * nothing is optimised away.
+     */
+    static long ours(Case c, Tensor x, Tensor out) {
         return switch (c.kind) {
-            case NOISE -> Kernels.noiseInject(x, GRID, null, null, 1L, false).numel();
+            case NOISE -> Kernels.noiseInject(x, GRID, null, null, 1L, false, out).numel();
+            case NOISE_FRESH -> Kernels.noiseInject(x, GRID, null, null, 1L, false).numel();
             case POOL -> Kernels.pool(x, false, false, 0f).mean().numel();
             case TOPK -> Kernels.topk(x, c.k, Kernels.Rank.VALUE).indices().numel();
             case POOL_TOPK -> Kernels.poolTopk(x, c.k, Kernels.Rank.VALUE, true).topk().indices().numel();
@@ -172,7 +195,7 @@ public final class KernelBenchmark implements Callable<Integer> {
     /** What a user writes in LibTorch for the same result. */
     static long libtorch(Case c, Tensor x) {
         return switch (c.kind) {
-            case NOISE -> {
+            case NOISE, NOISE_FRESH -> {
                 long n = 0;
                 for (float s : GRID) {
                     n += x.add(torch.randn_like(x).mul(new Scalar(s))).numel();

@@ -44,16 +44,21 @@ public class KernelJmh {
     abstract static class Input {
         Case c;
         Tensor x;
+        Tensor out;
 
         void make(Kind kind, String param) {
             Threads.set(Integer.getInteger(THREADS_PROPERTY, 0));
             torch.manual_seed(0);
             c = Case.parse(kind, param);
             x = torch.randn(c.shape());
+            out = KernelBenchmark.noiseOutput(c, x);
         }
 
         void free() {
             x.close();
+            if (out != null) {
+                out.close();
+            }
         }
     }
 
@@ -167,7 +172,7 @@ public class KernelJmh {
 
     private static long ours(Input in) {
         try (PointerScope scope = new PointerScope()) {
-            return KernelBenchmark.ours(in.c, in.x);
+            return KernelBenchmark.ours(in.c, in.x, in.out);
         }
     }
 

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The native kernels against LibTorch on the same tensors, and the Java boundary's checks. */
@@ -185,6 +186,28 @@ class KernelsTest {
         Tensor clean = Kernels.noiseInject(x0, sigmas, scales, null, 7L, true);
         assertTrue(clean.select(0, 0).equal(x0));
         assertClose(x0.mul(new Scalar(0.25f)), clean.select(0, 1), 0);
+    }
+
+    @Test
+    void noiseIntoAReusedOutputGivesTheSameBits() {
+        Tensor x0 = torch.randn(5, 3, 4, 4);
+        float[] sigmas = {0.1f, 1f, 3f};
+        Tensor ids = arange(10, 15);
+        Tensor fresh = Kernels.noiseInject(x0, sigmas, null, ids, 3L, false);
+        Tensor out = torch.full(new long[]{3, 5, 3, 4, 4}, new Scalar(Float.NaN));
+        assertSame(out, Kernels.noiseInject(x0, sigmas, null, ids, 3L, false, out));
+        assertTrue(out.equal(fresh));
+        // reused for another seed: every element rewritten
+        Kernels.noiseInject(x0, sigmas, null, ids, 4L, false, out);
+        assertTrue(out.equal(Kernels.noiseInject(x0, sigmas, null, ids, 4L, false)));
+        assertThrows(IllegalArgumentException.class,
+                () -> Kernels.noiseInject(x0, sigmas, null, ids, 3L, false, torch.empty(2, 5, 3, 4, 4)), "levels");
+        assertThrows(IllegalArgumentException.class,
+                () -> Kernels.noiseInject(x0, sigmas, null, ids, 3L, false, torch.empty(3, 5, 48)), "flat shape");
+        assertThrows(IllegalArgumentException.class,
+                () -> Kernels.noiseInject(x0, sigmas, null, ids, 3L, false, out.transpose(0, 1)), "non-contiguous");
+        assertThrows(IllegalArgumentException.class, () -> Kernels.noiseInject(x0, sigmas, null, ids, 3L, false,
+                torch.empty(new long[]{3, 5, 3, 4, 4}).to(ScalarType.Double)), "double");
     }
 
     @Test
