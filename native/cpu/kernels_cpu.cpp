@@ -98,17 +98,19 @@ void philox_blocks_scalar(uint32_t blk0, int64_t nb, uint32_t j, uint32_t id_lo,
 // The AVX2 noise works on G independent groups of eight blocks at once, every step written as a loop
 // over the groups: Philox's rounds and the Box-Muller polynomials are long chains of dependent
 // operations, and side by side the groups' chains fill the pipeline that one chain leaves idle.
-constexpr int kAvx2Groups = 2;  // 2 x 8 blocks = 64 elements per step
-constexpr int kAvx2Pairs = 2 * kAvx2Groups;
+// Three groups (96 elements per step) ran 4-5% faster than two on Zen 4 and four no faster (register
+// spills); a row's tail takes one-group steps.
+constexpr int kAvx2Groups = 3;
 
 // Philox words of the blocks blk .. blk + 8 G - 1: w[4 g + q] holds word q of blocks blk + 8 g .. + 7.
-// vpmuludq multiplies the even 32-bit lanes, a 64-bit shift brings the odd ones down, blends put the
-// low and high halves back in lane order.
+// vpmuludq multiplies the even 32-bit lanes and, after a 64-bit shift, the odd ones; blends put the
+// high halves back in lane order. The low halves come from vpmulld, one instruction instead of a
+// shift and a blend (3-5% faster noise on Zen 4; the same bits).
+template <int G>
 __attribute__((target("avx2"), always_inline)) inline void philox_groups_avx2(uint32_t blk, uint32_t j,
                                                                               uint32_t id_lo, uint32_t id_hi,
                                                                               uint32_t key0, uint32_t key1,
                                                                               __m256i* w) {
-  constexpr int G = kAvx2Groups;
   const __m256i M0 = _mm256_set1_epi32((int)0xD2511F53u), M1 = _mm256_set1_epi32((int)0xCD9E8D57u);
   __m256i c0[G], c1[G], c2[G], c3[G];
   for (int g = 0; g < G; ++g) {
@@ -123,9 +125,8 @@ __attribute__((target("avx2"), always_inline)) inline void philox_groups_avx2(ui
     for (int g = 0; g < G; ++g) {
       const __m256i e0 = _mm256_mul_epu32(c0[g], M0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0[g], 32), M0);
       const __m256i e1 = _mm256_mul_epu32(c2[g], M1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2[g], 32), M1);
-      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+      const __m256i lo0 = _mm256_mullo_epi32(c0[g], M0), lo1 = _mm256_mullo_epi32(c2[g], M1);
       const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
       const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
       c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), vk0);
       c1[g] = lo1;
@@ -146,9 +147,9 @@ __attribute__((target("avx2"), always_inline)) inline void philox_groups_avx2(ui
 // box_muller (philox.h) on P x 8 word pairs (a[p], b[p]): the same IEEE operations in the same
 // order (each intrinsic is one correctly rounded operation, no FMA), so the same bits as the
 // scalar code.
+template <int P>
 __attribute__((target("avx2"), always_inline)) inline void box_muller_avx2(const __m256i* a, const __m256i* b,
                                                                            __m256* z0, __m256* z1) {
-  constexpr int P = kAvx2Pairs;
   const __m256i one = _mm256_set1_epi32(1);
 #define DIFFREP_EACH for (int p = 0; p < P; ++p)
 #define DIFFREP_STEP(y, t, c) DIFFREP_EACH y[p] = _mm256_add_ps(_mm256_mul_ps(y[p], t[p]), _mm256_set1_ps(c))
@@ -221,18 +222,19 @@ __attribute__((target("avx2"), always_inline)) inline void box_muller_avx2(const
 #undef DIFFREP_EACH
 }
 
-// The AVX2 noise chunk: Philox, Box-Muller and the scale-add for 64 elements at a time in
-// registers, with no pass through memory in between. A short last step (m not a multiple of 64)
-// computes all the blocks anyway and writes only the m elements asked for.
-__attribute__((target("avx2")))
-void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
-                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
-  constexpr int G = kAvx2Groups, P = kAvx2Pairs, E = 32 * G;  // E elements per step
-  const __m256 vsig = _mm256_set1_ps(sig), vsc = _mm256_set1_ps(sc);
-  const bool stream = nt && ((uintptr_t)o & 31) == 0;  // steps of E floats keep the alignment
-  for (int64_t t = 0; t < m; t += E) {
+// One step of the AVX2 noise: Philox, Box-Muller and the scale-add for 32 G elements from o[t] on in
+// registers, with no pass through memory in between. A short step (m - t < 32 G) computes all the
+// blocks anyway and writes only the elements asked for.
+template <int G>
+__attribute__((target("avx2"), always_inline)) inline void noise_step_avx2(const float* xr, float* o, int64_t t,
+                                                                           int64_t m, __m256 vsig, __m256 vsc,
+                                                                           float sig, float sc, uint32_t key0,
+                                                                           uint32_t key1, uint32_t j, uint32_t id_lo,
+                                                                           uint32_t id_hi, uint32_t blk0, bool stream) {
+  constexpr int P = 2 * G, E = 32 * G;  // E elements per step
+  {
     __m256i w[4 * G];
-    philox_groups_avx2(blk0 + (uint32_t)(t / 4), j, id_lo, id_hi, key0, key1, w);
+    philox_groups_avx2<G>(blk0 + (uint32_t)(t / 4), j, id_lo, id_hi, key0, key1, w);
     __m256i a[P], b[P];
     for (int g = 0; g < G; ++g) {  // pairs (w0, w1) and (w2, w3) of each group
       a[2 * g] = w[4 * g];
@@ -241,7 +243,7 @@ void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc,
       b[2 * g + 1] = w[4 * g + 3];
     }
     __m256 z0[P], z1[P];
-    box_muller_avx2(a, b, z0, z1);
+    box_muller_avx2<P>(a, b, z0, z1);
     __m256 zv[4 * G];
     for (int g = 0; g < G; ++g) {
       // outputs 0, 1 (pair 2g) and 2, 3 (pair 2g + 1) of eight blocks; 4x8 transpose into element
@@ -269,6 +271,20 @@ void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc,
       for (int64_t u = 0; t + u < m; ++u) o[t + u] = sc * (xr[t + u] + sig * z[u]);
     }
   }
+}
+
+// The AVX2 noise chunk: steps of three groups (96 elements), the row's tail in steps of one.
+__attribute__((target("avx2")))
+void noise_chunk_avx2(const float* xr, float* o, int64_t m, float sig, float sc, uint32_t key0, uint32_t key1,
+                      uint32_t j, uint32_t id_lo, uint32_t id_hi, uint32_t blk0, bool nt) {
+  const __m256 vsig = _mm256_set1_ps(sig), vsc = _mm256_set1_ps(sc);
+  const bool stream = nt && ((uintptr_t)o & 31) == 0;  // steps of 32 floats keep the alignment
+  constexpr int E = 32 * kAvx2Groups;
+  int64_t t = 0;
+  for (; t + E <= m; t += E)
+    noise_step_avx2<kAvx2Groups>(xr, o, t, m, vsig, vsc, sig, sc, key0, key1, j, id_lo, id_hi, blk0, stream);
+  for (; t < m; t += 32)
+    noise_step_avx2<1>(xr, o, t, m, vsig, vsc, sig, sc, key0, key1, j, id_lo, id_hi, blk0, stream);
   if (stream) _mm_sfence();  // non-temporal stores are weakly ordered: finish them before the barrier
 }
 
