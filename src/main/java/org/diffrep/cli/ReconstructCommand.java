@@ -42,7 +42,8 @@ import java.util.concurrent.Callable;
                         + "the denoiser's step.",
                 "Several --model with --targets: every model on the same targets and seeds, one directory each, "
                         + "class-match rates with 95% Wilson intervals and each model against the first paired by "
-                        + "target (comparison.json); a model already scored in --out with the same settings is read back."})
+                        + "target (comparison.json); a model already scored in --out/NAME (NAME: its file name without the extension) "
+                        + "with the same settings, alone or in a comparison, is read back."})
 public final class ReconstructCommand implements Callable<Integer> {
 
     private static final ReconstructConfig D = ReconstructConfig.DEFAULTS;
@@ -157,6 +158,7 @@ public final class ReconstructCommand implements Callable<Integer> {
         if (targets != null) {
             ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, cfg);
             st.write(out, ds);
+            ReconstructionComparison.writeScores(out, model, ds, targets, cfg, st.outcome());
             double[] ci = ProbeResult.wilson95(st.matchRate(), st.sampleCount());
             double[] rci = ProbeResult.wilson95(st.representationMatchRate(), st.sampleCount());
             System.out.printf("%d targets x %d samples in %.1f s: %.1f%% [95%% Wilson %.1f, %.1f] of samples of the "

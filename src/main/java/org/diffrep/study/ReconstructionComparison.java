@@ -91,11 +91,7 @@ public record ReconstructionComparison(String method, List<ModelScore> models, L
                 ReconstructionStudy st = ReconstructionStudy.run(d, data, targets, cfg);
                 st.write(dir, data);
                 o = st.outcome();
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("key", key);
-                m.put("model", file.toString());
-                m.put("outcome", o);
-                Json.write(dir.resolve("scores.json"), m);
+                writeScores(dir, file, data, targets, cfg, o);
                 log.printf("%s: done in %.1f s, wrote %s%n", names.get(i), (System.nanoTime() - t0) / 1e9, dir);
             }
             outcomes.add(o);
@@ -104,6 +100,19 @@ public record ReconstructionComparison(String method, List<ModelScore> models, L
                 cfg.guidance().method());
         Json.write(out.resolve("comparison.json"), c);
         return c;
+    }
+
+    /**
+     * Writes {@code dir}/scores.json: the outcome of {@code model}'s study under its content key, so that a
+     * comparison with {@code --out} the parent of {@code dir} (named as the model file) reads it back.
+     */
+    public static void writeScores(Path dir, Path model, Dataset data, int targets, ReconstructConfig cfg,
+                                   Outcome outcome) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("key", key(model, data, targets, cfg));
+        m.put("model", model.toString());
+        m.put("outcome", outcome);
+        Json.write(dir.resolve("scores.json"), m);
     }
 
     /** The comparison of outcomes on the same targets (the first is the reference of every paired difference). */

@@ -71,6 +71,12 @@ class ReconstructionComparisonTest {
     void commandComparesModelsOnTheSameTargetsAndReadsThemBack(@TempDir Path tmp) throws Exception {
         Path a = tinyUNet(tmp, "a.safetensors", 1), b = tinyUNet(tmp, "b.safetensors", 2);
         Path out = tmp.resolve("cmp");
+        // model a scored alone into cmp/a first: the comparison reads it back
+        CliRun alone = CliRun.of("--threads", "1", "reconstruct", "--model", a.toString(), "--data", "builtin:mnist",
+                "--targets", "3", "--samples", "2", "--max-steps", "2", "--baseline", "2", "--knn-images", "100",
+                "--metric-images", "100", "--out", out.resolve("a").toString());
+        assertEquals(0, alone.code(), alone.err());
+        assertTrue(alone.out().contains("95% Wilson"), alone.out());
         String[] args = {"--threads", "1", "reconstruct", "--model", a.toString(), "--model", b.toString(), "--data",
                 "builtin:mnist", "--targets", "3", "--samples", "2", "--max-steps", "2", "--baseline", "2",
                 "--knn-images", "100", "--metric-images", "100", "--out", out.toString()};
@@ -78,6 +84,7 @@ class ReconstructionComparisonTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("diffrep's own change to the paper's method"), r.out());
         assertTrue(r.out().contains("b - a"), r.out());
+        assertTrue(r.err().contains("a: read back") && !r.err().contains("b: read back"), r.err());
         JsonNode c = Json.COMPACT.readTree(out.resolve("comparison.json").toFile());
         assertEquals(2, c.get("models").size());
         assertEquals(1, c.get("paired").size());
