@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
                 CompareCommand.class,
                 SampleCommand.class,
                 ReconstructCommand.class,
+                MemorisationCommand.class,
                 SaeCommand.class,
                 StoreCommand.class,
                 CommandLine.HelpCommand.class,

@@ -14,6 +14,8 @@ import org.diffrep.reconstruct.Representation;
 import org.diffrep.reconstruct.RepresentationGuidance;
 import org.diffrep.reconstruct.RepresentationMetric;
 import org.diffrep.report.OutputChecks;
+import org.diffrep.probe.ProbeResult;
+import org.diffrep.study.ReconstructionComparison;
 import org.diffrep.study.ReconstructionStudy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -28,16 +31,28 @@ import java.util.concurrent.Callable;
  * defaults are {@link ReconstructConfig#DEFAULTS} and its {@link GuidanceSettings#DEFAULTS}.
  */
 @Command(name = "reconstruct", mixinStandardHelpOptions = true,
-        description = "Re-synthesise a dataset image from its representation (a tap's channel means): the stochastic "
+        description = {"Re-synthesise a dataset image from its representation (a tap's channel means): the stochastic "
                 + "denoising sampler steered by the gradient of the representation distance; reconstruct.png "
-                + "(target, then samples) and reconstruct.json (distances of samples and of random images).")
+                + "(target, then samples) and reconstruct.json (distances of samples and of random images).",
+                "The default guidance is diffrep's own change to the paper's method (Kadkhodaie, Mallat and Simoncelli "
+                        + "match the noisy sample's means to E_z m(x* + sigma z; sigma), Euclidean, gradient on y: "
+                        + "--match noisy --metric euclidean): a DPS-style pull through the denoised estimate D(y) "
+                        + "(the means of D(y; sigma_hat) against the target's, both on clean input at --match-sigma, "
+                        + "the gradient through the denoiser), in a whitened (Mahalanobis) distance, sized relative to "
+                        + "the denoiser's step.",
+                "Several --model with --targets: every model on the same targets and seeds, one directory each, "
+                        + "class-match rates with 95% Wilson intervals and each model against the first paired by "
+                        + "target (comparison.json); a model already scored in --out/NAME (NAME: its file name without the extension) "
+                        + "with the same settings, alone or in a comparison, is read back."})
 public final class ReconstructCommand implements Callable<Integer> {
 
     private static final ReconstructConfig D = ReconstructConfig.DEFAULTS;
     private static final GuidanceSettings G = D.guidance();
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
-    Path model;
+    @Option(names = "--model", required = true, split = ",", paramLabel = "FILE",
+            description = "Model file (safetensors); repeat (or separate by commas) to compare models on the same "
+                    + "targets (with --targets).")
+    List<Path> models;
 
     @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset holding the target.")
     String data;
@@ -125,16 +140,33 @@ public final class ReconstructCommand implements Callable<Integer> {
             throw new InvalidInputException("give exactly one of --index I and --targets N");
         }
         OutputChecks.directory(out, "--out");
+        if (models.size() > 1 && targets == null) {
+            throw new InvalidInputException("several --model are compared on --targets N, not on one --index");
+        }
+        System.out.println("method: " + cfg.guidance().method());
         Dataset ds = DataSpec.open(data);
-        Denoiser d = ModelFiles.load(model);
         long t0 = System.nanoTime();
+        if (models.size() > 1) {
+            ReconstructionComparison c = ReconstructionComparison.run(models, ds, targets, cfg, out, System.err);
+            c.print(System.out);
+            System.out.printf("%d models x %d targets x %d samples in %.1f s; wrote %s%n", models.size(), targets,
+                    samples, (System.nanoTime() - t0) / 1e9, out.resolve("comparison.json"));
+            return 0;
+        }
+        Path model = models.get(0);
+        Denoiser d = ModelFiles.load(model);
         if (targets != null) {
             ReconstructionStudy st = ReconstructionStudy.run(d, ds, targets, cfg);
             st.write(out, ds);
-            System.out.printf("%d targets x %d samples in %.1f s: %.1f%% of samples of the target's class by their "
-                            + "pixels, %.1f%% by their representation (chance %.1f%%; the representation classifier "
-                            + "finds the class of %.1f%% of the targets themselves); wrote %s%n", targets, samples,
-                    (System.nanoTime() - t0) / 1e9, 100 * st.matchRate(), 100 * st.representationMatchRate(),
+            ReconstructionComparison.writeScores(out, model, ds, targets, cfg, st.outcome());
+            double[] ci = ProbeResult.wilson95(st.matchRate(), st.sampleCount());
+            double[] rci = ProbeResult.wilson95(st.representationMatchRate(), st.sampleCount());
+            System.out.printf("%d targets x %d samples in %.1f s: %.1f%% [95%% Wilson %.1f, %.1f] of samples of the "
+                            + "target's class by their pixels, %.1f%% [%.1f, %.1f] by their representation (chance "
+                            + "%.1f%%; the representation classifier finds the class of %.1f%% of the targets "
+                            + "themselves); wrote %s%n", targets, samples,
+                    (System.nanoTime() - t0) / 1e9, 100 * st.matchRate(), 100 * ci[0], 100 * ci[1],
+                    100 * st.representationMatchRate(), 100 * rci[0], 100 * rci[1],
                     100 * st.chanceRate(), 100 * st.representationAccuracyOnTargets(), out.resolve("study.json"));
             return 0;
         }

@@ -32,6 +32,11 @@ public record ProbeResult(double accuracy, Double top5Accuracy, double[] perClas
         return wilson(accuracy, count, Z95);
     }
 
+    /** {@link #wilson} at 95% (two-sided): the interval every accuracy and match rate in diffrep's reports carries. */
+    public static double[] wilson95(double p, long n) {
+        return wilson(p, n, Z95);
+    }
+
     /**
      * Wilson's score interval for a proportion {@code p} observed on {@code n} trials at normal quantile {@code z}:
      * unlike p +- z sqrt(p(1-p)/n) it stays inside [0, 1] and is not empty at p = 0 or 1. NaN bounds for n = 0.

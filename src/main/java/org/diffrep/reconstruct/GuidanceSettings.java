@@ -131,9 +131,35 @@ public record GuidanceSettings(double strength, String tap, RepresentationGuidan
                 .withMatch(match, targetDraws, matchSigma, seed).until(untilSigma);
     }
 
+    /**
+     * What this guidance is, measured against the research's reconstruction (Kadkhodaie, Mallat and Simoncelli
+     * match the noisy sample's channel means to phi(x*, sigma) = E_z m(x* + sigma z; sigma), Euclidean, the
+     * gradient taken on y): the default (DENOISED, whitened) is diffrep's own change, so every report says so.
+     */
+    public String method() {
+        boolean whitened = metric == RepresentationMetric.Kind.WHITENED;
+        String dist = whitened ? "a whitened (Mahalanobis) distance, covariance of " + metricImages
+                + " real images' representations" : "Euclidean distance";
+        String sizing = scaling == RepresentationGuidance.Scaling.NORMALISED
+                ? "; the pull is lambda times the denoiser step's length (diffrep's sizing)" : "";
+        return switch (match) {
+            case DENOISED -> "diffrep's own change to the paper's method: a DPS-style pull through the denoised "
+                    + "estimate D(y) (the " + tap + " channel means of D(y; sigma_hat) against the target's, both read "
+                    + "on clean input at sigma " + matchSigma + ", the gradient taken through the denoiser) in "
+                    + dist + sizing + "; the paper matches the noisy sample's means to E_z m(x* + sigma z; sigma) in "
+                    + "Euclidean distance (--match noisy --metric euclidean)";
+            case NOISY -> (whitened ? "the paper's noisy-input matching with diffrep's whitened distance: "
+                    : "the paper's noisy-input matching: ") + "m(y; sigma_hat) against E_z m(x* + sigma_hat z; sigma_hat) "
+                    + "over " + targetDraws + " draws, in " + dist + ", the gradient on y" + sizing;
+            case CLEAN -> "diffrep's first variant, not the paper's: m(y; sigma_hat) against the clean target "
+                    + "conditioned on sigma_hat, in " + dist + ", the gradient on y" + sizing;
+        };
+    }
+
     /** JSON-friendly summary for reports. */
     Map<String, Object> summary() {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", method());
         m.put("strength", strength);
         m.put("tap", tap);
         m.put("scaling", scaling.name().toLowerCase());

@@ -13,6 +13,7 @@ import org.diffrep.model.Denoiser;
 import org.diffrep.ops.MemoryBudget;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
+import org.diffrep.probe.ProbeResult;
 import org.diffrep.reconstruct.GuidanceSettings;
 import org.diffrep.reconstruct.ReconstructConfig;
 import org.diffrep.reconstruct.Reconstruction;
@@ -149,11 +150,16 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         Montage.write(out.resolve("study.png"), rows, data.imageShape(), 2);
         writeArrays(out, data.imageShape());
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", runs.get(0).guidance().method());
         m.put("targets", runs.size());
         m.put("match_rate", matchRate);
+        m.put("match_rate_interval95", ProbeResult.wilson95(matchRate, sampleCount()));
         m.put("chance_rate", chanceRate);
         m.put("classifier", "3-NN on pixels of " + classifierImages + " other dataset images");
         m.put("representation_match_rate", representationMatchRate);
+        m.put("representation_match_rate_interval95", ProbeResult.wilson95(representationMatchRate, sampleCount()));
+        m.put("intervals", "95% Wilson intervals over all samples, as if independent; a target's samples are not, "
+                + "so they are somewhat too narrow (reconstruct with several --model gives paired intervals over targets)");
         m.put("representation_accuracy_on_targets", representationAccuracyOnTargets);
         m.put("representation_classifier", "3-NN on the representations (at rep_sigma, whitened by their own covariance,"
                 + " ridge " + RepresentationMetric.SHRINK + ") of the same images");
@@ -168,6 +174,18 @@ public record ReconstructionStudy(List<Reconstruction> runs, long[][] predicted,
         }
         m.put("runs", per);
         Json.write(out.resolve("study.json"), m);
+    }
+
+    /** Samples scored: targets x samples per target. */
+    public long sampleCount() {
+        return runs.isEmpty() ? 0 : (long) runs.size() * runs.get(0).samples().images().length;
+    }
+
+    /** The per-target classes, what a comparison of models on the same targets needs. */
+    public ReconstructionComparison.Outcome outcome() {
+        int[] idx = runs.stream().mapToInt(Reconstruction::index).toArray();
+        long[] labels = runs.stream().mapToLong(Reconstruction::label).toArray();
+        return new ReconstructionComparison.Outcome(idx, labels, predicted, representationPredicted);
     }
 
     /** One target's reconstruction and the classes of its samples (and of the target) by both classifiers. */
