@@ -126,7 +126,16 @@ public record SaeTraining(SaeInput input, SaeTrainer.Result result, SaeEvaluatio
         report.put("dead_in_training_window", result.deadInWindow());
         report.put("train", summary(train));
         report.put("test", test == null ? null : summary(test));
-        report.put("pca", pca);
+        if (pca != null) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("k", pca.k());
+            p.put("train_fvu", pca.trainFvu());
+            p.put("test_fvu", Double.isNaN(pca.testFvu()) ? null : pca.testFvu());
+            p.put("explained", pca.explained());
+            report.put("pca", p);
+        } else {
+            report.put("pca", null);
+        }
         report.put("history", result.history());
         return report;
     }
