@@ -290,7 +290,8 @@ public final class LatentInspector {
                     for (int ch = 0; ch < c; ch++) {
                         grey += pix[n * per + ch * h * w + py * w + px];
                     }
-                    grey = Math.max(0f, Math.min(1f, (grey / c + 1f) / 2f));
+                    // the digit dimmed so that the yellow end of the heat map stands out on its strokes
+                    grey = 0.6f * Math.max(0f, Math.min(1f, (grey / c + 1f) / 2f));
                     float v = scale > 0 ? Math.max(0f, Math.min(1f, bilinear(map, mh, mw,
                             (y + 0.5f) / (zoom * h) * mh - 0.5f, (x + 0.5f) / (zoom * w) * mw - 0.5f) / scale)) : 0f;
                     float a = 0.75f * v;
