@@ -140,10 +140,15 @@ final class SaeTrainCommand implements Callable<Integer> {
         System.out.printf("sae train: %s: %d train rows, %d test rows, width %d -> %d latents, k %s, k_aux %d%n",
                 input.train().source(), input.train().count(), input.test() == null ? 0 : input.test().count(),
                 config.inputDim(), latents, k, config.kAux());
-        List<SaeTraining> runs = SaeTraining.sweep(input, config, ks, System.out, logEvery);
-        for (int i = 0; i < runs.size(); i++) {
-            runs.get(i).write(outs.get(i));
-        }
+        List<SaeTraining> runs = SaeTraining.sweep(input, config, ks, System.out, logEvery, (i, t) -> {
+            t.write(outs.get(i));  // each as soon as it is trained: a long sweep keeps what it finished
+            if (ks.length > 1) {
+                System.out.printf("sae train: k %d: FVU test %.4f (PCA-%d %.4f), dead in window %.2f%%, never active on "
+                                + "test %.2f%% -> %s%n", ks[i], t.test() == null ? Double.NaN : t.test().fvu(), ks[i],
+                        t.pca() == null ? Double.NaN : t.pca().testFvu(), 100 * t.result().deadInWindow(),
+                        t.test() == null ? Double.NaN : 100 * t.test().deadFraction(), outs.get(i));
+            }
+        });
 
         System.out.printf("%-4s %-6s %8s %8s %8s %10s %12s%n", "k", "split", "FVU", "PCA-k", "L0", "dead %", "never act. %");
         List<Map<String, Object>> table = new ArrayList<>();

@@ -56,6 +56,12 @@ public record SaeTraining(SaeInput input, SaeTrainer.Result result, SaeEvaluatio
      * training sample and PCA are computed once.
      */
     public static List<SaeTraining> sweep(SaeInput input, SaeConfig config, int[] ks, PrintStream log, int logEvery) {
+        return sweep(input, config, ks, log, logEvery, null);
+    }
+
+    /** {@link #sweep}, handing each SAE to {@code done} as soon as it is trained and scored (to write it). */
+    public static List<SaeTraining> sweep(SaeInput input, SaeConfig config, int[] ks, PrintStream log, int logEvery,
+                                          Done done) throws java.io.UncheckedIOException {
         int width = input.train().width();
         int sampleRows = (int) Math.max(2, Math.min(EVAL_SAMPLE, (32L << 20) / Math.max(1, width)));
         Tensor sample = input.train().sample(sampleRows, new Random(config.seed() + 1));
@@ -75,9 +81,22 @@ public record SaeTraining(SaeInput input, SaeTrainer.Result result, SaeEvaluatio
             SaeEvaluation onTest = input.test() == null ? null : SaeEvaluation.of(r.sae(), input.test(), EVAL_BATCH);
             Pca p = pca == null ? null : new Pca(ks[i], pcaTrain[i], pcaTest == null ? Double.NaN : pcaTest[i],
                     pca.explained(ks[i]));
-            out.add(new SaeTraining(input, r, onTrain, onTest, p));
+            SaeTraining t = new SaeTraining(input, r, onTrain, onTest, p);
+            if (done != null) {
+                try {
+                    done.accept(i, t);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            out.add(t);
         }
         return out;
+    }
+
+    /** Receives the SAE of the i-th k. */
+    public interface Done {
+        void accept(int i, SaeTraining t) throws IOException;
     }
 
     /** Where the metrics of the SAE file {@code sae} go: {@code SAE.metrics.json} beside it. */
