@@ -57,9 +57,15 @@ public record Plan(Path file, Path out, Map<String, ModelSource> models, Map<Str
     /**
      * The optional TopK SAE of each cell's taps at their peak sigma (null: none).
      *
-     * @param config the SAE settings ({@code inputDim} in it is replaced by each store's width)
+     * @param config      the SAE settings ({@code inputDim} in it is replaced by each store's width)
+     * @param defaultKAux the plan gives no k_aux: each store's width sets it (D/2, SaeConfig's default)
      */
-    public record Sae(SaeConfig config) {
+    public record Sae(SaeConfig config, boolean defaultKAux) {
+        /** The settings for rows of width {@code width}. */
+        public SaeConfig forWidth(int width) {
+            SaeConfig.Builder b = config.toBuilder().inputDim(width);
+            return (defaultKAux ? b.kAuxDefault() : b).build();
+        }
     }
 
     /** A model: a file, or a training recipe run (and cached) before the cells that use it. */

@@ -226,7 +226,7 @@ public final class PlanParser {
         // the input width comes from each store; 1 stands in for it until then
         SaeConfig.Builder b = SaeConfig.builder().inputDim(1);
         if (s.json().isBoolean()) {
-            return new Plan.Sae(b.build());
+            return new Plan.Sae(b.build(), true);
         }
         s.requireObject("true or a map with keys " + String.join(", ", SAE), SAE);
         PlanNode n;
@@ -238,7 +238,7 @@ public final class PlanParser {
         if ((n = s.get("lr")) != null) b.lr(n.number(1e-12, 10, false));
         if ((n = s.get("warmup")) != null) b.warmup(n.integer(0, Integer.MAX_VALUE));
         if ((n = s.get("seed")) != null) b.seed(n.integer(0L, Long.MAX_VALUE));
-        return new Plan.Sae(wrap(s, b::build));
+        return new Plan.Sae(wrap(s, b::build), s.get("k_aux") == null);
     }
 
     private static Path modelFile(PlanNode n) {

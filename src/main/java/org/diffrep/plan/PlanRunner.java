@@ -433,7 +433,7 @@ public final class PlanRunner {
         synchronized (lock(storeKey + " " + layer)) {
             try (PointerScope scope = new PointerScope()) {
                 SaeFeatures in = SaeFeatures.open(storeDir, layer, null, curve.best());
-                SaeConfig cfg = plan.sae().config().toBuilder().inputDim((int) in.features().size(1)).build();
+                SaeConfig cfg = plan.sae().forWidth((int) in.features().size(1));
                 key = StageKeys.sae(storeKey, layer, curve.best(), cfg);
                 file = analysisDir(key).resolve("sae.safetensors");
                 if (Files.isRegularFile(SaeTraining.metricsFile(file))) {

@@ -24,9 +24,10 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * Writes SAE codes as a feature store that {@link org.diffrep.extract.FeatureStore} reads: one
- * layer, one sigma (index 0), dense codes in {@code features/LAYER/sigma_0.npy} [N, L] and the
- * sparse form in {@code topk/LAYER/sigma_0.{indices,values}.npy} [N, k], plus the source store's
+ * Writes SAE codes as a feature store that {@link org.diffrep.extract.FeatureStore} reads: one sigma (index 0)
+ * and one layer, dense codes in {@code features/LAYER/sigma_0.npy} [N, L] and the sparse form in
+ * {@code topk/LAYER/sigma_0.{indices,values}.npy} [N, k]; or, for token SAEs, several layers of dense rows
+ * (the codes pooled over positions, {@code LAYER.max} and {@code LAYER.mean}) without a sparse form; plus the source store's
  * labels, split and dataset indices. The manifest says {@code complete: false} until every array has been written
  * to a temp file and renamed into place. Batches are appended in row order, so memory stays O(batch).
  */
@@ -34,22 +35,31 @@ final class CodeStoreWriter implements AutoCloseable {
 
     private final Path dir;
     private final StoreSettings settings;
-    private final String layer;
+    private final Map<String, Integer> layers;
+    private final String topkLayer;
     private final long rows;
-    private final int latents;
     private final Map<String, AtomicFiles.Pending> open = new LinkedHashMap<>();
     private long written;
 
-    private CodeStoreWriter(Path dir, StoreSettings settings, String layer, long rows, int latents) {
+    private CodeStoreWriter(Path dir, StoreSettings settings, Map<String, Integer> layers, String topkLayer, long rows) {
         this.dir = dir;
         this.settings = settings;
-        this.layer = layer;
+        this.layers = new LinkedHashMap<>(layers);
+        this.topkLayer = topkLayer;
         this.rows = rows;
-        this.latents = latents;
     }
 
     /** Starts a store in a new or empty directory; writes labels and split and an incomplete manifest. */
     static CodeStoreWriter create(Path dir, StoreSettings settings, String layer, int latents, int k,
+                                  long[] labels, boolean[] train, long[] datasetIndices) throws IOException {
+        return create(dir, settings, Map.of(layer, latents), layer, k, labels, train, datasetIndices);
+    }
+
+    /**
+     * Starts a store of dense layers {@code layers} (name to width) and, when {@code topkLayer} is not null, the sparse
+     * form of that layer's codes ({@code k} per row).
+     */
+    static CodeStoreWriter create(Path dir, StoreSettings settings, Map<String, Integer> layers, String topkLayer, int k,
                                   long[] labels, boolean[] train, long[] datasetIndices) throws IOException {
         if (Files.exists(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
@@ -59,7 +69,7 @@ final class CodeStoreWriter implements AutoCloseable {
             }
         }
         Files.createDirectories(dir);
-        CodeStoreWriter w = new CodeStoreWriter(dir, settings, layer, labels.length, latents);
+        CodeStoreWriter w = new CodeStoreWriter(dir, settings, layers, topkLayer, labels.length);
         w.writeManifest(Map.of(), List.of(), false);
         ByteBuffer lb = ByteBuffer.allocate(8 * labels.length).order(ByteOrder.LITTLE_ENDIAN);
         lb.asLongBuffer().put(labels);
@@ -72,9 +82,13 @@ final class CodeStoreWriter implements AutoCloseable {
             sb.put((byte) (t ? 1 : 0));
         }
         Npy.write(dir.resolve(StoreLayout.SPLIT), Npy.DType.UINT8, new long[]{train.length}, sb.flip());
-        w.begin(StoreLayout.features(layer, 0), Npy.DType.FLOAT32, latents);
-        w.begin(StoreLayout.topkIndices(layer, 0), Npy.DType.INT64, k);
-        w.begin(StoreLayout.topkValues(layer, 0), Npy.DType.FLOAT32, k);
+        for (Map.Entry<String, Integer> e : layers.entrySet()) {
+            w.begin(StoreLayout.features(e.getKey(), 0), Npy.DType.FLOAT32, e.getValue());
+        }
+        if (topkLayer != null) {
+            w.begin(StoreLayout.topkIndices(topkLayer, 0), Npy.DType.INT64, k);
+            w.begin(StoreLayout.topkValues(topkLayer, 0), Npy.DType.FLOAT32, k);
+        }
         return w;
     }
 
@@ -84,9 +98,26 @@ final class CodeStoreWriter implements AutoCloseable {
         if (written + n > rows) {
             throw new IllegalStateException("more than " + rows + " rows appended");
         }
-        write(StoreLayout.features(layer, 0), floats(codes.dense()));
-        write(StoreLayout.topkIndices(layer, 0), longs(codes.indices()));
-        write(StoreLayout.topkValues(layer, 0), floats(codes.values()));
+        write(StoreLayout.features(topkLayer, 0), floats(codes.dense()));
+        write(StoreLayout.topkIndices(topkLayer, 0), longs(codes.indices()));
+        write(StoreLayout.topkValues(topkLayer, 0), floats(codes.values()));
+        written += n;
+    }
+
+    /** Appends the next rows of every dense layer (name to [n, width]), for a store without a sparse form. */
+    void append(Map<String, Tensor> dense) throws IOException {
+        long n = -1;
+        for (String layer : layers.keySet()) {
+            Tensor t = dense.get(layer);
+            if (n >= 0 && t.size(0) != n) {
+                throw new IllegalStateException("layers with different row counts appended");
+            }
+            n = t.size(0);
+            write(StoreLayout.features(layer, 0), floats(t));
+        }
+        if (written + n > rows) {
+            throw new IllegalStateException("more than " + rows + " rows appended");
+        }
         written += n;
     }
 
@@ -102,8 +133,9 @@ final class CodeStoreWriter implements AutoCloseable {
             files.add(e.getKey());
         }
         open.clear();
-        writeManifest(Map.of(layer, new StoreManifest.LayerShape(List.of((long) latents, 1L, 1L), latents)),
-                new ArrayList<>(files), true);
+        Map<String, StoreManifest.LayerShape> shapes = new LinkedHashMap<>();
+        layers.forEach((l, width) -> shapes.put(l, new StoreManifest.LayerShape(List.of((long) width, 1L, 1L), width)));
+        writeManifest(shapes, new ArrayList<>(files), true);
     }
 
     @Override

@@ -11,7 +11,8 @@ import org.diffrep.InvalidInputException;
  * @param inputDim   width D of the feature rows it encodes (fixed by the data)
  * @param latents    number of latents L (dictionary size); default 4096
  * @param k          latents kept per row by TopK; default 32
- * @param kAux       dead latents that reconstruct the residual in the AuxK loss; default 256 (capped at L)
+ * @param kAux       dead latents that reconstruct the residual in the AuxK loss; default D/2 (Gao et al.; at least 1),
+ *                   capped at L
  * @param deadAfter  a latent is dead after this many training rows without a non-zero activation; default 10,000
  * @param auxkAlpha  weight of the AuxK loss; default 1/32
  * @param lr         Adam learning rate after warm-up; default 1e-3 (the inputs are standardised, so one
@@ -64,7 +65,8 @@ public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAft
         private int inputDim;
         private int latents = 4096;
         private int k = 32;
-        private int kAux = 256;
+        /** null: D/2, resolved in {@link #build} once the width is known. */
+        private Integer kAux = null;
         private long deadAfter = 10_000;
         private double auxkAlpha = 1.0 / 32;
         private double lr = 1e-3;
@@ -79,6 +81,8 @@ public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAft
         public Builder latents(int v) { latents = v; return this; }
         public Builder k(int v) { k = v; return this; }
         public Builder kAux(int v) { kAux = v; return this; }
+        /** Back to the default k_aux, D/2. */
+        public Builder kAuxDefault() { kAux = null; return this; }
         public Builder deadAfter(long v) { deadAfter = v; return this; }
         public Builder auxkAlpha(double v) { auxkAlpha = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
@@ -90,7 +94,8 @@ public record SaeConfig(int inputDim, int latents, int k, int kAux, long deadAft
         public Builder medianInit(boolean v) { medianInit = v; return this; }
 
         public SaeConfig build() {
-            return new SaeConfig(inputDim, latents, k, kAux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu,
+            int aux = kAux != null ? kAux : Math.max(1, inputDim / 2);
+            return new SaeConfig(inputDim, latents, k, aux, deadAfter, auxkAlpha, lr, warmup, batch, steps, seed, relu,
                     medianInit);
         }
     }

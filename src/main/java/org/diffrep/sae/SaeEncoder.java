@@ -68,11 +68,82 @@ public final class SaeEncoder {
         return out;
     }
 
+    /** The layers of a token SAE's code store: the codes' maximum and mean over an image's positions. */
+    public static List<String> pooledLayers(String layer) {
+        return List.of(layer + ".max", layer + ".mean");
+    }
+
+    /**
+     * Encodes every token of every image and writes, per image, the codes pooled over its positions: their maximum
+     * ({@code LAYER.max}) and mean ({@code LAYER.mean}), each [N, L], as a feature store with the images' labels,
+     * split and dataset indices, so that {@code probe} and {@code cluster} read pooled codes as they read features.
+     *
+     * @param batch tokens per encoded batch (whole images: at least one image)
+     */
+    public static Path encodeTokens(TopKSae sae, Path saeFile, TokenImages in, Path out, int batch, PrintStream log)
+            throws IOException {
+        if (batch < 1) {
+            throw InvalidInputException.field("batch", "must be >= 1, got " + batch);
+        }
+        TokenRows rows = in.rows();
+        int hw = rows.positions(), l = sae.latents();
+        int images = Math.max(1, batch / hw);
+        String what = "{batch} " + batch;
+        String why = "codes of " + images + " images x " + hw + " positions x " + l + " latents at a time";
+        MemoryBudget.requireNative(what, 4.0 * 4 * images * hw * ((double) l + sae.config().inputDim()), why, "batch");
+        MemoryBudget.requireHeap(what, 3.0 * 4 * images * l, why, "batch");
+        StoreSettings src = in.source();
+        long n = in.labels().length;
+        List<String> layers = pooledLayers(in.layer());
+        StoreSettings settings = new StoreSettings(saeFile.toString(), Hashes.sha256Id(saeFile), src.data(), n, layers,
+                List.of(in.sigma()), src.input(), src.noiseDraws(), src.pool(), 0, batch,
+                (int) Math.min(Integer.MAX_VALUE, n), batch, src.seed(), src.split(), src.trainFrac(), src.limit(), null,
+                null, null);
+        java.util.Map<String, Integer> widths = new java.util.LinkedHashMap<>();
+        for (String name : layers) {
+            widths.put(name, l);
+        }
+        long start = System.nanoTime();
+        try (CodeStoreWriter w = CodeStoreWriter.create(out, settings, widths, null, 0, in.labels(), in.train(),
+                in.datasetIndices()); InferenceMode mode = new InferenceMode()) {
+            IOException[] failed = new IOException[1];
+            rows.scanImages(images, (first, tokens) -> {
+                if (failed[0] != null) {
+                    return;
+                }
+                int b = (int) tokens.size(0);
+                TopKSae.Codes codes = sae.encode(tokens.reshape(-1, rows.width()));
+                requireFinite(codes, saeFile.toString(), rows.source(), (long) first * hw, b * hw, out);
+                Tensor dense = codes.dense().reshape(b, hw, l);
+                try {
+                    w.append(java.util.Map.of(layers.get(0), dense.amax(new long[]{1}, false),
+                            layers.get(1), dense.mean(new long[]{1}, false, null)));
+                } catch (IOException e) {
+                    failed[0] = e;
+                }
+            });
+            if (failed[0] != null) {
+                throw failed[0];
+            }
+            w.finish();
+        }
+        if (log != null) {
+            double sec = (System.nanoTime() - start) / 1e9;
+            log.printf("sae encode: %d images x %d tokens -> %s (%s, %d latents, k %d) in %.1f s, %.0f tokens/s%n", n, hw,
+                    out, layers, l, sae.config().k(), sec, n * hw / Math.max(sec, 1e-9));
+        }
+        return out;
+    }
+
     /** Refuses codes with NaN or infinite values: they would be written as a complete store. */
     static void requireFinite(TopKSae.Codes codes, String saeFile, SaeFeatures in, long first, int n, Path out) {
+        requireFinite(codes, saeFile, in.source(), first, n, out);
+    }
+
+    static void requireFinite(TopKSae.Codes codes, String saeFile, String source, long first, int n, Path out) {
         if (!Finite.all(codes.values())) {
             throw new InvalidInputException(saeFile + ": the codes of rows " + first + " to " + (first + n - 1) + " of "
-                    + in.source() + " are NaN or infinite (NaN in the SAE's weights or in those feature rows)"
+                    + source + " are NaN or infinite (NaN in the SAE's weights or in those feature rows)"
                     + (out == null ? "" : "; " + out + " was left incomplete"));
         }
     }

@@ -1,6 +1,5 @@
 package org.diffrep.sae;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.diffrep.ops.Tensors;
@@ -18,44 +17,48 @@ public record SaeEvaluation(long rows, double fvu, double l0, double deadFractio
 
     /** Evaluates on the rows {@code ids} of {@code features} [N, D] (CPU float32), {@code batch} rows at a time. */
     public static SaeEvaluation of(TopKSae sae, Tensor features, long[] ids, int batch) {
+        return of(sae, new StoreRows(features, ids, "features"), batch);
+    }
+
+    /** Evaluates on every row of {@code rows}, {@code batch} rows at a time. */
+    public static SaeEvaluation of(TopKSae sae, SaeRows rows, int batch) {
         int latents = sae.latents();
         long[] fired = new long[latents];
-        double err = 0, sumSq = 0, nnz = 0;
-        double[] sum = new double[(int) features.size(1)];
+        double[] acc = new double[3];  // squared error, sum of squares, rows
+        double[] sum = new double[rows.width()];
         try (InferenceMode mode = new InferenceMode()) {
-            for (int start = 0; start < ids.length; start += batch) {
-                try (PointerScope scope = new PointerScope()) {
-                    int n = Math.min(batch, ids.length - start);
-                    Tensor x = RowBatches.rows(features, ids, start, n);
-                    TopKSae.Codes codes = sae.encode(x);
-                    Tensor xHat = sae.decode(codes);
-                    err += xHat.sub(x).square().sum().item_double();
-                    sumSq += x.square().sum().item_double();
-                    float[] colSum = Tensors.toFloats(x.sum(0));
-                    for (int j = 0; j < colSum.length; j++) {
-                        sum[j] += colSum[j];
-                    }
-                    long[] counts = Tensors.toLongs(codes.dense().ne(new org.bytedeco.pytorch.Scalar(0)).sum(0));
-                    for (int j = 0; j < latents; j++) {
-                        fired[j] += counts[j];
-                        nnz += counts[j];
-                    }
+            rows.scan(batch, x -> {
+                TopKSae.Codes codes = sae.encode(x);
+                Tensor xHat = sae.decode(codes);
+                acc[0] += xHat.sub(x).square().sum().item_double();
+                acc[1] += x.square().sum().item_double();
+                acc[2] += x.size(0);
+                float[] colSum = Tensors.toFloats(x.sum(0));
+                for (int j = 0; j < colSum.length; j++) {
+                    sum[j] += colSum[j];
                 }
-            }
+                long[] counts = Tensors.toLongs(codes.dense().ne(new org.bytedeco.pytorch.Scalar(0)).sum(0));
+                for (int j = 0; j < latents; j++) {
+                    fired[j] += counts[j];
+                }
+            });
         }
+        long n = (long) acc[2];
         double meanSq = 0;
         for (double s : sum) {
             meanSq += s * s;
         }
-        double total = sumSq - meanSq / ids.length;
+        double total = acc[1] - meanSq / Math.max(n, 1);
         double[] freq = new double[latents];
         int dead = 0;
+        double nnz = 0;
         for (int j = 0; j < latents; j++) {
-            freq[j] = (double) fired[j] / ids.length;
+            freq[j] = (double) fired[j] / Math.max(n, 1);
+            nnz += fired[j];
             if (fired[j] == 0) {
                 dead++;
             }
         }
-        return new SaeEvaluation(ids.length, err / Math.max(total, 1e-30), nnz / ids.length, (double) dead / latents, freq);
+        return new SaeEvaluation(n, acc[0] / Math.max(total, 1e-30), nnz / Math.max(n, 1), (double) dead / latents, freq);
     }
 }

@@ -36,8 +36,11 @@ public final class SaeTrainer {
     /** Names of {@link TopKSae#parameters()}, in order (as in the model file). */
     private static final String[] PARAMETER_NAMES = {"W_enc", "b_enc", "W_dec", "b_dec"};
 
-    /** A trained SAE, its training curve and the last logged metrics. */
-    public record Result(TopKSae sae, List<SaeMetrics> history, double samplesPerSecond) {
+    /**
+     * A trained SAE, its training curve, its speed and the share of latents dead in the training window at the
+     * end (no activation in the last {@code deadAfter} training rows).
+     */
+    public record Result(TopKSae sae, List<SaeMetrics> history, double samplesPerSecond, double deadInWindow) {
     }
 
     private final SaeConfig config;
@@ -55,10 +58,17 @@ public final class SaeTrainer {
 
     /**
      * Trains on the rows {@code ids} of {@code features}; {@code source} names them in error messages.
-     * The encoder product dominates, so OpenBLAS runs parallel meanwhile ({@link Threads#withParallelBlas}).
      */
     public Result train(Tensor features, long[] ids, String source) {
-        return Threads.withParallelBlas(() -> trainWithThreads(features, ids, source));
+        return train(new StoreRows(features, ids, source));
+    }
+
+    /**
+     * Trains on {@code rows} (pooled store rows or tokens). The encoder product dominates, so OpenBLAS runs
+     * parallel meanwhile ({@link Threads#withParallelBlas}).
+     */
+    public Result train(SaeRows rows) {
+        return Threads.withParallelBlas(() -> trainWithThreads(rows));
     }
 
     /**
@@ -83,19 +93,24 @@ public final class SaeTrainer {
      * (the plain-LibTorch baseline of the SAE benchmark).
      */
     public TopKSae initialSae(Tensor features, long[] ids, Random rng) {
-        long[] sample = sample(ids, INIT_SAMPLE, rng);
-        Tensor init = RowBatches.rows(features, sample, 0, sample.length);
+        return initialSae(new StoreRows(features, ids, "features"), rng);
+    }
+
+    /** {@link #initialSae(Tensor, long[], Random)} for any rows: the sample is {@code rows.sample(INIT_SAMPLE, rng)}. */
+    public TopKSae initialSae(SaeRows rows, Random rng) {
+        Tensor init = rows.sample(INIT_SAMPLE, rng);
         float scale = inputScale(init);
         Tensor xs = init.mul(new Scalar(scale));
         Tensor bDec = config.medianInit() ? geometricMedian(xs, WEISZFELD_ITERATIONS) : xs.mean(0);
         return TopKSae.init(config, scale, bDec);
     }
 
-    private Result trainWithThreads(Tensor features, long[] ids, String source) {
-        checkMemory(config, ids.length);
-        checkInput(features, ids, source);
+    private Result trainWithThreads(SaeRows rows) {
+        checkMemory(config, rows.count());
+        checkInput(rows);
         Random rng = new Random(config.seed());
-        TopKSae sae = initialSae(features, ids, rng);
+        TopKSae sae = initialSae(rows, rng);
+        SaeRows.Cursor batches = rows.cursor();
         float scale = sae.inputScale();
 
         Map<String, Tensor> params = new LinkedHashMap<>();
@@ -105,8 +120,6 @@ public final class SaeTrainer {
         }
         AdamOptimizer adam = new AdamOptimizer(params);
         long[] sinceFired = new long[config.latents()];
-        long[] order = ids.clone();
-        int cursor = order.length;
         List<SaeMetrics> history = new ArrayList<>();
         double fvuSum = 0, auxSum = 0, l0Sum = 0;
         int logged = 0;
@@ -115,18 +128,12 @@ public final class SaeTrainer {
                 .setUnit(" steps", 1).build() : null;
         try {
             for (int step = 0; step < config.steps(); step++) {
-                if (cursor + config.batch() > order.length) {
-                    shuffle(order, rng);
-                    cursor = 0;
-                }
-                int n = Math.min(config.batch(), order.length);
                 double lr = config.lrAt(step);
                 StepResult r;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor x = RowBatches.rows(features, order, cursor, n).mul(new Scalar(scale));
+                    Tensor x = batches.next(config.batch(), rng).mul(new Scalar(scale));
                     r = step(sae, adam, lr, x, sinceFired);
                 }
-                cursor += n;
                 if (!Double.isFinite(r.fvu)) {
                     throw InvalidInputException.fields("{lr} " + config.lr() + ": SAE training diverged: the loss is "
                             + r.fvu + " at step " + (step + 1) + " of " + config.steps() + "; lower {lr} (or raise "
@@ -161,7 +168,8 @@ public final class SaeTrainer {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(sae, history, (double) config.steps() * config.batch() / Math.max(seconds, 1e-9));
+        return new Result(sae, history, (double) config.steps() * config.batch() / Math.max(seconds, 1e-9),
+                deadFraction(sinceFired));
     }
 
     private record StepResult(double fvu, double aux, double l0) {
@@ -286,36 +294,14 @@ public final class SaeTrainer {
         }
     }
 
-    private void checkInput(Tensor features, long[] ids, String source) {
-        if (features.dim() != 2) {
-            throw new InvalidInputException(source + ": features must be [N, C], got "
-                    + java.util.Arrays.toString(Tensors.shape(features)));
-        }
-        if (features.size(1) != config.inputDim()) {
-            throw new InvalidInputException(source + ": rows have " + features.size(1) + " values, the SAE expects "
+    private void checkInput(SaeRows rows) {
+        if (rows.width() != config.inputDim()) {
+            throw new InvalidInputException(rows.source() + ": rows have " + rows.width() + " values, the SAE expects "
                     + config.inputDim());
         }
-        if (ids.length < 2) {
-            throw new InvalidInputException(source + ": " + ids.length + " training rows; need at least 2");
+        if (rows.count() < 2) {
+            throw new InvalidInputException(rows.source() + ": " + rows.count() + " training rows; need at least 2");
         }
-        RowBatches.requireFinite(features, source);
-    }
-
-    private static long[] sample(long[] ids, int max, Random rng) {
-        long[] copy = ids.clone();
-        if (copy.length <= max) {
-            return copy;
-        }
-        shuffle(copy, rng);
-        return java.util.Arrays.copyOf(copy, max);
-    }
-
-    private static void shuffle(long[] a, Random rng) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            long t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
+        rows.requireFinite();
     }
 }

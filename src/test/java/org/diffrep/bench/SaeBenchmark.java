@@ -18,7 +18,11 @@ import org.diffrep.ops.Tensors;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.sae.SaeConfig;
 import org.diffrep.sae.SaeEvaluation;
+import org.diffrep.sae.PcaBaseline;
 import org.diffrep.sae.SaeFeatures;
+import org.diffrep.sae.SaeInput;
+import org.diffrep.sae.SaeRows;
+import org.diffrep.sae.StoreRows;
 import org.diffrep.sae.SaeTrainer;
 import org.diffrep.sae.TopKSae;
 import picocli.CommandLine.Command;
@@ -45,7 +49,8 @@ import java.util.stream.LongStream;
         description = {"SAE training samples/s: diffrep's trainer (native top-k, sparse decode) against the same SAE "
                 + "as a plain LibTorch loop (topk, dense decode), same threads, best of --reps alternating runs.",
                 "Features: --features DIR --layer L --sigma S (a feature store) or --data SPEC --rows N "
-                        + "(pixels, 80/20 split; default MNIST pixels of builtin:mnist)."})
+                        + "(pixels, 80/20 split; default MNIST pixels of builtin:mnist); --tokens: every spatial "
+                        + "position of a --pool none store's maps."})
 public final class SaeBenchmark implements Callable<Integer> {
 
     @Mixin
@@ -99,6 +104,10 @@ public final class SaeBenchmark implements Callable<Integer> {
     @Option(names = "--sigma", paramLabel = "S", description = "The store's noise level (with --features).")
     Float sigma;
 
+    @Option(names = "--tokens", description = "Tokens of a --pool none store (--features): each spatial position's "
+            + "channels is a row, batches mixing images; both trainers read the same memory-mapped token batches.")
+    boolean tokens;
+
     @Override
     public Integer call() throws Exception {
         if (latents < 1 || k < 1 || k > latents || steps < 1 || batch < 1 || reps < 1 || rows < 2) {
@@ -106,6 +115,9 @@ public final class SaeBenchmark implements Callable<Integer> {
                     + "--reps >= 1, --rows >= 2");
         }
         common.applyThreads();
+        if (tokens) {
+            return tokenRun();
+        }
         Tensor x;
         long[] labels, train, test;
         String source;
@@ -150,7 +162,7 @@ public final class SaeBenchmark implements Callable<Integer> {
             }
             if (!skipPlain) {
                 // the same BLAS threading as SaeTrainer.train gives itself
-                plain = Math.max(plain, Threads.withParallelBlas(() -> plainLoop(config, x, train, source)));
+                plain = Math.max(plain, Threads.withParallelBlas(() -> plainLoop(config, new StoreRows(x, train, source))));
             }
         }
         System.out.printf("%-22s %14s%n", "trainer", "samples/s");
@@ -170,6 +182,64 @@ public final class SaeBenchmark implements Callable<Integer> {
         doc.put("ratio", ratio);
         if (validate) {
             validate(ours.sae(), x, labels, train, test, doc);
+        }
+        common.writeJson(doc);
+        return 0;
+    }
+
+    /**
+     * Token mode: both trainers on the train images' tokens of a {@code --pool none} store (the same memory-mapped
+     * batches), then with {@code --validate} held-out FVU, L0 and never-active latents on the test images' tokens
+     * next to PCA-k's FVU (the probe on pooled codes is {@code sae encode} + {@code probe}).
+     */
+    private Integer tokenRun() throws Exception {
+        if (features == null || layer == null) {
+            throw new IllegalArgumentException("--tokens needs --features DIR (a --pool none store) --layer L --sigma S");
+        }
+        SaeInput in = SaeInput.tokens(SaeFeatures.open(features, layer, sigma, sigma == null ? 0 : null));
+        SaeRows train = in.train();
+        SaeConfig config = SaeConfig.builder().inputDim(train.width()).latents(latents).k(k).steps(steps).batch(batch)
+                .build();
+        System.out.printf("bench-sae: %s, %d train tokens x %d, %d latents, k %d, k_aux %d, batch %d, %d steps, threads %d%n",
+                train.source(), train.count(), train.width(), latents, k, config.kAux(), batch, steps,
+                Threads.torchThreads());
+        SaeTrainer.Result ours = null;
+        double plain = 0;
+        for (int r = 0; r < reps; r++) {
+            SaeTrainer.Result o = new SaeTrainer(config, null, 50).train(train);
+            if (ours == null || o.samplesPerSecond() > ours.samplesPerSecond()) {
+                ours = o;
+            }
+            if (!skipPlain) {
+                plain = Math.max(plain, Threads.withParallelBlas(() -> plainLoop(config, train)));
+            }
+        }
+        System.out.printf("%-22s %14s%n", "trainer", "tokens/s");
+        System.out.printf("%-22s %14.0f%n", "diffrep (native topk)", ours.samplesPerSecond());
+        double ratio = skipPlain ? Double.NaN : ours.samplesPerSecond() / plain;
+        if (!skipPlain) {
+            System.out.printf("%-22s %14.0f%n", "plain LibTorch loop", plain);
+            System.out.printf("ratio ours / plain: %.2fx%n", ratio);
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("source", train.source());
+        doc.put("tokens", true);
+        doc.put("config", config);
+        doc.put("threads", Threads.torchThreads());
+        doc.put("ours_samples_per_second", ours.samplesPerSecond());
+        doc.put("plain_samples_per_second", plain);
+        doc.put("ratio", ratio);
+        if (validate && in.test() != null) {
+            SaeEvaluation ev = SaeEvaluation.of(ours.sae(), in.test(), 4096);
+            Tensor sample = train.sample(65_536, new Random(1));
+            double pca = PcaBaseline.fit(sample).fvu(in.test(), new int[]{k}, 4096)[0];
+            System.out.printf("held-out tokens: FVU %.4f (PCA-%d %.4f)  L0 %.2f  never active %.2f%%  dead in window %.2f%% "
+                    + "(%d rows)%n", ev.fvu(), k, pca, ev.l0(), 100 * ev.deadFraction(), 100 * ours.deadInWindow(), ev.rows());
+            doc.put("test_fvu", ev.fvu());
+            doc.put("test_pca_fvu", pca);
+            doc.put("test_l0", ev.l0());
+            doc.put("never_active_test", ev.deadFraction());
+            doc.put("dead_in_training_window", ours.deadInWindow());
         }
         common.writeJson(doc);
         return 0;
@@ -222,10 +292,11 @@ public final class SaeBenchmark implements Callable<Integer> {
      * The same SAE as a plain LibTorch loop: LibTorch topk (values carry the gradient), a dead-latent
      * counter tensor, identical loss, decoder constraint, Adam with warm-up, initialisation and batches.
      */
-    static double plainLoop(SaeConfig c, Tensor features, long[] ids, String source) {
+    static double plainLoop(SaeConfig c, SaeRows rows) {
         // The initialisation SaeTrainer starts from, with the same Random, which then shuffles the same batches.
         Random rng = new Random(c.seed());
-        TopKSae sae = new SaeTrainer(c, null, 1).initialSae(features, ids, rng);
+        TopKSae sae = new SaeTrainer(c, null, 1).initialSae(rows, rng);
+        SaeRows.Cursor batches = rows.cursor();
         float scale = sae.inputScale();
         Tensor[] p = sae.parameters();
         Tensor wEnc = p[0], bEnc = p[1], bDec = p[3];
@@ -235,17 +306,11 @@ public final class SaeBenchmark implements Callable<Integer> {
         Adam adam = new Adam(new TensorVector(wEnc, bEnc, wDec, bDec), new AdamOptions(c.lr()));
         Tensor sinceFired = torch.zeros(c.latents());
         sinceFired.retainReference();
-        long[] order = ids.clone();
-        int cursor = order.length;
         long start = System.nanoTime();
         for (int step = 0; step < c.steps(); step++) {
-            if (cursor + c.batch() > order.length) {
-                shuffle(order, rng);
-                cursor = 0;
-            }
-            int n = Math.min(c.batch(), order.length);
             try (PointerScope scope = new PointerScope()) {
-                Tensor x = rows(features, order, cursor, n).mul(new Scalar(scale));
+                Tensor x = batches.next(c.batch(), rng).mul(new Scalar(scale));
+                long n = x.size(0);
                 adam.param_groups().get(0).options().set_lr(c.lrAt(step));
                 adam.zero_grad();
                 Tensor pre = torch.linear(x.sub(bDec), wEnc, new TensorOptional(bEnc));
@@ -278,7 +343,6 @@ public final class SaeBenchmark implements Callable<Integer> {
                     sinceFired.mul_(fired.logical_not());
                 }
             }
-            cursor += n;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return (double) c.steps() * c.batch() / seconds;
@@ -287,14 +351,5 @@ public final class SaeBenchmark implements Callable<Integer> {
     /** Rows ids[start .. start+n) of features as a contiguous tensor, as SaeTrainer takes its batches. */
     private static Tensor rows(Tensor features, long[] ids, int start, int n) {
         return features.index_select(0, Tensors.fromLongs(java.util.Arrays.copyOfRange(ids, start, start + n))).contiguous();
-    }
-
-    private static void shuffle(long[] a, Random rng) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            long t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
     }
 }
