@@ -36,7 +36,8 @@ public final class ReconstructCommand implements Callable<Integer> {
     private static final ReconstructConfig D = ReconstructConfig.DEFAULTS;
     private static final GuidanceSettings G = D.guidance();
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "Model file (safetensors or TorchScript), or builtin:unet-mnist (a small UNet trained on builtin:mnist, in the jar).")
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Dataset holding the target.")
