@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
                 "with 3 MLPs shipped in the jar, trained by the project's recipe until close to the optimal denoiser:",
                 "where CSNR and probe accuracy peak over the noise level, for the optimum, the linear denoiser and the MLPs;",
                 "then the real-data part: builtin:unet-mnist (a UNet in the jar) swept over the default sigma grid on",
-                "2,000 digits of builtin:mnist, clean input: linear probes per tap and sigma, the ensemble, the raw-pixel",
+                "600 digits of builtin:mnist, clean input: linear probes per tap and sigma, the ensemble, the raw-pixel",
                 "baseline, 95% intervals (mnist.json, mnist.png)."})
 final class DemoCommand implements Callable<Integer> {
 

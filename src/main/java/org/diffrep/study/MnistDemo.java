@@ -47,13 +47,13 @@ public final class MnistDemo {
         }
 
         /**
-         * The demo: 2,000 digits (1,600 train / 400 test by the data's own split, so the test digits are unseen by the
+         * The demo: 600 digits (about 480 train / 120 test by the data's own split, so the test digits are unseen by the
          * UNet too), taps {@code mid} and {@code dec.0}, the default grid (16 levels up to 80), a fixed probe penalty
-         * (chosen by the search on 5,000 digits, docs/ANALYSIS.md) instead of a search per level, to fit the demo's
-         * two-minute budget on 2 cores.
+         * instead of a search per level: 9,600 forwards to dec.0 and 32 probe fits, sized for the demo's two-minute
+         * budget on 2 cores (docs/ANALYSIS.md gives the estimate behind it).
          */
         public static Settings demo() {
-            return new Settings("builtin:unet-mnist", "builtin:mnist", 2000, List.of("mid", "dec.0"), SigmaGrid.defaults(),
+            return new Settings("builtin:unet-mnist", "builtin:mnist", 600, List.of("mid", "dec.0"), SigmaGrid.defaults(),
                     1e-3, "mnist-features");
         }
 
