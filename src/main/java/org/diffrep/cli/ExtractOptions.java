@@ -25,7 +25,8 @@ public final class ExtractOptions {
 
     private static final ExtractConfig D = ExtractConfig.DEFAULTS;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "Model file (safetensors or TorchScript), or builtin:unet-mnist (a small UNet trained on builtin:mnist, in the jar).")
     Path model;
 
 
@@ -40,7 +41,7 @@ public final class ExtractOptions {
 
 
     @Option(names = "--sigmas", paramLabel = "GRID", defaultValue = "default",
-            description = "Noise levels: default (the 10-level grid), a list 0.1,0.5,1, edm:N or log:MIN,MAX,N (default: ${DEFAULT-VALUE}).")
+            description = "Noise levels: default (16 levels from 0.002 to 80, log-spaced), a list 0.1,0.5,1, edm:N or log:MIN,MAX,N (default: ${DEFAULT-VALUE}).")
     String sigmas;
 
 

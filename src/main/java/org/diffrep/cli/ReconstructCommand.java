@@ -50,7 +50,8 @@ public final class ReconstructCommand implements Callable<Integer> {
     private static final GuidanceSettings G = D.guidance();
 
     @Option(names = "--model", required = true, split = ",", paramLabel = "FILE",
-            description = "Model file (safetensors); repeat (or separate by commas) to compare models on the same "
+            description = "Model file (safetensors or TorchScript), or builtin:unet-mnist (a small UNet trained on "
+                    + "builtin:mnist, in the jar); repeat (or separate by commas) to compare models on the same "
                     + "targets (with --targets).")
     List<Path> models;
 

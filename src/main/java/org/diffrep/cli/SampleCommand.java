@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
                 + "samples.png and samples.npy (float32 [N, C, H, W] in the data range).")
 public final class SampleCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model file (safetensors).")
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "Model file (safetensors or TorchScript), or builtin:unet-mnist (a small UNet trained on builtin:mnist, in the jar).")
     Path model;
 
     @Option(names = "--samples", defaultValue = "16", description = "Number of samples (default: ${DEFAULT-VALUE}).")

@@ -17,7 +17,7 @@ import java.util.Map;
  * @param model            model file (safetensors or TorchScript); may be null when a Denoiser is passed in
  * @param data             dataset spec, e.g. {@code builtin:mnist}
  * @param layers           taps to read, e.g. {@code mid}, {@code dec.0}
- * @param sigmas           noise levels (default: the 10-level grid of {@link SigmaGrid#defaults})
+ * @param sigmas           noise levels (default: the 16-level grid of {@link SigmaGrid#defaults}, 0.002 to 80)
  * @param input            clean (eps = 0, still conditioned on sigma) or noisy (default clean)
  * @param noiseDraws       noisy mode: features averaged over this many noise draws (default 1)
  * @param pool             mean, mean+max or none (default mean)
@@ -39,7 +39,7 @@ import java.util.Map;
  * @param shardSize        images per shard (default 1024): the unit of resumption
  * @param forwardRows      rows of every forward (default 128), cut at fixed boundaries of the run's
  *                         (image, sigma) rows; a forward that straddles two batches is padded and run
- *                         for each, so choose it to divide S*batch (64 x 10 sigmas = 640 = 5 x 128)
+ *                         for each, so choose it to divide S*batch (64 x 16 sigmas = 1024 = 8 x 128)
  * @param partition        compute only this partition of the selected images into a partial store
  *                         (null, the default: all of them); see {@link Partition} and {@link StoreMerge}
  * @param reduce           per tap, the {@link FeatureReduction} by name that makes its rows, e.g.

@@ -14,6 +14,7 @@ import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
 import org.diffrep.io.Hashes;
 import org.diffrep.io.Npy.DType;
+import org.diffrep.model.BuiltinModels;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.ops.Kernels;
@@ -111,7 +112,7 @@ public final class Extractor {
     /** sha256 of a model file, as recorded in the manifest. */
     public static String fileId(Path file) {
         try {
-            return Hashes.sha256Id(file);
+            return Hashes.sha256Id(BuiltinModels.resolve(file));
         } catch (IOException e) {
             throw InvalidInputException.field("model", file + ": cannot read: " + e.getMessage());
         }

@@ -219,19 +219,27 @@ public final class ModelFiles {
         return meta;
     }
 
-    /** Loads a model file: safetensors written by {@link #save}, or a TorchScript archive. */
-    public static Denoiser load(Path file) {
+    /**
+     * Loads a model file: safetensors written by {@link #save}, or a TorchScript archive; {@code builtin:NAME} loads a
+     * model shipped in the jar ({@link BuiltinModels}).
+     */
+    public static Denoiser load(Path named) {
+        Path file = BuiltinModels.resolve(named);
         if (!Files.isRegularFile(file)) {
             throw new InvalidInputException(file + ": no such model file");
         }
         if (isZip(file)) {
             return new TorchScriptDenoiser(file);
         }
-        return loadNetwork(file);
+        return loadNetwork(named);
     }
 
-    /** Loads a safetensors model file into a new network, checking every tensor against the architecture. */
-    public static NetworkDenoiser loadNetwork(Path file) {
+    /**
+     * Loads a safetensors model file ({@code builtin:NAME} for one in the jar) into a new network, checking every
+     * tensor against the architecture.
+     */
+    public static NetworkDenoiser loadNetwork(Path named) {
+        Path file = BuiltinModels.resolve(named);
         SafeTensors.Contents c = SafeTensors.read(file);
         String kind = c.metadata().get(KIND);
         String config = c.metadata().get(CONFIG);
@@ -240,7 +248,7 @@ public final class ModelFiles {
                     + "; not a diffrep model file");
         }
         NetworkDenoiser model = build(parseConfig(kind, config, file + ": __metadata__." + CONFIG), 0);
-        model.source(file.toString());
+        model.source(named.toString());
         copyInto(file, model.stateTensors(), c.tensors(), "");
         return model;
     }

@@ -10,8 +10,16 @@ import java.util.Arrays;
  */
 public record SigmaGrid(double[] sigmas) {
 
-    /** The default grid: ten levels from 0.002 to 3.257, roughly geometric (EDM's low-noise range). */
-    public static final String DEFAULT_SPEC = "0.002,0.008,0.023,0.060,0.140,0.296,0.585,1.088,1.923,3.257";
+    /**
+     * The default grid: {@code log:0.002,80,16} written out to 3 significant digits, 16 levels over EDM's whole
+     * range (0.002 to 80), one level per doubling of sigma. EDM's range so that a peak of probe accuracy, if there
+     * is one, lies inside the grid (on MNIST the clean-input curve still rose at 3.26, the top of the old 10-level
+     * grid); a doubling per level keeps the resolution of the old grid where accuracy changes (0.1-3) and puts the
+     * ensemble's 5 neighbouring levels within a factor 16 of sigma. Written out so that commands can quote its
+     * values ({@code --sigma 0.281}).
+     */
+    public static final String DEFAULT_SPEC =
+            "0.002,0.00405,0.00822,0.0167,0.0337,0.0684,0.139,0.281,0.569,1.15,2.34,4.74,9.61,19.5,39.5,80";
 
     /**
      * The most levels a grid may have: each is a file per layer in a feature store and a forward per image, so

@@ -11,6 +11,7 @@ import org.diffrep.data.DataSpec;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.InputMode;
 import org.diffrep.extract.Pooling;
+import org.diffrep.model.BuiltinModels;
 import org.diffrep.noise.SigmaGrid;
 import org.diffrep.probe.LogisticProbe;
 import org.diffrep.probe.NeuralProbe;
@@ -242,7 +243,11 @@ public final class PlanParser {
     }
 
     private static Path modelFile(PlanNode n) {
-        Path f = Path.of(n.text("a model file (safetensors or TorchScript)"));
+        Path f = Path.of(n.text("a model file (safetensors or TorchScript) or builtin:NAME"));
+        if (BuiltinModels.isBuiltin(f)) {
+            wrap(n, () -> BuiltinModels.resource(f.toString().substring(BuiltinModels.PREFIX.length())));
+            return f;
+        }
         if (!Files.isRegularFile(f)) {
             throw n.error(f + ": no such model file");
         }

@@ -15,6 +15,7 @@ import org.diffrep.extract.StoreLayout;
 import org.diffrep.io.AtomicFiles;
 import org.diffrep.io.Hashes;
 import org.diffrep.io.Json;
+import org.diffrep.model.BuiltinModels;
 import org.diffrep.model.MlpDenoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.ModelSize;
@@ -176,7 +177,7 @@ public final class PlanRunner {
         Map<String, String> modelIds = new LinkedHashMap<>();
         for (Plan.ModelSource m : plan.models().values()) {
             Path f = m.file() != null ? m.file() : trainedFile(m);
-            modelIds.put(m.name(), Files.isRegularFile(f) ? fileId(f) : null);
+            modelIds.put(m.name(), BuiltinModels.isBuiltin(f) || Files.isRegularFile(f) ? fileId(f) : null);
         }
         List<Planned> out = new ArrayList<>();
         for (Plan.Cell c : plan.cells()) {
@@ -573,7 +574,7 @@ public final class PlanRunner {
 
     private static String fileId(Path f) {
         try {
-            return Hashes.sha256Id(f);
+            return Hashes.sha256Id(BuiltinModels.resolve(f));
         } catch (IOException e) {
             throw new InvalidInputException(f + ": cannot read the model file: " + e.getMessage());
         }

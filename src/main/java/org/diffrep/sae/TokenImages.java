@@ -1,5 +1,6 @@
 package org.diffrep.sae;
 
+import org.diffrep.model.BuiltinModels;
 import org.diffrep.data.Dataset;
 import org.diffrep.data.Split;
 import org.diffrep.extract.StoreSettings;
@@ -52,7 +53,7 @@ public record TokenImages(TokenRows rows, long[] labels, boolean[] train, long[]
         }
         ModelTokens rows = ModelTokens.open(model, data, layer, sigma, ids, imageBatch, 1,
                 modelFile + " " + layer + " on " + data.source() + " tokens");
-        StoreSettings s = new StoreSettings(modelFile.toString(), Hashes.sha256Id(modelFile), data.source(), n,
+        StoreSettings s = new StoreSettings(modelFile.toString(), Hashes.sha256Id(BuiltinModels.resolve(modelFile)), data.source(), n,
                 List.of(layer), List.of(sigma), "clean", 1, "none", 0, imageBatch, n, imageBatch, seed, "all", trainFrac,
                 limit, null, null, null);
         return new TokenImages(rows, labels, train, ids, s, layer, sigma);

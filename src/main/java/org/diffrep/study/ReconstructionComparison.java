@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.diffrep.InvalidInputException;
 import org.diffrep.data.Dataset;
 import org.diffrep.io.Hashes;
+import org.diffrep.model.BuiltinModels;
 import org.diffrep.io.Json;
 import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
@@ -244,7 +245,7 @@ public record ReconstructionComparison(String method, List<ModelScore> models, L
     private static String key(Path model, Dataset data, int targets, ReconstructConfig cfg) {
         try {
             Map<String, Object> k = new LinkedHashMap<>();
-            k.put("model", Hashes.sha256Id(model));
+            k.put("model", Hashes.sha256Id(BuiltinModels.resolve(model)));
             k.put("data", data.source());
             k.put("size", data.size());
             k.put("targets", targets);

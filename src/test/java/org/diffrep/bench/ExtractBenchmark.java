@@ -13,7 +13,6 @@ import org.diffrep.model.Denoiser;
 import org.diffrep.model.ModelFiles;
 import org.diffrep.model.NetworkDenoiser;
 import org.diffrep.model.UNet;
-import org.diffrep.noise.SigmaGrid;
 import org.diffrep.ops.Tensors;
 import org.diffrep.ops.Threads;
 import picocli.CommandLine.Command;
@@ -84,9 +83,9 @@ public final class ExtractBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (images < 0 || batch < 1 || memorySigmas < 1 || memorySigmas > SigmaGrid.defaults().sigmas().length) {
+        if (images < 0 || batch < 1 || memorySigmas < 1 || memorySigmas > KernelBenchmark.GRID.length) {
             throw new IllegalArgumentException("need --images >= 0, --batch >= 1 and --memory-sigmas in 1.."
-                    + SigmaGrid.defaults().sigmas().length);
+                    + KernelBenchmark.GRID.length);
         }
         common.applyThreads();
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -139,7 +138,7 @@ public final class ExtractBenchmark implements Callable<Integer> {
     private Map<String, Object> speedRun() throws IOException {
         Dataset data = data();
         NetworkDenoiser model = model();
-        float[] sigmas = toFloats(SigmaGrid.defaults().sigmas());
+        float[] sigmas = KernelBenchmark.GRID.clone(); // the docs' 10-level grid
         Map<String, Object> result = header(model, sigmas.length);
         Path tmp = Files.createTempDirectory("bench-extract");
         try {
@@ -172,7 +171,7 @@ public final class ExtractBenchmark implements Callable<Integer> {
         Dataset data = data();
         NetworkDenoiser model = model();
         // Memory per batch does not depend on the number of sigmas, only the time does.
-        float[] sigmas = Arrays.copyOf(toFloats(SigmaGrid.defaults().sigmas()), memorySigmas);
+        float[] sigmas = Arrays.copyOf(KernelBenchmark.GRID, memorySigmas);
         Map<String, Object> result = header(model, sigmas.length);
         Path tmp = Files.createTempDirectory("bench-extract");
         try {
@@ -235,14 +234,6 @@ public final class ExtractBenchmark implements Callable<Integer> {
             }
         }
         return Double.NaN;
-    }
-
-    private static float[] toFloats(double[] d) {
-        float[] f = new float[d.length];
-        for (int i = 0; i < d.length; i++) {
-            f[i] = (float) d[i];
-        }
-        return f;
     }
 
     private static void deleteTree(Path p) throws IOException {

@@ -59,7 +59,7 @@ final class TorchScriptVsPython {
                         "mid,dec1", "--input-shape", "1,28,28", "--out", file.toString()));
                 Path store = tmp.resolve(m.getKey() + "-store");
                 ExtractConfig cfg = ExtractConfig.builder().model(file).data("builtin:mnist").layers(List.of("mid"))
-                        .limit(images).batch(batch).out(store).build();
+                        .sigmas(KernelBenchmark.GRID).limit(images).batch(batch).out(store).build();
                 ExtractSummary s = new Extractor(cfg).log(null).run();
                 String out = exec(root, python, List.of("tools/torchscript_reference_loop.py", file.toString(),
                         store.toString(), "--threads", Integer.toString(Threads.torchThreads()), "--batch",

@@ -1,5 +1,6 @@
 package org.diffrep.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.diffrep.io.Json;
 import org.diffrep.study.MolrgExperiment;
 import org.junit.jupiter.api.Test;
@@ -19,12 +20,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TheoryCommandsTest {
 
     @Test
-    void quickDemoWritesItsReport(@TempDir Path dir) {
+    void quickDemoWritesItsReport(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("demo");
-        assertEquals(0, Main.run("--threads", "1", "demo", "--quick", "--out", out.toString()));
-        for (String f : new String[]{"molrg.json", "molrg.png", "molrg.svg", "bases.npy", "x0.npy", "labels.npy"}) {
+        CliRun r = CliRun.of("--threads", "1", "demo", "--quick", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[]{"molrg.json", "molrg.png", "molrg.svg", "bases.npy", "x0.npy", "labels.npy",
+                "mnist.json", "mnist.png", "mnist.svg", "mnist-features-quick/manifest.json"}) {
             assertTrue(Files.exists(out.resolve(f)), f);
         }
+        // the real-data part: builtin:unet-mnist on builtin:mnist, its best tap against the raw pixels
+        assertTrue(r.out().contains("diffrep demo, real data: builtin:unet-mnist") && r.out().contains("best tap mid")
+                && r.out().contains("raw pixels, same probe and split"), r.out());
+        JsonNode json = Json.COMPACT.readTree(out.resolve("mnist.json").toFile());
+        assertEquals("builtin:unet-mnist", json.at("/settings/model").asText());
+        assertEquals(4, json.at("/report/curves/0/points").size());
+        double best = json.at("/best/accuracy").asDouble(), pixels = json.get("pixelAccuracy").asDouble();
+        assertTrue(best > 0.6 && pixels > 0.6, json.get("best") + " pixels " + pixels);
     }
 
     @Test

@@ -13,10 +13,15 @@ class SigmaGridTest {
     @Test
     void defaultGrid() {
         SigmaGrid g = SigmaGrid.defaults();
-        assertEquals(10, g.size());
+        assertEquals(16, g.size());
         assertEquals(0.002, g.sigma(0));
-        assertEquals(3.257, g.sigma(9));
-        assertEquals(0.140, g.sigma(4));
+        assertEquals(80, g.sigma(15));
+        assertEquals(0.281, g.sigma(7));
+        // the written-out levels are log:0.002,80,16 to 3 significant digits
+        double[] log = SigmaGrid.parse("log:0.002,80,16").sigmas();
+        for (int i = 0; i < g.size(); i++) {
+            assertEquals(log[i], g.sigma(i), 0.005 * log[i], "level " + i);
+        }
     }
 
     @Test
