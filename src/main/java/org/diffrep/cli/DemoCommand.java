@@ -46,8 +46,8 @@ final class DemoCommand implements Callable<Integer> {
         MolrgExperiment.summary(r, out).forEach(System.out::println);
         if (mnist) {
             MnistDemo.Settings m = quick ? MnistDemo.Settings.quick() : MnistDemo.Settings.demo();
-            System.out.printf("%ndiffrep demo, real data: %s on %d digits of %s, clean input, taps %s, %d sigmas %.3g..%.3g%n",
-                    m.model(), m.limit(), m.data(), String.join(",", m.layers()), m.sigmas().size(), m.sigmas().sigma(0),
+            System.out.printf("%ndiffrep demo, real data: %s on %d digits of %s, clean input, taps %s pooled %s, %d sigmas %.3g..%.3g%n",
+                    m.model(), m.limit(), m.data(), String.join(",", m.layers()), m.pool(), m.sigmas().size(), m.sigmas().sigma(0),
                     m.sigmas().sigma(m.sigmas().size() - 1));
             MnistDemo.Result mr = MnistDemo.run(m, out, System.err);
             ProbeStudyReport.print(System.out, "builtin:mnist, clean input", mr.report());

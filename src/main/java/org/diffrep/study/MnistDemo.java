@@ -1,5 +1,9 @@
 package org.diffrep.study;
 
+import org.diffrep.extract.GridMeanReduction;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.diffrep.InvalidInputException;
 import org.diffrep.extract.ExtractConfig;
 import org.diffrep.extract.Extractor;
@@ -36,31 +40,41 @@ public final class MnistDemo {
      * @param sigmas the sigma grid
      * @param l2     the linear probe's L2 penalty (NaN: the validation search of {@link LogisticProbe})
      * @param store  the feature store's directory name inside the output directory
+     * @param pool   how every tap's maps become rows: {@code mean} (channel means) or a grid {@code mean:GHxGW}
      */
     public record Settings(String model, String data, int limit, List<String> layers, SigmaGrid sigmas, double l2,
-                           String store) {
+                           String store, String pool) {
         public Settings {
             if (limit < 20) {
                 throw InvalidInputException.field("limit", "must be >= 20 digits, got " + limit);
             }
             layers = List.copyOf(layers);
+            boolean grid;
+            try {
+                grid = pool != null && GridMeanReduction.parse(pool) != null;
+            } catch (IllegalArgumentException e) {
+                grid = false;
+            }
+            if (!grid && !"mean".equals(pool)) {
+                throw InvalidInputException.field("pool", "expected mean or mean:GHxGW, got " + pool);
+            }
         }
 
         /**
          * The demo: 600 digits (about 480 train / 120 test by the data's own split, so the test digits are unseen by the
-         * UNet too), taps {@code mid} and {@code dec.0}, the default grid (16 levels up to 80), a fixed probe penalty
-         * instead of a search per level: 9,600 forwards to dec.0 and 32 probe fits, sized for the demo's two-minute
-         * budget on 2 cores (docs/ANALYSIS.md gives the estimate behind it).
+         * UNet too), tap {@code dec.0} pooled on a 2x2 grid (the best tap and pooling of the 5,000-digit sweep in
+         * docs/ANALYSIS.md), the default grid (16 levels up to 80), a fixed probe penalty instead of a search per level:
+         * 9,600 forwards to dec.0 and 16 probe fits, sized for the demo's two-minute budget on 2 cores.
          */
         public static Settings demo() {
-            return new Settings("builtin:unet-mnist", "builtin:mnist", 600, List.of("mid", "dec.0"), SigmaGrid.defaults(),
-                    1e-3, "mnist-features");
+            return new Settings("builtin:unet-mnist", "builtin:mnist", 600, List.of("dec.0"), SigmaGrid.defaults(),
+                    1e-3, "mnist-features", "mean:2x2");
         }
 
         /** A few-second version for tests and smoke checks: 300 digits, tap mid, 4 levels. */
         public static Settings quick() {
             return new Settings("builtin:unet-mnist", "builtin:mnist", 300, List.of("mid"),
-                    SigmaGrid.parse("0.01,0.3,3,40"), 1e-3, "mnist-features-quick");
+                    SigmaGrid.parse("0.01,0.3,3,40"), 1e-3, "mnist-features-quick", "mean");
         }
     }
 
@@ -86,7 +100,10 @@ public final class MnistDemo {
         Path storeDir = out.resolve(s.store());
         // resume: a demo run again over the same settings reuses its complete store
         new Extractor(ExtractConfig.builder().model(Path.of(s.model())).data(s.data()).limit(s.limit())
-                .layers(s.layers()).sigmas(s.sigmas()).input(InputMode.CLEAN).out(storeDir).resume(true).build())
+                .layers(s.layers()).sigmas(s.sigmas()).input(InputMode.CLEAN).out(storeDir).resume(true)
+                .reduce(s.pool().equals("mean") ? Map.of()
+                        : s.layers().stream().collect(Collectors.toMap(l -> l, l -> s.pool(), (a, b) -> a, LinkedHashMap::new)))
+                .build())
                 .log(log).run();
         FeatureStore store = FeatureStore.open(storeDir);
         ProbeStudy.Settings ps = ProbeStudy.Settings.builder()

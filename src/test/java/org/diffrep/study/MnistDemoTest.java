@@ -24,7 +24,7 @@ class MnistDemoTest {
     @Test
     void theShippedUnetBeatsRawPixelsWithItsPeakInsideTheGrid(@TempDir Path dir) throws Exception {
         MnistDemo.Settings s = new MnistDemo.Settings("builtin:unet-mnist", "builtin:mnist", 600, List.of("dec.0"),
-                SigmaGrid.parse("0.002,0.3,4.74,80"), 1e-3, "store");
+                SigmaGrid.parse("0.002,0.3,4.74,80"), 1e-3, "store", "mean");
         MnistDemo.Result r = MnistDemo.run(s, dir, null);
         MnistDemo.Best b = r.best();
         String what = b + " pixels " + r.pixelAccuracy();
