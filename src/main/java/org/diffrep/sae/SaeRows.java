@@ -41,6 +41,33 @@ public interface SaeRows {
         Tensor next(int n, Random rng);
     }
 
+    /** Reads rows {@code order[from .. from+n)} as one batch. */
+    interface RowReader {
+        Tensor read(long[] order, int from, int n);
+    }
+
+    /**
+     * The one epoch cursor of every row source: walks {@code order} in batches and reshuffles it (with the caller's
+     * rng) whenever the next batch would run past its end, so every row is served once per pass.
+     */
+    static Cursor shuffledEpochs(long[] order, RowReader reader) {
+        return new Cursor() {
+            int at = order.length;
+
+            @Override
+            public Tensor next(int n, Random rng) {
+                if (at + n > order.length) {
+                    shuffle(order, rng);
+                    at = 0;
+                }
+                int m = Math.min(n, order.length);
+                Tensor x = reader.read(order, at, m);
+                at += m;
+                return x;
+            }
+        };
+    }
+
     /** Fisher-Yates with {@code rng}: the one shuffle of every row source (the SAE benchmark relies on it). */
     static void shuffle(long[] a, Random rng) {
         for (int i = a.length - 1; i > 0; i--) {

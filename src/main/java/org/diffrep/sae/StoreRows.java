@@ -62,21 +62,7 @@ public final class StoreRows implements SaeRows {
     @Override
     public Cursor cursor() {
         long[] order = ids.clone();
-        return new Cursor() {
-            int at = order.length;
-
-            @Override
-            public Tensor next(int n, Random rng) {
-                if (at + n > order.length) {
-                    SaeRows.shuffle(order, rng);
-                    at = 0;
-                }
-                int m = Math.min(n, order.length);
-                Tensor x = RowBatches.rows(features, order, at, m);
-                at += m;
-                return x;
-            }
-        };
+        return SaeRows.shuffledEpochs(order, (o, from, n) -> RowBatches.rows(features, o, from, n));
     }
 
     @Override

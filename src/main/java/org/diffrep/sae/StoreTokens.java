@@ -93,21 +93,7 @@ public final class StoreTokens implements TokenRows {
                     + " per SAE training (use fewer images)");
         }
         long[] order = java.util.stream.LongStream.range(0, total).toArray();
-        return new Cursor() {
-            int at = order.length;
-
-            @Override
-            public Tensor next(int n, Random rng) {
-                if (at + n > order.length) {
-                    SaeRows.shuffle(order, rng);
-                    at = 0;
-                }
-                int m = Math.min(n, order.length);
-                Tensor x = tokens(order, at, m);
-                at += m;
-                return x;
-            }
-        };
+        return SaeRows.shuffledEpochs(order, (o, from, n) -> tokens(o, from, n));
     }
 
     @Override
