@@ -345,10 +345,7 @@ public final class LatentInspector {
                     .append(String.format("%.2f%%", 100 * l.tokenFrequency())).append(" of tokens<br>")
                     .append("<img src=\"").append(l.montage()).append("\" alt=\"latent ").append(l.latent()).append("\">")
                     .append("<table>");
-            l.classCounts().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                    .forEach(e -> b.append("<tr><td>").append(escape(e.getKey())).append("</td><td>").append(e.getValue())
-                            .append("/").append(n).append("</td><td><span class=\"bar\" style=\"width:")
-                            .append(120 * e.getValue() / n).append("px\"></span></td></tr>"));
+            classRows(b, l.classCounts(), n);
             b.append("</table></div>\n");
         }
         b.append("</div></body></html>\n");
@@ -412,10 +409,7 @@ public final class LatentInspector {
                     .append(String.format("%.2f%%", 100 * l.frequency())).append(" of rows<br>")
                     .append("<img src=\"").append(l.montage()).append("\" alt=\"latent ").append(l.latent()).append("\">")
                     .append("<table>");
-            l.classCounts().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                    .forEach(e -> b.append("<tr><td>").append(escape(e.getKey())).append("</td><td>").append(e.getValue())
-                            .append("/").append(n).append("</td><td><span class=\"bar\" style=\"width:")
-                            .append(120 * e.getValue() / n).append("px\"></span></td></tr>"));
+            classRows(b, l.classCounts(), n);
             b.append("</table></div>\n");
         }
         b.append("</div></body></html>\n");
@@ -424,5 +418,13 @@ public final class LatentInspector {
 
     private static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    /** A card's class table: one row per class of the top images, most frequent first, with a bar. */
+    private static void classRows(StringBuilder b, Map<String, Integer> counts, int n) {
+        counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .forEach(e -> b.append("<tr><td>").append(escape(e.getKey())).append("</td><td>").append(e.getValue())
+                        .append("/").append(n).append("</td><td><span class=\"bar\" style=\"width:")
+                        .append(120 * e.getValue() / n).append("px\"></span></td></tr>"));
     }
 }
